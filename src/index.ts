@@ -1,0 +1,15 @@
+/**
+ * wsgate — WebSocket server, client and gateway for Node.js with zero runtime dependencies.
+ * The sans-I/O engine is also available on its own as `wsgate/protocol`.
+ */
+export { createServer, WsServer } from './server/server.js';
+export type { ServerOptions } from './server/server.js';
+export { connect, ConnectError } from './server/client.js';
+export type { ConnectOptions } from './server/client.js';
+export { WsSocket, CLOSE_CODE_BACKPRESSURE } from './server/socket.js';
+export type { SendResult, SendOptions, SocketHandlers, BackpressurePolicy } from './server/socket.js';
+export { PreparedMessage, prepareMessage } from './server/prepared.js';
+export { reject, UpgradeRejection } from './server/upgrade.js';
+export type { AuthorizeResult } from './server/upgrade.js';
+export { DEFAULT_SOCKET_OPTIONS, DEFAULT_SERVER_OPTIONS } from './server/options.js';
+export { CloseCode, ReadyState, ProtocolError, WebSocketStateError, WebSocketArgumentError } from './protocol/index.js';

@@ -1,0 +1,21 @@
+/**
+ * wsgate/protocol — a sans-I/O RFC 6455 + RFC 7692 engine: bytes in, events out; commands in, bytes out.
+ * No sockets, streams or timers. The only Node import is `node:crypto` (SHA-1 for the accept key).
+ */
+export { Connection, ReadyState, encodeClosePayload, prepareFrame } from './connection.js';
+export type { ConnectionHandler, ConnectionOptions, Role, SendOptions } from './connection.js';
+export { CloseCode, isValidWireCloseCode, MAX_CLOSE_REASON_BYTES } from './close-codes.js';
+export { ProtocolError, WebSocketStateError, WebSocketArgumentError } from './errors.js';
+export { CodecError } from './extension.js';
+export type { PerMessageCodec } from './extension.js';
+export { FrameParser } from './frame-parser.js';
+export type { FrameSink, FrameParserOptions } from './frame-parser.js';
+export { encodeFrame, encodeFrameHeader, frameHeaderLength, writeFrameHeader } from './frame-serializer.js';
+export { DEFAULT_LIMITS, MAX_CONTROL_PAYLOAD } from './limits.js';
+export { Opcode, isControlOpcode } from './opcodes.js';
+export { applyMask } from './mask.js';
+export { MaskKeySource, randomBytes } from './random.js';
+export { Utf8Validator, isValidUtf8 } from './utf8.js';
+export * from './handshake.js';
+export * from './header-grammar.js';
+export * from './deflate-negotiation.js';

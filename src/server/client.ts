@@ -1,0 +1,165 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+import {
+  acceptDeflateResponse,
+  buildDeflateOffer,
+  formatExtensions,
+  PERMESSAGE_DEFLATE,
+  randomBytes,
+  validateServerResponse,
+  type PerMessageCodec,
+  type PerMessageDeflateOptions,
+} from '../protocol/index.js';
+import { createDeflateCodec } from './deflate-codec.js';
+import { resolveSocketOptions } from './options.js';
+import { WsSocket, type BackpressurePolicy, type SocketHandlers } from './socket.js';
+
+export interface ConnectOptions<D = unknown> {
+  /** Subprotocols to offer, in preference order. */
+  protocols?: readonly string[];
+  /** Extra request headers (Authorization, Cookie, Origin...). */
+  headers?: Record<string, string>;
+  /** Offer permessage-deflate (`true` or parameters). Off by default. */
+  perMessageDeflate?: boolean | (PerMessageDeflateOptions & { threshold?: number });
+  /** Opening handshake must finish within this many ms. Default 10,000. */
+  timeout?: number;
+  handlers?: SocketHandlers<D>;
+  /** Initial `ws.data`. */
+  data?: D;
+  /** TLS options for wss: (ca, cert, key, rejectUnauthorized, servername...). */
+  tls?: SecureContextOptions & { rejectUnauthorized?: boolean; servername?: string };
+  maxPayload?: number;
+  maxFragments?: number;
+  closeTimeout?: number;
+  idleTimeout?: number;
+  maxBufferedAmount?: number;
+  backpressurePolicy?: BackpressurePolicy;
+  pauseOnBackpressure?: boolean;
+}
+
+/** Why `connect` failed: the HTTP status (0 when the server never answered) and, for refusals, the body. */
+export class ConnectError extends Error {
+  override readonly name = 'ConnectError';
+  constructor(
+    message: string,
+    readonly status = 0,
+    readonly body = '',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Opens a WebSocket client connection over `ws:` or `wss:` (RFC 6455 §4.1). Resolves with an open socket — the
+ * same `WsSocket` type servers hand out — or rejects with a `ConnectError` saying why.
+ */
+export function connect<D = unknown>(url: string | URL, options: ConnectOptions<D> = {}): Promise<WsSocket<D>> {
+  return new Promise((resolve, rejectPromise) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return rejectPromise(new ConnectError(`invalid URL: ${String(url)}`));
+    }
+    if (target.protocol === 'http:') target.protocol = 'ws:';
+    if (target.protocol === 'https:') target.protocol = 'wss:';
+    if (target.protocol !== 'ws:' && target.protocol !== 'wss:') {
+      return rejectPromise(new ConnectError(`unsupported URL scheme ${target.protocol} (use ws: or wss:)`));
+    }
+    if (target.hash !== '') return rejectPromise(new ConnectError('a WebSocket URL must not have a fragment'));
+
+    const key = Buffer.from(randomBytes(16)).toString('base64');
+    const protocols = options.protocols ?? [];
+    const deflate = options.perMessageDeflate;
+    const deflateOptions: (PerMessageDeflateOptions & { threshold?: number }) | null =
+      deflate === true ? {} : deflate === false || deflate === undefined ? null : deflate;
+    const headers: Record<string, string> = {
+      ...options.headers,
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': key,
+    };
+    if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(', ');
+    if (deflateOptions !== null) headers['Sec-WebSocket-Extensions'] = formatExtensions([buildDeflateOffer(deflateOptions)]);
+
+    const secure = target.protocol === 'wss:';
+    const request = (secure ? httpsRequest : httpRequest)({
+      host: target.hostname.replace(/^\[|\]$/g, ''),
+      port: target.port === '' ? (secure ? 443 : 80) : Number(target.port),
+      path: target.pathname + target.search,
+      method: 'GET',
+      headers,
+      timeout: options.timeout ?? 10_000,
+      ...(secure ? options.tls : {}),
+    });
+    let settled = false;
+    const fail = (error: ConnectError): void => {
+      if (settled) return;
+      settled = true;
+      request.destroy();
+      rejectPromise(error);
+    };
+    request.on('timeout', () => fail(new ConnectError('opening handshake timed out')));
+    request.on('error', (error) => fail(new ConnectError(`connection failed: ${error.message}`)));
+    request.on('response', (res: IncomingMessage) => {
+      // Any answer but 101 refuses the upgrade; keep a bounded part of the body for the error.
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 4096) body += chunk;
+      });
+      res.on('end', () => fail(new ConnectError(`server refused the upgrade with HTTP ${res.statusCode}`, res.statusCode ?? 0, body)));
+      res.on('error', () => fail(new ConnectError(`server refused the upgrade with HTTP ${res.statusCode}`, res.statusCode ?? 0, body)));
+    });
+    request.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (settled) return socket.destroy();
+      const check = validateServerResponse(
+        { status: res.statusCode ?? 0, headers: res.headers },
+        { key, protocols, extensionsOffered: deflateOptions !== null ? [PERMESSAGE_DEFLATE] : [] },
+      );
+      if (!check.ok) {
+        socket.destroy();
+        return fail(new ConnectError(`invalid handshake response: ${check.error}`, res.statusCode ?? 0));
+      }
+      let codec: PerMessageCodec | null = null;
+      const accepted = check.value.extensions.find((e) => e.name === PERMESSAGE_DEFLATE);
+      if (accepted !== undefined && deflateOptions !== null) {
+        const params = acceptDeflateResponse(accepted, deflateOptions);
+        if (!params.ok) {
+          socket.destroy();
+          return fail(new ConnectError(`invalid permessage-deflate response: ${params.error}`, 101));
+        }
+        codec = createDeflateCodec(params.value, 'client');
+      }
+      settled = true;
+      socket.setTimeout(0);
+      const ws = new WsSocket<D>(
+        socket,
+        'client',
+        options.handlers ?? {},
+        resolveSocketOptions({
+          maxPayload: options.maxPayload,
+          maxFragments: options.maxFragments,
+          closeTimeout: options.closeTimeout,
+          idleTimeout: options.idleTimeout,
+          maxBufferedAmount: options.maxBufferedAmount,
+          backpressurePolicy: options.backpressurePolicy,
+          pauseOnBackpressure: options.pauseOnBackpressure,
+          compressionThreshold: deflateOptions?.threshold,
+        }),
+        {
+          data: options.data as D,
+          protocol: check.value.protocol ?? '',
+          extensions: typeof res.headers['sec-websocket-extensions'] === 'string' ? res.headers['sec-websocket-extensions'] : '',
+          codec,
+        },
+      );
+      resolve(ws);
+      ws.start(head);
+    });
+    request.end();
+  });
+}

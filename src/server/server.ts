@@ -1,0 +1,212 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ReadyState, type PerMessageDeflateOptions } from '../protocol/index.js';
+import { DEFAULT_SERVER_OPTIONS, resolveSocketOptions } from './options.js';
+import { PreparedMessage } from './prepared.js';
+import { WsSocket, type BackpressurePolicy, type SendResult, type SocketHandlers } from './socket.js';
+import { performUpgrade, refuse, type AuthorizeResult } from './upgrade.js';
+
+export interface ServerOptions<D = unknown> {
+  /** Standalone mode: listen on this port (0 = any free port). */
+  port?: number;
+  host?: string;
+  /** Attach mode: handle upgrades of this existing `http`/`https` server (its other requests stay yours). */
+  server?: HttpServer | HttpsServer;
+  /** No-server mode: call `handleUpgrade` yourself (Express, Fastify, Koa...). */
+  noServer?: boolean;
+  /** Only upgrade requests for this pathname (query ignored). Default: any path. */
+  path?: string;
+  handlers?: SocketHandlers<D>;
+  authorize?: (req: IncomingMessage) => AuthorizeResult<D> | Promise<AuthorizeResult<D>>;
+  origins?: readonly string[] | ((origin: string | undefined, req: IncomingMessage) => boolean);
+  protocols?: readonly string[] | ((offered: readonly string[], req: IncomingMessage) => string | undefined);
+  /** permessage-deflate: `true` or parameters to enable it; off by default. `threshold`: smallest message compressed. */
+  perMessageDeflate?: boolean | (PerMessageDeflateOptions & { threshold?: number });
+  /** Initial `ws.data` for each socket (when `authorize` gives none). */
+  createData?: (req: IncomingMessage) => D;
+  /** Plain HTTP requests in standalone mode. Default: 426 Upgrade Required. */
+  request?: (req: IncomingMessage, res: ServerResponse) => void;
+  maxPayload?: number;
+  maxFragments?: number;
+  handshakeTimeout?: number;
+  maxHeaderSize?: number;
+  closeTimeout?: number;
+  idleTimeout?: number;
+  maxBufferedAmount?: number;
+  backpressurePolicy?: BackpressurePolicy;
+  pauseOnBackpressure?: boolean;
+}
+
+/**
+ * Accepts WebSocket connections. Create with `createServer`. `clients` holds every open socket; `publish`-style
+ * fan-out is `broadcast`, which frames the message once.
+ */
+export class WsServer<D = unknown> {
+  readonly clients = new Set<WsSocket<D>>();
+  /** The HTTP server: ours in standalone mode, yours in attach mode, null in no-server mode. */
+  readonly httpServer: HttpServer | HttpsServer | null;
+  private readonly ownsHttpServer: boolean;
+  private readonly options: ServerOptions<D>;
+  private readonly handlers: SocketHandlers<D>;
+  private readonly upgradeOptions: Parameters<typeof performUpgrade<D>>[3];
+  private closing = false;
+
+  /** @internal Use `createServer`. */
+  constructor(options: ServerOptions<D>, httpServer: HttpServer | HttpsServer | null, ownsHttpServer: boolean) {
+    this.options = options;
+    this.httpServer = httpServer;
+    this.ownsHttpServer = ownsHttpServer;
+    const userHandlers = options.handlers ?? {};
+    const clients = this.clients;
+    // The server keeps `clients` in step with the user's handlers; still one handler object for all sockets.
+    this.handlers = {
+      ...userHandlers,
+      close(ws, code, reason) {
+        clients.delete(ws);
+        userHandlers.close?.(ws, code, reason);
+      },
+    };
+    const deflate = options.perMessageDeflate;
+    const deflateOptions = deflate === true ? {} : deflate === false || deflate === undefined ? false : deflate;
+    this.upgradeOptions = {
+      handlers: this.handlers,
+      socketOptions: resolveSocketOptions({
+        maxPayload: options.maxPayload,
+        maxFragments: options.maxFragments,
+        closeTimeout: options.closeTimeout,
+        idleTimeout: options.idleTimeout,
+        maxBufferedAmount: options.maxBufferedAmount,
+        backpressurePolicy: options.backpressurePolicy,
+        pauseOnBackpressure: options.pauseOnBackpressure,
+        compressionThreshold: deflateOptions === false ? undefined : deflateOptions.threshold,
+      }),
+      authorize: options.authorize,
+      origins: options.origins,
+      protocols: options.protocols,
+      perMessageDeflate: deflateOptions,
+      handshakeTimeout: options.handshakeTimeout ?? DEFAULT_SERVER_OPTIONS.handshakeTimeout,
+      createData: options.createData,
+      onAccepted: (ws) => {
+        clients.add(ws);
+      },
+    };
+  }
+
+  /** The bound address in standalone/attach mode. */
+  address(): AddressInfo {
+    const address = this.httpServer?.address();
+    if (address === null || address === undefined || typeof address === 'string') throw new Error('server is not listening on TCP');
+    return address;
+  }
+
+  get port(): number {
+    return this.address().port;
+  }
+
+  /** Does this server take the upgrade of `req`? (path filter) */
+  shouldHandle(req: IncomingMessage): boolean {
+    if (this.options.path === undefined) return true;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    return (q === -1 ? url : url.slice(0, q)) === this.options.path;
+  }
+
+  /**
+   * Completes a WebSocket upgrade for a request from your HTTP server's `upgrade` event. Resolves to the open
+   * socket, or null when the handshake was refused (the client already got the HTTP error).
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WsSocket<D> | null> {
+    if (this.closing) {
+      refuse(socket, 503, 'Server is shutting down');
+      return Promise.resolve(null);
+    }
+    return performUpgrade(req, socket, head, this.upgradeOptions);
+  }
+
+  /** Sends one message to every open socket (or those passing `filter`), framed once. */
+  broadcast(data: string | Uint8Array, options?: { binary?: boolean; filter?: (ws: WsSocket<D>) => boolean }): number {
+    const message = new PreparedMessage(data, options?.binary ?? typeof data !== 'string');
+    let sent = 0;
+    for (const ws of this.clients) {
+      if (options?.filter !== undefined && !options.filter(ws)) continue;
+      const result: SendResult = ws.sendPrepared(message);
+      if (result !== 'dropped') sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, send Close (1001 by default) to every socket, wait for them to finish the
+   * handshake, then terminate what is left after `timeout` ms. Closes the HTTP server when it is ours.
+   */
+  async close(options?: { code?: number; reason?: string; timeout?: number }): Promise<void> {
+    this.closing = true;
+    const code = options?.code ?? 1001;
+    const reason = options?.reason ?? 'server shutting down';
+    const timeout = options?.timeout ?? DEFAULT_SERVER_OPTIONS.shutdownTimeout;
+    const httpClosed = this.ownsHttpServer && this.httpServer !== null ? closeHttpServer(this.httpServer) : Promise.resolve();
+    for (const ws of this.clients) ws.close(code, reason);
+    const deadline = Date.now() + timeout;
+    while (this.clients.size > 0 && Date.now() < deadline) await delay(20);
+    for (const ws of this.clients) ws.terminate();
+    while (this.clients.size > 0) await delay(5);
+    if (this.ownsHttpServer && this.httpServer !== null) this.httpServer.closeAllConnections?.();
+    await httpClosed;
+  }
+}
+
+/**
+ * Creates a WebSocket server: standalone (`port`), attached to an existing HTTP(S) server (`server`), or without
+ * a server (`noServer`, then call `handleUpgrade`). Resolves once listening.
+ */
+export async function createServer<D = unknown>(options: ServerOptions<D>): Promise<WsServer<D>> {
+  if (options.noServer) return new WsServer<D>(options, null, false);
+  if (options.server !== undefined) {
+    const wss = new WsServer<D>(options, options.server, false);
+    options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (wss.shouldHandle(req)) void wss.handleUpgrade(req, socket, head);
+      else if (options.server!.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
+    });
+    return wss;
+  }
+  const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_SERVER_OPTIONS.handshakeTimeout;
+  const http = createHttpServer({ maxHeaderSize: options.maxHeaderSize ?? DEFAULT_SERVER_OPTIONS.maxHeaderSize });
+  // Slowloris: a request head must arrive within the handshake timeout.
+  http.headersTimeout = handshakeTimeout;
+  http.requestTimeout = Math.max(handshakeTimeout, 1000);
+  const wss = new WsServer<D>(options, http, true);
+  http.on('request', options.request ?? upgradeRequired);
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (wss.shouldHandle(req)) void wss.handleUpgrade(req, socket, head);
+    else refuse(socket, 404, 'Not Found');
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, options.host, () => {
+      http.removeListener('error', reject);
+      resolve();
+    });
+  });
+  return wss;
+}
+
+function upgradeRequired(_req: IncomingMessage, res: ServerResponse): void {
+  const body = 'This is a WebSocket endpoint: connect with a WebSocket client.\n';
+  res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket', Connection: 'Upgrade', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function closeHttpServer(server: HttpServer | HttpsServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export { ReadyState };

@@ -1,0 +1,371 @@
+import { isUtf8 } from 'node:buffer';
+import type { Socket } from 'node:net';
+import {
+  Connection,
+  ReadyState,
+  type ConnectionHandler,
+  type PerMessageCodec,
+  type ProtocolError,
+  type Role,
+} from '../protocol/index.js';
+import { SMALL_FRAME_COPY_LIMIT } from '../protocol/frame-serializer.js';
+import type { PreparedMessage } from './prepared.js';
+
+/**
+ * What `send` did with a message:
+ * - `sent`: handed to the kernel (or at least below the socket's high-water mark);
+ * - `buffered`: accepted but queued in user space — wait for the `drain` handler before sending much more;
+ * - `dropped`: not sent, because the socket is not open or its buffer is over `maxBufferedAmount`.
+ */
+export type SendResult = 'sent' | 'buffered' | 'dropped';
+
+/** What to do when a send would take a socket's buffered bytes over `maxBufferedAmount`. */
+export type BackpressurePolicy = 'drop' | 'close';
+
+/** Close code used when the `close` backpressure policy closes a socket whose peer does not read. */
+export const CLOSE_CODE_BACKPRESSURE = 1008;
+
+/**
+ * Handlers defined once per server (or client) and shared by all its sockets — the uWebSockets/Bun model: no
+ * closure per connection. Per-socket state lives in `ws.data`.
+ */
+export interface SocketHandlers<D = unknown> {
+  open?(ws: WsSocket<D>): void;
+  /** `data` is a Buffer; text messages are validated UTF-8 (`data.toString()` gives the string). */
+  message?(ws: WsSocket<D>, data: Buffer, isBinary: boolean): void;
+  /** Once per socket, when the connection is over. `code` 1005: no code given; 1006: no close frame. */
+  close?(ws: WsSocket<D>, code: number, reason: string): void;
+  /** The socket's buffer drained below the high-water mark after a send returned `buffered`. */
+  drain?(ws: WsSocket<D>): void;
+  ping?(ws: WsSocket<D>, data: Buffer): void;
+  pong?(ws: WsSocket<D>, data: Buffer): void;
+  /** A protocol error from the peer (the socket is being closed with the matching code) or a transport error. */
+  error?(ws: WsSocket<D>, error: Error): void;
+}
+
+export interface SocketOptions {
+  maxPayload: number;
+  maxFragments: number;
+  closeTimeout: number;
+  idleTimeout: number;
+  maxBufferedAmount: number;
+  backpressurePolicy: BackpressurePolicy;
+  pauseOnBackpressure: boolean;
+  /** Messages smaller than this are sent uncompressed even when `compress` is asked for. */
+  compressionThreshold: number;
+}
+
+export interface SendOptions {
+  /** Send as a binary frame. Default: false for strings, true for bytes. */
+  binary?: boolean;
+  /** Compress with permessage-deflate, when negotiated and the message is above the threshold. */
+  compress?: boolean;
+}
+
+const kSocket = Symbol('wsgate.socket');
+type TaggedSocket = Socket & { [kSocket]?: WsSocket<unknown> };
+
+/**
+ * One WebSocket connection over a Node socket: the `src/protocol` engine plus I/O, timers and backpressure. The
+ * same class serves accepted (server) and connected (client) sockets.
+ */
+export class WsSocket<D = unknown> {
+  /** Your per-socket state. */
+  data: D;
+  /** The negotiated subprotocol, or '' when none. */
+  readonly protocol: string;
+  /** The negotiated extensions as sent in the handshake, or ''. */
+  readonly extensions: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
+  /** @internal */ readonly connection: Connection;
+  private readonly socket: TaggedSocket;
+  private readonly handlers: SocketHandlers<D>;
+  private readonly options: SocketOptions;
+  private lastWriteOk = true;
+  private pausedByUser = false;
+  private pausedByBackpressure = false;
+  private closeTimer: NodeJS.Timeout | null = null;
+  private closedReported = false;
+
+  /** @internal Use `createServer` or `connect`. */
+  constructor(
+    socket: Socket,
+    role: Role,
+    handlers: SocketHandlers<D>,
+    options: SocketOptions,
+    init: { data: D; protocol: string; extensions: string; codec: PerMessageCodec | null },
+  ) {
+    this.socket = socket as TaggedSocket;
+    this.handlers = handlers;
+    this.options = options;
+    this.data = init.data;
+    this.protocol = init.protocol;
+    this.extensions = init.extensions;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.connection = new Connection(
+      {
+        role,
+        maxMessageSize: options.maxPayload,
+        maxFrameSize: options.maxPayload,
+        maxFragments: options.maxFragments,
+        codec: init.codec,
+        isUtf8,
+      },
+      engineHandler,
+    );
+    this.connection.context = this;
+    this.socket[kSocket] = this as WsSocket<unknown>;
+  }
+
+  /** @internal Wires the transport and delivers bytes that arrived with the handshake. */
+  start(head: Buffer | null): void {
+    const socket = this.socket;
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.idleTimeout);
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    socket.on('drain', onSocketDrain);
+    socket.on('timeout', onSocketTimeout);
+    this.handlers.open?.(this);
+    if (head !== null && head.length > 0 && this.connection.readyState !== ReadyState.CLOSED) {
+      this.connection.receive(head);
+    }
+  }
+
+  /** 1 OPEN, 2 CLOSING, 3 CLOSED (as in the WHATWG API). */
+  get readyState(): ReadyState {
+    return this.connection.readyState;
+  }
+
+  /** Bytes accepted by `send` but not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
+  }
+
+  get isPaused(): boolean {
+    return this.pausedByUser || this.pausedByBackpressure;
+  }
+
+  /**
+   * Sends a message: a string as text, bytes as binary (override with `binary`). Never throws for a closed socket:
+   * it returns `dropped` instead, so broadcasts need no try/catch.
+   */
+  send(data: string | Uint8Array, options?: SendOptions): SendResult {
+    if (this.connection.readyState !== ReadyState.OPEN) return 'dropped';
+    const size = typeof data === 'string' ? data.length : data.length;
+    if (!this.admit(size)) return 'dropped';
+    const isBinary = options?.binary ?? typeof data !== 'string';
+    const compress =
+      options?.compress === true && this.connection.compressionEnabled && size >= this.options.compressionThreshold;
+    this.lastWriteOk = true;
+    if (size > SMALL_FRAME_COPY_LIMIT) {
+      // Header and payload go out in one writev.
+      this.socket.cork();
+      this.connection.send(typeof data === 'string' ? Buffer.from(data) : data, isBinary, { compress });
+      this.socket.uncork();
+    } else {
+      this.connection.send(data, isBinary, { compress });
+    }
+    return this.afterWrite();
+  }
+
+  /** Writes a message framed once by `prepareMessage` — the broadcast path. */
+  sendPrepared(message: PreparedMessage): SendResult {
+    if (this.connection.readyState !== ReadyState.OPEN) return 'dropped';
+    if (!this.admit(message.frame.length)) return 'dropped';
+    this.lastWriteOk = true;
+    this.connection.sendPrepared(message.frame);
+    return this.afterWrite();
+  }
+
+  /** Sends a ping (≤ 125 bytes). Control frames ignore the buffer cap: they are never dropped. */
+  ping(data: string | Uint8Array = ''): void {
+    if (this.connection.readyState !== ReadyState.OPEN) return;
+    this.connection.ping(data);
+  }
+
+  pong(data: string | Uint8Array = ''): void {
+    if (this.connection.readyState !== ReadyState.OPEN) return;
+    this.connection.pong(data);
+  }
+
+  /**
+   * Starts the close handshake. If the peer has not completed it within `closeTimeout` ms the TCP connection is
+   * destroyed. Throws `WebSocketArgumentError` for a code that may not be sent or a reason over 123 bytes.
+   */
+  close(code?: number, reason?: string): void {
+    if (this.connection.readyState !== ReadyState.OPEN) return;
+    this.connection.close(code, reason);
+    this.armCloseTimer();
+  }
+
+  /** Destroys the TCP connection at once, without a close handshake. `close` reports 1006. */
+  terminate(): void {
+    this.socket.destroy();
+  }
+
+  /** Stops reading from the peer (TCP backpressure) until `resume`. */
+  pause(): void {
+    this.pausedByUser = true;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.pausedByUser = false;
+    if (!this.pausedByBackpressure) this.socket.resume();
+  }
+
+  /** Checks the buffer cap; applies the backpressure policy when a message does not fit. */
+  private admit(size: number): boolean {
+    if (this.socket.writableLength + size <= this.options.maxBufferedAmount) return true;
+    if (this.options.backpressurePolicy === 'close') {
+      this.close(CLOSE_CODE_BACKPRESSURE, 'send buffer limit exceeded');
+    }
+    return false;
+  }
+
+  private afterWrite(): SendResult {
+    if (this.lastWriteOk) return 'sent';
+    if (this.options.pauseOnBackpressure && !this.pausedByBackpressure) {
+      this.pausedByBackpressure = true;
+      this.socket.pause();
+    }
+    return 'buffered';
+  }
+
+  private armCloseTimer(): void {
+    if (this.closeTimer !== null || this.socket.destroyed) return;
+    this.closeTimer = setTimeout(destroySocket, this.options.closeTimeout, this.socket);
+    this.closeTimer.unref();
+  }
+
+  // Called by the module-level engine handler and socket listeners below.
+
+  /** @internal */ writeBytes(bytes: Uint8Array): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    if (!this.socket.write(bytes)) this.lastWriteOk = false;
+  }
+
+  /** @internal */ deliverMessage(data: Uint8Array, isText: boolean): void {
+    this.handlers.message?.(this, asBuffer(data), !isText);
+  }
+
+  /** @internal */ deliverPing(data: Uint8Array): void {
+    this.handlers.ping?.(this, asBuffer(data));
+  }
+
+  /** @internal */ deliverPong(data: Uint8Array): void {
+    this.handlers.pong?.(this, asBuffer(data));
+  }
+
+  /** @internal */ deliverError(error: Error): void {
+    this.handlers.error?.(this, error);
+  }
+
+  /** @internal The engine reached CLOSED: report once, then make sure the transport goes away. */
+  reportClosed(code: number, reason: string): void {
+    if (this.closedReported) return;
+    this.closedReported = true;
+    this.handlers.close?.(this, code, reason);
+  }
+
+  /** @internal */ closeTransport(): void {
+    // Half-close so our Close frame is flushed, and destroy if the peer doesn't finish within closeTimeout.
+    if (!this.socket.destroyed) this.socket.end();
+    this.armCloseTimer();
+  }
+
+  /** @internal */ onTransportGone(): void {
+    if (this.closeTimer !== null) {
+      clearTimeout(this.closeTimer);
+      this.closeTimer = null;
+    }
+    this.connection.receiveEof();
+  }
+
+  /** @internal */ onTransportEnd(): void {
+    // The peer half-closed. The engine reports 1006 unless the close handshake is done; then we close our side.
+    this.connection.receiveEof();
+    if (!this.socket.destroyed) this.socket.end();
+  }
+
+  /** @internal */ onDrain(): void {
+    if (this.pausedByBackpressure) {
+      this.pausedByBackpressure = false;
+      if (!this.pausedByUser) this.socket.resume();
+    }
+    this.handlers.drain?.(this);
+  }
+
+  /** @internal */ onIdle(): void {
+    if (this.connection.readyState === ReadyState.OPEN) this.close(1001, 'idle timeout');
+    else this.socket.destroy();
+  }
+
+  /** @internal */ receive(chunk: Buffer): void {
+    this.connection.receive(chunk);
+  }
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
+}
+
+function socketOf(connection: Connection): WsSocket<unknown> {
+  return connection.context as WsSocket<unknown>;
+}
+
+/** One engine handler for every socket: the socket is found through `connection.context`. */
+const engineHandler: ConnectionHandler = {
+  write(connection, bytes) {
+    socketOf(connection).writeBytes(bytes);
+  },
+  message(connection, data, isText) {
+    socketOf(connection).deliverMessage(data, isText);
+  },
+  ping(connection, payload) {
+    socketOf(connection).deliverPing(payload);
+  },
+  pong(connection, payload) {
+    socketOf(connection).deliverPong(payload);
+  },
+  close(connection, code, reason) {
+    socketOf(connection).reportClosed(code, reason);
+  },
+  error(connection, error: ProtocolError) {
+    socketOf(connection).deliverError(error);
+  },
+  closeTransport(connection) {
+    socketOf(connection).closeTransport();
+  },
+};
+
+// Module-level socket listeners (`this` is the net.Socket): no closure per connection.
+function onSocketData(this: TaggedSocket, chunk: Buffer): void {
+  this[kSocket]?.receive(chunk);
+}
+function onSocketEnd(this: TaggedSocket): void {
+  this[kSocket]?.onTransportEnd();
+}
+function onSocketClose(this: TaggedSocket): void {
+  this[kSocket]?.onTransportGone();
+}
+function onSocketError(this: TaggedSocket, error: Error): void {
+  this[kSocket]?.deliverError(error);
+  this.destroy();
+}
+function onSocketDrain(this: TaggedSocket): void {
+  this[kSocket]?.onDrain();
+}
+function onSocketTimeout(this: TaggedSocket): void {
+  this[kSocket]?.onIdle();
+}

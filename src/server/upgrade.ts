@@ -1,0 +1,189 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import {
+  acceptDeflateOffer,
+  buildAcceptResponse,
+  buildRejectionResponse,
+  formatExtensions,
+  validateUpgradeRequest,
+  type PerMessageDeflateOptions,
+} from '../protocol/index.js';
+import { createDeflateCodec } from './deflate-codec.js';
+import { WsSocket, type SocketHandlers, type SocketOptions } from './socket.js';
+
+/** Refuses an upgrade from `authorize`: the client gets this HTTP status, headers and body before any 101. */
+export class UpgradeRejection {
+  constructor(
+    readonly status: number,
+    readonly body: string = '',
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+/** Builds the value `authorize` returns to refuse an upgrade. An object body is sent as JSON. */
+export function reject(status: number, body?: string | object, headers: Record<string, string> = {}): UpgradeRejection {
+  if (body !== undefined && typeof body !== 'string') {
+    return new UpgradeRejection(status, JSON.stringify(body), { 'Content-Type': 'application/json', ...headers });
+  }
+  return new UpgradeRejection(status, body ?? '', headers);
+}
+
+/**
+ * The decision of an `authorize` hook: `true`/`undefined` accepts, `false` refuses with 401, `reject(...)` refuses
+ * with its status, and `{ data }` accepts with the socket's initial `data`.
+ */
+export type AuthorizeResult<D> = boolean | undefined | void | UpgradeRejection | { data: D };
+
+export interface UpgradeOptions<D> {
+  handlers: SocketHandlers<D>;
+  socketOptions: SocketOptions;
+  /** Async check before the 101: tokens, cookies, rate limits. */
+  authorize?: (req: IncomingMessage) => AuthorizeResult<D> | Promise<AuthorizeResult<D>>;
+  /** Allowed `Origin` values (exact match, e.g. 'https://app.example'), or a predicate. Others get 403. */
+  origins?: readonly string[] | ((origin: string | undefined, req: IncomingMessage) => boolean);
+  /** Supported subprotocols in preference order, or a chooser. No match → no subprotocol header. */
+  protocols?: readonly string[] | ((offered: readonly string[], req: IncomingMessage) => string | undefined);
+  /** permessage-deflate parameters; `false`/undefined disables it (the default on servers). */
+  perMessageDeflate?: PerMessageDeflateOptions | false;
+  handshakeTimeout: number;
+  /** Initial `data` for sockets whose `authorize` gave none. */
+  createData?: (req: IncomingMessage) => D;
+  /** Called with every accepted socket before `open`. */
+  onAccepted?: (ws: WsSocket<D>) => void;
+}
+
+/**
+ * Runs the server side of the opening handshake (RFC 6455 §4.2) on an HTTP upgrade request and, on success, writes
+ * the 101 and returns the open socket. Every refusal is an HTTP response that says what was wrong, then the TCP
+ * connection is closed; `null` is returned.
+ */
+export async function performUpgrade<D>(
+  req: IncomingMessage,
+  duplex: Duplex,
+  head: Buffer,
+  options: UpgradeOptions<D>,
+): Promise<WsSocket<D> | null> {
+  const socket = duplex as Socket;
+  socket.on('error', ignoreError);
+  const timer = setTimeout(timeOutHandshake, options.handshakeTimeout, socket);
+  try {
+    const validation = validateUpgradeRequest({
+      method: req.method ?? '',
+      httpVersion: req.httpVersion,
+      url: req.url,
+      headers: req.headers,
+    });
+    if (!validation.ok) {
+      const r = validation.rejection;
+      return refuse(socket, r.status, r.reason, r.headers);
+    }
+    const upgrade = validation.value;
+
+    if (options.origins !== undefined && !originAllowed(options.origins, upgrade.origin, req)) {
+      return refuse(socket, 403, 'Origin not allowed');
+    }
+
+    let data: D | undefined;
+    if (options.authorize !== undefined) {
+      let decision: AuthorizeResult<D>;
+      try {
+        decision = await options.authorize(req);
+      } catch {
+        return refuse(socket, 500, 'Authorization failed');
+      }
+      if (socket.destroyed) return null;
+      if (decision === false) return refuse(socket, 401, 'Unauthorized');
+      if (decision instanceof UpgradeRejection) return refuse(socket, decision.status, decision.body, decision.headers);
+      if (typeof decision === 'object' && decision !== null && 'data' in decision) data = decision.data;
+    }
+    if (data === undefined && options.createData !== undefined) data = options.createData(req);
+
+    const protocol = chooseProtocol(options.protocols, upgrade.protocols, req) ?? '';
+
+    let extensions = '';
+    let codec = null;
+    if (options.perMessageDeflate) {
+      const accepted = acceptDeflateOffer(upgrade.extensions, options.perMessageDeflate);
+      if (accepted !== null) {
+        extensions = formatExtensions([accepted.response]);
+        codec = createDeflateCodec(accepted.params, 'server');
+      }
+    }
+
+    if (socket.destroyed) {
+      codec?.dispose();
+      return null;
+    }
+    clearTimeout(timer);
+    socket.removeListener('error', ignoreError);
+    socket.write(
+      buildAcceptResponse({
+        key: upgrade.key,
+        protocol: protocol === '' ? undefined : protocol,
+        extensions: extensions === '' ? undefined : extensions,
+      }),
+    );
+    const ws = new WsSocket<D>(socket, 'server', options.handlers, options.socketOptions, {
+      data: data as D,
+      protocol,
+      extensions,
+      codec,
+    });
+    options.onAccepted?.(ws);
+    ws.start(head);
+    return ws;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function originAllowed(
+  allowed: NonNullable<UpgradeOptions<unknown>['origins']>,
+  origin: string | undefined,
+  req: IncomingMessage,
+): boolean {
+  if (typeof allowed === 'function') return allowed(origin, req);
+  return origin !== undefined && allowed.includes(origin);
+}
+
+function chooseProtocol(
+  supported: UpgradeOptions<unknown>['protocols'],
+  offered: readonly string[],
+  req: IncomingMessage,
+): string | undefined {
+  if (supported === undefined || offered.length === 0) return undefined;
+  if (typeof supported === 'function') {
+    const choice = supported(offered, req);
+    // RFC 6455 §4.2.2: the server must pick one of the values the client offered.
+    return choice !== undefined && offered.includes(choice) ? choice : undefined;
+  }
+  return supported.find((p) => offered.includes(p));
+}
+
+/** Writes an HTTP error response and closes the connection. */
+export function refuse(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): null {
+  if (!socket.destroyed && socket.writable) {
+    let response: string;
+    try {
+      response = buildRejectionResponse(status, reason, headers, reason);
+    } catch {
+      // A hook gave a status or header we can't send (e.g. 200, or a CR/LF in a value): refuse plainly instead.
+      response = buildRejectionResponse(500, 'Invalid rejection from authorize hook');
+    }
+    socket.end(response);
+  }
+  setTimeout(destroyDuplex, 1_000, socket).unref();
+  return null;
+}
+
+function timeOutHandshake(socket: Duplex): void {
+  refuse(socket, 408, 'Handshake timed out');
+  socket.destroy();
+}
+
+function destroyDuplex(socket: Duplex): void {
+  socket.destroy();
+}
+
+function ignoreError(): void {}
