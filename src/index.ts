@@ -8,6 +8,8 @@ export { connect, ConnectError } from './server/client.js';
 export type { ConnectOptions } from './server/client.js';
 export { WsSocket, CLOSE_CODE_BACKPRESSURE } from './server/socket.js';
 export type { SendResult, SendOptions, SocketHandlers, BackpressurePolicy } from './server/socket.js';
+export { WebSocket, CloseEvent } from './server/whatwg.js';
+export type { BinaryType, WebSocketOptions } from './server/whatwg.js';
 export { PreparedMessage, prepareMessage } from './server/prepared.js';
 export { reject, UpgradeRejection } from './server/upgrade.js';
 export type { AuthorizeResult } from './server/upgrade.js';
