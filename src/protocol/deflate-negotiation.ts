@@ -15,7 +15,7 @@ export interface PerMessageDeflateOptions {
    * Default false. A server always honours a client that asks for it.
    */
   serverNoContextTakeover?: boolean;
-  /** Ask (client: a promise to do it; server: a demand) that the client reset its context per message. Default false. */
+  /** The client resets its context after each message (client: a promise; server: a demand). Default false. */
   clientNoContextTakeover?: boolean;
   /**
    * Largest LZ77 window (base-2 log) the server may compress with, 8..15, default 15. Client: sent as
@@ -149,8 +149,8 @@ function parseParams(params: ExtensionParams): ParseResult<ParsedParams> {
 }
 
 /**
- * Server side, RFC 7692 §5.1: "the server accepts the first offer it supports" — a client lists offers in order of
- * preference; offers that are invalid or that we cannot honour are declined and the next one is tried. Returns the
+ * Server side, RFC 7692 §5.1: a client lists its offers in order of preference and the server accepts at most one.
+ * Offers that are invalid or that we cannot honour are declined and the next one is tried. Returns the
  * agreed parameters and the response element (format it with `formatExtensions`), or null when no offer was acceptable.
  * Throws `WebSocketArgumentError` only for invalid `options`.
  */
@@ -169,7 +169,10 @@ export function acceptDeflateOffer(
   return null;
 }
 
-function acceptOne(offer: ParsedParams, local: ResolvedOptions): { params: DeflateParams; response: ExtensionOffer } | null {
+function acceptOne(
+  offer: ParsedParams,
+  local: ResolvedOptions,
+): { params: DeflateParams; response: ExtensionOffer } | null {
   const response: ExtensionParams = new Map();
 
   // §7.1.1.1: the server accepts an offer with server_no_context_takeover by including it in the response; it MAY
@@ -225,9 +228,14 @@ export function buildDeflateOffer(options: PerMessageDeflateOptions): ExtensionO
   // §7.1.1.2: promise to reset ours.
   if (local.clientNoContextTakeover) params.set(CLIENT_NO_CONTEXT_TAKEOVER, true);
   // §7.1.2.1: limit the server's window (15 is the default, so sending it would say nothing).
-  if (local.serverMaxWindowBits < MAX_WINDOW_BITS) params.set(SERVER_MAX_WINDOW_BITS, String(local.serverMaxWindowBits));
+  if (local.serverMaxWindowBits < MAX_WINDOW_BITS) {
+    params.set(SERVER_MAX_WINDOW_BITS, String(local.serverMaxWindowBits));
+  }
   // §7.1.2.2: a value states our own limit; no value only signals support.
-  params.set(CLIENT_MAX_WINDOW_BITS, local.clientMaxWindowBits < MAX_WINDOW_BITS ? String(local.clientMaxWindowBits) : true);
+  params.set(
+    CLIENT_MAX_WINDOW_BITS,
+    local.clientMaxWindowBits < MAX_WINDOW_BITS ? String(local.clientMaxWindowBits) : true,
+  );
   return { name: PERMESSAGE_DEFLATE, params };
 }
 
@@ -235,7 +243,10 @@ export function buildDeflateOffer(options: PerMessageDeflateOptions): ExtensionO
  * Client side: checks the server's permessage-deflate response against the offer `buildDeflateOffer(offered)` sent,
  * and resolves the agreement. An error means the client MUST _Fail the WebSocket Connection_ (RFC 7692 §7).
  */
-export function acceptDeflateResponse(response: ExtensionOffer, offered: PerMessageDeflateOptions): ParseResult<DeflateParams> {
+export function acceptDeflateResponse(
+  response: ExtensionOffer,
+  offered: PerMessageDeflateOptions,
+): ParseResult<DeflateParams> {
   const local = resolveOptions(offered);
   if (response.name.toLowerCase() !== PERMESSAGE_DEFLATE) {
     return { ok: false, error: `expected ${PERMESSAGE_DEFLATE}, got ${response.name}` };

@@ -69,8 +69,11 @@ function trimOws(s: string): string {
 }
 
 /** The header's lines, `undefined` when absent, `null` when the value is not a string or an array of strings. */
-function headerLines(headers: Readonly<Record<string, HeaderValue>>, name: string): readonly string[] | undefined | null {
-  if (!Object.hasOwn(headers, name)) return undefined;
+function headerLines(
+  headers: Readonly<Record<string, HeaderValue>>,
+  name: string,
+): readonly string[] | undefined | null {
+  if (typeof headers !== 'object' || headers === null || !Object.hasOwn(headers, name)) return undefined;
   const value: unknown = headers[name];
   if (value === undefined) return undefined;
   if (typeof value === 'string') return [value];
@@ -266,6 +269,10 @@ export function selectSubprotocol(offered: readonly string[], supported: readonl
   return undefined;
 }
 
+function codePoint(c: number): string {
+  return `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 /**
  * RFC 7230 §3.2 field-value, restricted to HTAB and visible ASCII plus SP so that the response text is pure ASCII and
  * writes the same in any encoding. CR and LF would let a value start a new header (response splitting).
@@ -275,9 +282,7 @@ function assertHeaderValue(name: string, value: string): void {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (!(c === HTAB || (c >= 0x20 && c <= 0x7e))) {
-      throw new WebSocketArgumentError(
-        `header ${name} contains U+${c.toString(16).toUpperCase().padStart(4, '0')}; only HTAB and printable ASCII are allowed`,
-      );
+      throw new WebSocketArgumentError(`header ${name} contains ${codePoint(c)}: only HTAB and ASCII text may be sent`);
     }
   }
 }
@@ -457,9 +462,7 @@ function assertVisibleAscii(what: string, value: string): void {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c <= 0x20 || c >= 0x7f) {
-      throw new WebSocketArgumentError(
-        `${what} contains U+${c.toString(16).toUpperCase().padStart(4, '0')}; percent-encode it or leave it out`,
-      );
+      throw new WebSocketArgumentError(`${what} contains ${codePoint(c)}; percent-encode it or leave it out`);
     }
   }
 }
@@ -495,7 +498,9 @@ export function buildClientRequest(opts: ClientRequestOptions): { key: string; t
   if (opts.protocols !== undefined && opts.protocols.length > 0) {
     const seen = new Set<string>();
     for (const protocol of opts.protocols) {
-      if (!isToken(protocol)) throw new WebSocketArgumentError(`subprotocol ${JSON.stringify(protocol)} is not a token`);
+      if (!isToken(protocol)) {
+        throw new WebSocketArgumentError(`subprotocol ${JSON.stringify(protocol)} is not a token`);
+      }
       if (seen.has(protocol)) throw new WebSocketArgumentError(`subprotocol ${JSON.stringify(protocol)} is repeated`);
       seen.add(protocol);
     }
@@ -570,7 +575,9 @@ export function validateServerResponse(
     const offered = new Set(expected.extensionsOffered.map((name) => name.toLowerCase()));
     const seen = new Set<string>();
     for (const extension of parsed.value) {
-      if (!offered.has(extension.name)) return clientFail(`server accepted extension "${extension.name}" that was not offered`);
+      if (!offered.has(extension.name)) {
+        return clientFail(`server accepted extension "${extension.name}" that was not offered`);
+      }
       if (seen.has(extension.name)) return clientFail(`server accepted extension "${extension.name}" twice`);
       seen.add(extension.name);
     }
@@ -586,9 +593,13 @@ export function validateServerResponse(
   }
   if (protocolHeader.kind === 'value') {
     const parsed = parseTokenList(protocolHeader.value);
-    if (!parsed.ok || parsed.value.length !== 1) return clientFail('Sec-WebSocket-Protocol must name exactly one subprotocol');
+    if (!parsed.ok || parsed.value.length !== 1) {
+      return clientFail('Sec-WebSocket-Protocol must name exactly one subprotocol');
+    }
     protocol = parsed.value[0];
-    if (!expected.protocols.includes(protocol)) return clientFail(`server selected subprotocol "${protocol}" that was not offered`);
+    if (!expected.protocols.includes(protocol)) {
+      return clientFail(`server selected subprotocol "${protocol}" that was not offered`);
+    }
   }
 
   return { ok: true, value: { protocol, extensions } };

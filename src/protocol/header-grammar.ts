@@ -93,10 +93,14 @@ function fail(error: string): { ok: false; error: string } {
   return { ok: false, error };
 }
 
+function codePoint(c: number): string {
+  return `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 function describeAt(s: string, i: number): string {
   if (i >= s.length) return 'unexpected end of header';
   const c = s.charCodeAt(i);
-  const shown = c >= 0x21 && c <= 0x7e ? `'${s[i]}'` : `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  const shown = c >= 0x21 && c <= 0x7e ? `'${s[i]}'` : codePoint(c);
   return `unexpected ${shown} at position ${i}`;
 }
 
@@ -116,7 +120,10 @@ function tooManyElements(): { ok: false; error: string } {
  * unescaped value to be a token, so every unescaped character must be a tchar: the scan stops at the first one that
  * is not, which also keeps it linear.
  */
-function scanQuotedToken(s: string, start: number): { ok: true; value: string; end: number } | { ok: false; error: string } {
+function scanQuotedToken(
+  s: string,
+  start: number,
+): { ok: true; value: string; end: number } | { ok: false; error: string } {
   const n = s.length;
   let i = start + 1;
   let value = '';
@@ -154,9 +161,9 @@ function scanQuotedToken(s: string, start: number): { ok: true; value: string; e
  * with the implied *LWS of RFC 2616, i.e. optional SP/HTAB around ";", "=" and ",". Several header lines are joined
  * with ", " by the caller.
  *
- * Names are lower-cased. A parameter repeated within one extension is an error (RFC 7692 §7: "MUST NOT" have
- * multiple parameters of the same name — and no extension can give a duplicate a meaning). The same extension may
- * appear several times (a client may send several offers of one extension). Empty elements (",,") are skipped
+ * Names are lower-cased. A parameter repeated within one extension is an error: a map cannot hold both values, and
+ * RFC 7692 §7 already has permessage-deflate refuse "multiple extension parameters with the same name". The same
+ * extension may appear several times (a client may send several offers of one extension). Empty elements (",,") are skipped
  * (RFC 7230 §7); a header with no elements at all yields an empty list and the caller decides what that means.
  */
 export function parseExtensions(header: string): ParseResult<ExtensionOffer[]> {
@@ -266,7 +273,7 @@ function quote(value: string): string {
       runStart = i;
     } else if (!(c === HTAB || (c >= 0x20 && c <= 0x7e) || (c >= 0x80 && c <= 0xff))) {
       throw new WebSocketArgumentError(
-        `extension parameter value contains U+${c.toString(16).toUpperCase().padStart(4, '0')}, which a header cannot carry`,
+        `extension parameter value contains ${codePoint(c)}, which a header cannot carry`,
       );
     }
   }
@@ -282,7 +289,9 @@ export function formatExtensions(list: readonly ExtensionOffer[]): string {
   let out = '';
   for (let e = 0; e < list.length; e++) {
     const offer = list[e];
-    if (!isToken(offer.name)) throw new WebSocketArgumentError(`extension name ${JSON.stringify(offer.name)} is not a token`);
+    if (!isToken(offer.name)) {
+      throw new WebSocketArgumentError(`extension name ${JSON.stringify(offer.name)} is not a token`);
+    }
     if (e > 0) out += ', ';
     out += offer.name;
     for (const [key, value] of offer.params) {

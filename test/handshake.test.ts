@@ -1,0 +1,600 @@
+import { describe, expect, it } from 'vitest';
+import { WebSocketArgumentError } from '../src/protocol/errors.js';
+import {
+  type HeaderValue,
+  type HandshakeRejection,
+  type UpgradeRequestHead,
+  WEBSOCKET_GUID,
+  buildAcceptResponse,
+  buildClientRequest,
+  buildRejectionResponse,
+  computeAcceptKey,
+  selectSubprotocol,
+  validateServerResponse,
+  validateUpgradeRequest,
+} from '../src/protocol/handshake.js';
+import { MAX_LIST_HEADER_LENGTH } from '../src/protocol/header-grammar.js';
+
+/** RFC 6455 §1.3: the sample nonce and its accept value. */
+const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+const SAMPLE_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+
+/** RFC 6455 §1.2: the sample client handshake, as Node would report it. */
+function request(headers: Record<string, HeaderValue> = {}, head: Partial<UpgradeRequestHead> = {}): UpgradeRequestHead {
+  const base: Record<string, HeaderValue> = {
+    host: 'server.example.com',
+    upgrade: 'websocket',
+    connection: 'Upgrade',
+    'sec-websocket-key': SAMPLE_KEY,
+    origin: 'http://example.com',
+    'sec-websocket-protocol': 'chat, superchat',
+    'sec-websocket-version': '13',
+  };
+  const merged: Record<string, HeaderValue> = { ...base };
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) delete merged[name];
+    else merged[name] = value;
+  }
+  return { method: 'GET', httpVersion: '1.1', url: '/chat', headers: merged, ...head };
+}
+
+function rejection(req: UpgradeRequestHead): HandshakeRejection {
+  const result = validateUpgradeRequest(req);
+  if (result.ok) throw new Error('expected a rejection');
+  return result.rejection;
+}
+
+/** Minimal HTTP head parser for the tests: status/request line and lower-cased headers. */
+function parseHead(text: string): { startLine: string; headers: Record<string, string[]>; body: string } {
+  const end = text.indexOf('\r\n\r\n');
+  expect(end).toBeGreaterThan(0);
+  const [startLine, ...lines] = text.slice(0, end).split('\r\n');
+  const headers: Record<string, string[]> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    expect(colon).toBeGreaterThan(0);
+    const name = line.slice(0, colon).toLowerCase();
+    (headers[name] ??= []).push(line.slice(colon + 1).trim());
+  }
+  return { startLine, headers, body: text.slice(end + 4) };
+}
+
+describe('computeAcceptKey (RFC 6455 §1.3, §4.2.2)', () => {
+  it('computes the RFC example', () => {
+    expect(WEBSOCKET_GUID).toBe('258EAFA5-E914-47DA-95CA-C5AB0DC85B11');
+    expect(computeAcceptKey(SAMPLE_KEY)).toBe(SAMPLE_ACCEPT);
+  });
+
+  it('hashes the key as sent, without decoding it', () => {
+    expect(computeAcceptKey('AAAAAAAAAAAAAAAAAAAAAA==')).not.toBe(computeAcceptKey('AAAAAAAAAAAAAAAAAAAAAQ=='));
+    expect(computeAcceptKey('x')).toHaveLength(28);
+  });
+});
+
+describe('validateUpgradeRequest (RFC 6455 §4.2.1)', () => {
+  it('accepts the RFC 6455 §1.2 example handshake', () => {
+    expect(validateUpgradeRequest(request())).toEqual({
+      ok: true,
+      value: {
+        key: SAMPLE_KEY,
+        protocols: ['chat', 'superchat'],
+        extensions: [],
+        origin: 'http://example.com',
+      },
+    });
+  });
+
+  it('accepts the minimal handshake a non-browser client sends', () => {
+    const result = validateUpgradeRequest(
+      request({ origin: undefined, 'sec-websocket-protocol': undefined }),
+    );
+    expect(result).toEqual({ ok: true, value: { key: SAMPLE_KEY, protocols: [], extensions: [], origin: undefined } });
+  });
+
+  it('treats Upgrade and Connection case-insensitively and as lists', () => {
+    for (const [upgrade, connection] of [
+      ['WebSocket', 'upgrade'],
+      ['WEBSOCKET', 'keep-alive, Upgrade'],
+      ['h2c, websocket', 'Upgrade, HTTP2-Settings'],
+      ['HTTP/2.0, websocket', 'close, UPGRADE'],
+    ]) {
+      expect(validateUpgradeRequest(request({ upgrade, connection })).ok, `${upgrade} / ${connection}`).toBe(true);
+    }
+  });
+
+  it('accepts header values given as arrays', () => {
+    const result = validateUpgradeRequest(
+      request({
+        connection: ['keep-alive', 'Upgrade'],
+        'sec-websocket-key': [SAMPLE_KEY],
+        'sec-websocket-protocol': ['chat', 'superchat'],
+        'sec-websocket-extensions': ['permessage-deflate; client_max_window_bits', 'x-foo'],
+      }),
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.protocols).toEqual(['chat', 'superchat']);
+    expect(result.value.extensions.map((e) => e.name)).toEqual(['permessage-deflate', 'x-foo']);
+  });
+
+  it('parses extension offers', () => {
+    const result = validateUpgradeRequest(
+      request({ 'sec-websocket-extensions': 'permessage-deflate; client_max_window_bits, permessage-deflate' }),
+    );
+    expect(result.ok && result.value.extensions).toEqual([
+      { name: 'permessage-deflate', params: new Map([['client_max_window_bits', true]]) },
+      { name: 'permessage-deflate', params: new Map() },
+    ]);
+  });
+
+  it('accepts HTTP versions above 1.1', () => {
+    for (const httpVersion of ['1.1', '1.2', '2.0', '2', 'HTTP/1.1']) {
+      expect(validateUpgradeRequest(request({}, { httpVersion })).ok, httpVersion).toBe(true);
+    }
+  });
+
+  it('trims OWS around single-valued headers', () => {
+    const result = validateUpgradeRequest(request({ 'sec-websocket-key': ` ${SAMPLE_KEY}\t`, 'sec-websocket-version': ' 13 ' }));
+    expect(result.ok && result.value.key).toBe(SAMPLE_KEY);
+  });
+
+  describe('rejections', () => {
+    it('405 with Allow: GET for other methods', () => {
+      for (const method of ['POST', 'get', 'HEAD', 'CONNECT', '', undefined]) {
+        expect(rejection(request({}, { method }))).toEqual({
+          status: 405,
+          reason: 'Method must be GET',
+          headers: { Allow: 'GET' },
+        });
+      }
+    });
+
+    it('400 for HTTP versions below 1.1 or garbage', () => {
+      for (const httpVersion of ['1.0', '0.9', '', '1.', '.1', 'x', '1.1.1', '1.1 ', 'HTTP/1.0', '00001.1']) {
+        const r = rejection(request({}, { httpVersion }));
+        expect(r.status, httpVersion).toBe(400);
+        expect(r.reason).toMatch(/HTTP version/);
+      }
+    });
+
+    it('400 without Host, with an empty Host or with two', () => {
+      expect(rejection(request({ host: undefined }))).toMatchObject({ status: 400, reason: 'Host header is required' });
+      expect(rejection(request({ host: '' }))).toMatchObject({ status: 400, reason: 'Host header is required' });
+      expect(rejection(request({ host: ['a', 'b'] }))).toMatchObject({ status: 400, reason: 'Host header must appear once' });
+    });
+
+    it('400 when Upgrade does not name websocket', () => {
+      for (const upgrade of [undefined, '', 'h2c', 'websockets', 'web socket', 'websocket;', ['h2c']]) {
+        expect(rejection(request({ upgrade })), String(upgrade)).toMatchObject({
+          status: 400,
+          reason: 'Upgrade header must include "websocket"',
+          headers: {},
+        });
+      }
+    });
+
+    it('400 when Connection does not include Upgrade', () => {
+      for (const connection of [undefined, '', 'keep-alive', 'upgrades', 'Upgrade;x', ['close']]) {
+        expect(rejection(request({ connection })), String(connection)).toMatchObject({
+          status: 400,
+          reason: 'Connection header must include "Upgrade"',
+        });
+      }
+    });
+
+    it('426 with Sec-WebSocket-Version: 13 for a missing or other version (§4.4)', () => {
+      for (const version of [undefined, '', '8', '7, 13', '13, 13', '013', '14', ['13', '8']]) {
+        expect(rejection(request({ 'sec-websocket-version': version })), String(version)).toEqual({
+          status: 426,
+          reason: 'Sec-WebSocket-Version must be 13',
+          headers: { 'Sec-WebSocket-Version': '13' },
+        });
+      }
+    });
+
+    it('400 for a missing key', () => {
+      expect(rejection(request({ 'sec-websocket-key': undefined }))).toMatchObject({
+        status: 400,
+        reason: 'Sec-WebSocket-Key header is required',
+      });
+    });
+
+    it('400 for a key that is not base64 of 16 bytes', () => {
+      for (const key of [
+        '',
+        'dGhlIHNhbXBsZSBub25jZQ', // no padding
+        'dGhlIHNhbXBsZSBub25jZQ=', // one pad
+        'dGhlIHNhbXBsZSBub25jZQ===',
+        'dGhlIHNhbXBsZSBub25jZQ==AA',
+        'dGhlIHNhbXBsZSBub25j', // 15 bytes
+        'dGhlIHNhbXBsZSBub25jZSE=', // 17 bytes
+        'dGhlIHNhbXBsZSBub25jZSEh', // 18 bytes, no padding
+        'dGhlIHNhbXBsZSBub25jZ-==', // base64url alphabet
+        'dGhlIHNhbXBsZSBub25jZ_==',
+        'dGhlIHNhbXBsZSBub25j Q==',
+        'dGhlIHNhbXBsZSBub25jZQ=A',
+        `${SAMPLE_KEY}, ${SAMPLE_KEY}`, // repeated lines joined by Node
+        [SAMPLE_KEY, SAMPLE_KEY],
+      ]) {
+        expect(rejection(request({ 'sec-websocket-key': key })), String(key)).toMatchObject({
+          status: 400,
+          reason: 'Sec-WebSocket-Key must be base64 of 16 bytes',
+        });
+      }
+    });
+
+    it('400 for a malformed or repeating Sec-WebSocket-Protocol', () => {
+      for (const protocol of ['chat superchat', 'chat;', '"chat"', 'chat/1']) {
+        expect(rejection(request({ 'sec-websocket-protocol': protocol })), protocol).toMatchObject({
+          status: 400,
+          reason: 'Sec-WebSocket-Protocol must be a list of tokens',
+        });
+      }
+      expect(rejection(request({ 'sec-websocket-protocol': ['chat', 'chat'] }))).toMatchObject({
+        status: 400,
+        reason: 'Sec-WebSocket-Protocol must not repeat a subprotocol',
+      });
+      // Subprotocols are case-sensitive, so these are two different ones.
+      expect(validateUpgradeRequest(request({ 'sec-websocket-protocol': 'chat, Chat' })).ok).toBe(true);
+    });
+
+    it('accepts an empty Sec-WebSocket-Protocol as no offer', () => {
+      const result = validateUpgradeRequest(request({ 'sec-websocket-protocol': '' }));
+      expect(result.ok && result.value.protocols).toEqual([]);
+    });
+
+    it('400 for malformed Sec-WebSocket-Extensions (§9.1)', () => {
+      for (const extensions of ['permessage-deflate;', 'a; b; b', 'a; b="c d"', 'a b']) {
+        const r = rejection(request({ 'sec-websocket-extensions': extensions }));
+        expect(r.status, extensions).toBe(400);
+        expect(r.reason).toMatch(/^Sec-WebSocket-Extensions is malformed/);
+      }
+    });
+
+    it('400 for two Origin headers', () => {
+      expect(rejection(request({ origin: ['http://a', 'http://b'] }))).toMatchObject({
+        status: 400,
+        reason: 'Origin header must appear once',
+      });
+    });
+
+    it('431 for list headers too large to parse', () => {
+      const big = 'x,'.repeat(MAX_LIST_HEADER_LENGTH);
+      expect(rejection(request({ 'sec-websocket-extensions': big })).status).toBe(431);
+      expect(rejection(request({ 'sec-websocket-protocol': big })).status).toBe(431);
+      expect(rejection(request({ connection: big })).status).toBe(431);
+      expect(rejection(request({ upgrade: big })).status).toBe(431);
+      // Split across lines, the joined size counts.
+      const half = 'x'.repeat(MAX_LIST_HEADER_LENGTH / 2);
+      expect(rejection(request({ 'sec-websocket-extensions': [half, half] })).status).toBe(431);
+    });
+
+    it('400 rather than a crash when a JavaScript caller passes non-string values', () => {
+      const weird = { upgrade: 42, connection: ['Upgrade', null] } as unknown as Record<string, HeaderValue>;
+      expect(rejection(request({ upgrade: weird.upgrade }))).toMatchObject({ status: 400 });
+      expect(rejection(request({ connection: weird.connection }))).toMatchObject({ status: 400 });
+    });
+
+    it('ignores inherited properties of the headers object', () => {
+      const headers = Object.create({ host: 'inherited' }) as Record<string, HeaderValue>;
+      Object.assign(headers, request({ host: undefined }).headers);
+      expect(rejection({ method: 'GET', httpVersion: '1.1', headers })).toMatchObject({ status: 400 });
+    });
+
+    it('reports the version before the key, so an old client learns what to retry with', () => {
+      expect(rejection(request({ 'sec-websocket-version': '8', 'sec-websocket-key': 'nope' })).status).toBe(426);
+    });
+  });
+});
+
+describe('selectSubprotocol', () => {
+  it("picks the client's most preferred subprotocol that the server supports", () => {
+    expect(selectSubprotocol(['chat', 'superchat'], ['superchat', 'chat'])).toBe('chat');
+    expect(selectSubprotocol(['v3', 'v2', 'v1'], ['v1', 'v2'])).toBe('v2');
+  });
+
+  it('is case-sensitive and returns undefined when nothing matches', () => {
+    expect(selectSubprotocol(['Chat'], ['chat'])).toBeUndefined();
+    expect(selectSubprotocol([], ['chat'])).toBeUndefined();
+    expect(selectSubprotocol(['chat'], [])).toBeUndefined();
+  });
+});
+
+describe('buildAcceptResponse (RFC 6455 §4.2.2)', () => {
+  it('builds the RFC 6455 §1.3 response', () => {
+    expect(buildAcceptResponse({ key: SAMPLE_KEY, protocol: 'chat' })).toBe(
+      'HTTP/1.1 101 Switching Protocols\r\n' +
+        'Upgrade: websocket\r\n' +
+        'Connection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n` +
+        'Sec-WebSocket-Protocol: chat\r\n' +
+        '\r\n',
+    );
+  });
+
+  it('adds extensions and extra headers', () => {
+    const head = parseHead(
+      buildAcceptResponse({
+        key: SAMPLE_KEY,
+        extensions: 'permessage-deflate; server_max_window_bits=10',
+        headers: { 'Set-Cookie': 'a=b; Path=/', 'X-Trace': '1' },
+      }),
+    );
+    expect(head.startLine).toBe('HTTP/1.1 101 Switching Protocols');
+    expect(head.headers['sec-websocket-extensions']).toEqual(['permessage-deflate; server_max_window_bits=10']);
+    expect(head.headers['set-cookie']).toEqual(['a=b; Path=/']);
+    expect(head.headers['x-trace']).toEqual(['1']);
+    expect(head.headers['sec-websocket-protocol']).toBeUndefined();
+    expect(head.body).toBe('');
+  });
+
+  it('omits an empty extensions value', () => {
+    expect(buildAcceptResponse({ key: SAMPLE_KEY, extensions: '' })).not.toMatch(/Extensions/);
+  });
+
+  it('refuses header injection and values that are not ASCII', () => {
+    const bad = (opts: Parameters<typeof buildAcceptResponse>[0]) => () => buildAcceptResponse(opts);
+    expect(bad({ key: SAMPLE_KEY, protocol: 'chat\r\nX-Evil: 1' })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: SAMPLE_KEY, protocol: '' })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: SAMPLE_KEY, extensions: 'a\r\nX-Evil: 1' })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: SAMPLE_KEY, extensions: 'a\n' })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: SAMPLE_KEY, headers: { 'X-A': 'v\r\nX-Evil: 1' } })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: SAMPLE_KEY, headers: { 'X-A': 'v\n' } })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: SAMPLE_KEY, headers: { 'X-A': 'v\0' } })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: SAMPLE_KEY, headers: { 'X-A': 'é' } })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: SAMPLE_KEY, headers: { 'X-A\r\nX-Evil': 'v' } })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: SAMPLE_KEY, headers: { 'X A': 'v' } })).toThrow(WebSocketArgumentError);
+  });
+
+  it('refuses extra headers that the handshake writes itself', () => {
+    expect(() => buildAcceptResponse({ key: SAMPLE_KEY, headers: { connection: 'close' } })).toThrow(/set by the handshake/);
+    expect(() => buildAcceptResponse({ key: SAMPLE_KEY, headers: { 'SEC-WEBSOCKET-ACCEPT': 'x' } })).toThrow(
+      WebSocketArgumentError,
+    );
+    expect(() => buildAcceptResponse({ key: SAMPLE_KEY, protocol: 'a', headers: { 'Sec-WebSocket-Protocol': 'b' } })).toThrow(
+      WebSocketArgumentError,
+    );
+    // Not written, so the caller may set it.
+    expect(buildAcceptResponse({ key: SAMPLE_KEY, headers: { 'Sec-WebSocket-Protocol': 'b' } })).toMatch(
+      /Sec-WebSocket-Protocol: b\r\n/,
+    );
+  });
+});
+
+describe('buildRejectionResponse', () => {
+  it('builds a closing text/plain response with the reason as body', () => {
+    expect(buildRejectionResponse(400, 'Sec-WebSocket-Key must be base64 of 16 bytes')).toBe(
+      'HTTP/1.1 400 Bad Request\r\n' +
+        'Connection: close\r\n' +
+        'Content-Type: text/plain; charset=utf-8\r\n' +
+        'Content-Length: 44\r\n' +
+        '\r\n' +
+        'Sec-WebSocket-Key must be base64 of 16 bytes',
+    );
+  });
+
+  it('carries the rejection headers of §4.4 and RFC 7231 §6.5.5', () => {
+    const r426 = parseHead(buildRejectionResponse(426, 'Sec-WebSocket-Version must be 13', { 'Sec-WebSocket-Version': '13' }));
+    expect(r426.startLine).toBe('HTTP/1.1 426 Upgrade Required');
+    expect(r426.headers['sec-websocket-version']).toEqual(['13']);
+    const r405 = parseHead(buildRejectionResponse(405, 'Method must be GET', { Allow: 'GET' }));
+    expect(r405.startLine).toBe('HTTP/1.1 405 Method Not Allowed');
+    expect(r405.headers.allow).toEqual(['GET']);
+  });
+
+  it('counts Content-Length in UTF-8 bytes', () => {
+    for (const body of ['', 'é', '€', '😀', 'a\ud800b', '\udc00', 'ü😀€a']) {
+      const head = parseHead(buildRejectionResponse(403, 'x', {}, body));
+      expect(head.headers['content-length'], JSON.stringify(body)).toEqual([String(new TextEncoder().encode(body).length)]);
+      expect(head.body).toBe(body);
+    }
+  });
+
+  it('lets the caller replace Content-Type and uses an empty phrase for unknown statuses', () => {
+    const head = parseHead(buildRejectionResponse(499, 'x', { 'content-type': 'application/json' }, '{}'));
+    expect(head.startLine).toBe('HTTP/1.1 499 ');
+    expect(head.headers['content-type']).toEqual(['application/json']);
+    expect(head.body).toBe('{}');
+  });
+
+  it('refuses bad statuses, injection and headers it writes', () => {
+    for (const status of [101, 200, 299, 600, 400.5, Number.NaN]) {
+      expect(() => buildRejectionResponse(status, 'x'), String(status)).toThrow(WebSocketArgumentError);
+    }
+    expect(() => buildRejectionResponse(400, 'x', { 'X-A': 'a\r\nb' })).toThrow(WebSocketArgumentError);
+    expect(() => buildRejectionResponse(400, 'x', { 'Content-Type': 'a\nb' })).toThrow(WebSocketArgumentError);
+    expect(() => buildRejectionResponse(400, 'x', { 'Content-Length': '0' })).toThrow(WebSocketArgumentError);
+    expect(() => buildRejectionResponse(400, 'x', { Connection: 'keep-alive' })).toThrow(WebSocketArgumentError);
+  });
+});
+
+describe('buildClientRequest (RFC 6455 §4.1)', () => {
+  it('builds the RFC 6455 §1.2 request', () => {
+    const { key, text } = buildClientRequest({
+      host: 'server.example.com',
+      path: '/chat',
+      origin: 'http://example.com',
+      protocols: ['chat', 'superchat'],
+      key: SAMPLE_KEY,
+    });
+    expect(key).toBe(SAMPLE_KEY);
+    expect(text).toBe(
+      'GET /chat HTTP/1.1\r\n' +
+        'Host: server.example.com\r\n' +
+        'Upgrade: websocket\r\n' +
+        'Connection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: ${SAMPLE_KEY}\r\n` +
+        'Sec-WebSocket-Version: 13\r\n' +
+        'Origin: http://example.com\r\n' +
+        'Sec-WebSocket-Protocol: chat, superchat\r\n' +
+        '\r\n',
+    );
+  });
+
+  it('generates a fresh random 16-byte key each time', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const { key } = buildClientRequest({ host: 'h', path: '/' });
+      expect(key).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+      expect(atob(key)).toHaveLength(16);
+      keys.add(key);
+    }
+    expect(keys.size).toBe(50);
+  });
+
+  it('produces a request that validateUpgradeRequest accepts', () => {
+    const { key, text } = buildClientRequest({
+      host: 'localhost:8080',
+      path: '/ws?room=1',
+      protocols: ['v2', 'v1'],
+      extensions: 'permessage-deflate; client_max_window_bits',
+      headers: { Authorization: 'Bearer t' },
+    });
+    const head = parseHead(text);
+    expect(head.startLine).toBe('GET /ws?room=1 HTTP/1.1');
+    const headers: Record<string, HeaderValue> = {};
+    for (const [name, values] of Object.entries(head.headers)) headers[name] = values.join(', ');
+    const result = validateUpgradeRequest({ method: 'GET', httpVersion: '1.1', headers });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.key).toBe(key);
+    expect(result.value.protocols).toEqual(['v2', 'v1']);
+    expect(result.value.extensions[0].name).toBe('permessage-deflate');
+  });
+
+  it('refuses values it cannot send safely', () => {
+    const bad = (opts: Partial<Parameters<typeof buildClientRequest>[0]>) => () =>
+      buildClientRequest({ host: 'h', path: '/', ...opts });
+    expect(bad({ path: '' })).toThrow(WebSocketArgumentError);
+    expect(bad({ path: 'chat' })).toThrow(/start with/);
+    expect(bad({ path: '/a b' })).toThrow(WebSocketArgumentError);
+    expect(bad({ path: '/a\r\nX: 1' })).toThrow(WebSocketArgumentError);
+    expect(bad({ path: '/é' })).toThrow(WebSocketArgumentError);
+    expect(bad({ host: '' })).toThrow(WebSocketArgumentError);
+    expect(bad({ host: 'h\r\nX: 1' })).toThrow(WebSocketArgumentError);
+    expect(bad({ origin: 'http://a\r\nX: 1' })).toThrow(WebSocketArgumentError);
+    expect(bad({ protocols: ['a b'] })).toThrow(WebSocketArgumentError);
+    expect(bad({ protocols: ['a', 'a'] })).toThrow(/repeated/);
+    expect(bad({ extensions: 'x\r\n' })).toThrow(WebSocketArgumentError);
+    expect(bad({ key: 'short' })).toThrow(WebSocketArgumentError);
+    expect(bad({ headers: { Host: 'other' } })).toThrow(/set by the handshake/);
+    expect(bad({ headers: { 'sec-websocket-key': SAMPLE_KEY } })).toThrow(WebSocketArgumentError);
+    expect(bad({ headers: { 'X-A': 'a\nb' } })).toThrow(WebSocketArgumentError);
+  });
+
+  it('lets Origin come from headers when the option is not used', () => {
+    expect(buildClientRequest({ host: 'h', path: '/', headers: { Origin: 'http://o' } }).text).toMatch(/Origin: http:\/\/o\r\n/);
+  });
+});
+
+describe('validateServerResponse (RFC 6455 §4.1)', () => {
+  const expected = { key: SAMPLE_KEY, protocols: ['chat', 'superchat'], extensionsOffered: ['permessage-deflate'] };
+
+  function response(headers: Record<string, HeaderValue> = {}, status = 101) {
+    const merged: Record<string, HeaderValue> = {
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-accept': SAMPLE_ACCEPT,
+    };
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) delete merged[name];
+      else merged[name] = value;
+    }
+    return { status, headers: merged };
+  }
+
+  function failure(res: ReturnType<typeof response>, exp = expected): string {
+    const result = validateServerResponse(res, exp);
+    if (result.ok) throw new Error('expected a failure');
+    return result.error;
+  }
+
+  it('accepts the RFC 6455 §1.3 response', () => {
+    expect(validateServerResponse(response({ 'sec-websocket-protocol': 'chat' }), expected)).toEqual({
+      ok: true,
+      value: { protocol: 'chat', extensions: [] },
+    });
+  });
+
+  it('accepts a response with no subprotocol even when some were offered', () => {
+    expect(validateServerResponse(response(), expected)).toEqual({ ok: true, value: { protocol: undefined, extensions: [] } });
+  });
+
+  it('returns the accepted extensions', () => {
+    const result = validateServerResponse(
+      response({ 'sec-websocket-extensions': 'Permessage-Deflate; server_max_window_bits=10' }),
+      expected,
+    );
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        protocol: undefined,
+        extensions: [{ name: 'permessage-deflate', params: new Map([['server_max_window_bits', '10']]) }],
+      },
+    });
+  });
+
+  it('accepts what buildAcceptResponse writes', () => {
+    const head = parseHead(buildAcceptResponse({ key: SAMPLE_KEY, protocol: 'superchat', extensions: 'permessage-deflate' }));
+    const headers: Record<string, HeaderValue> = {};
+    for (const [name, values] of Object.entries(head.headers)) headers[name] = values;
+    const result = validateServerResponse({ status: 101, headers }, expected);
+    expect(result.ok && result.value.protocol).toBe('superchat');
+  });
+
+  it('is case-insensitive for Upgrade and Connection', () => {
+    expect(validateServerResponse(response({ upgrade: 'WebSocket', connection: 'upgrade' }), expected).ok).toBe(true);
+  });
+
+  it('fails on a status other than 101', () => {
+    expect(failure(response({}, 200))).toBe('unexpected response status 200');
+    expect(failure(response({}, 401))).toMatch(/401/);
+  });
+
+  it('fails without Upgrade: websocket or Connection: Upgrade', () => {
+    expect(failure(response({ upgrade: undefined }))).toMatch(/Upgrade header/);
+    expect(failure(response({ upgrade: 'h2c' }))).toMatch(/Upgrade header/);
+    expect(failure(response({ connection: undefined }))).toMatch(/Connection header/);
+    expect(failure(response({ connection: 'keep-alive' }))).toMatch(/Connection header/);
+  });
+
+  it('fails on a missing, repeated or wrong Sec-WebSocket-Accept', () => {
+    expect(failure(response({ 'sec-websocket-accept': undefined }))).toMatch(/missing or repeated/);
+    expect(failure(response({ 'sec-websocket-accept': [SAMPLE_ACCEPT, SAMPLE_ACCEPT] }))).toMatch(/missing or repeated/);
+    expect(failure(response({ 'sec-websocket-accept': computeAcceptKey('AAAAAAAAAAAAAAAAAAAAAA==') }))).toMatch(
+      /does not match/,
+    );
+    expect(failure(response({ 'sec-websocket-accept': SAMPLE_ACCEPT.toLowerCase() }))).toMatch(/does not match/);
+  });
+
+  it('fails on a subprotocol that was not offered, or more than one', () => {
+    expect(failure(response({ 'sec-websocket-protocol': 'other' }))).toMatch(/not offered/);
+    expect(failure(response({ 'sec-websocket-protocol': 'Chat' }))).toMatch(/not offered/);
+    expect(failure(response({ 'sec-websocket-protocol': 'chat' }), { ...expected, protocols: [] }))
+      .toMatch(/not offered/);
+    expect(failure(response({ 'sec-websocket-protocol': 'chat, superchat' }))).toMatch(/exactly one/);
+    expect(failure(response({ 'sec-websocket-protocol': ['chat', 'chat'] }))).toMatch(/exactly one/);
+    expect(failure(response({ 'sec-websocket-protocol': '' }))).toMatch(/exactly one/);
+    expect(failure(response({ 'sec-websocket-protocol': 'a b' }))).toMatch(/exactly one/);
+  });
+
+  it('fails on extensions that were not offered, repeated or malformed', () => {
+    expect(failure(response({ 'sec-websocket-extensions': 'x-foo' }))).toMatch(/"x-foo" that was not offered/);
+    expect(failure(response({ 'sec-websocket-extensions': 'permessage-deflate' }), { ...expected, extensionsOffered: [] }))
+      .toMatch(/not offered/);
+    expect(failure(response({ 'sec-websocket-extensions': 'permessage-deflate, permessage-deflate' }))).toMatch(/twice/);
+    expect(failure(response({ 'sec-websocket-extensions': ['permessage-deflate', 'permessage-deflate'] }))).toMatch(
+      /twice/,
+    );
+    expect(failure(response({ 'sec-websocket-extensions': 'permessage-deflate;' }))).toMatch(/malformed/);
+    expect(failure(response({ 'sec-websocket-extensions': 'x,'.repeat(MAX_LIST_HEADER_LENGTH) }))).toMatch(/malformed/);
+  });
+
+  it('matches offered extension names case-insensitively', () => {
+    const result = validateServerResponse(response({ 'sec-websocket-extensions': 'permessage-deflate' }), {
+      ...expected,
+      extensionsOffered: ['PerMessage-Deflate'],
+    });
+    expect(result.ok).toBe(true);
+  });
+});
