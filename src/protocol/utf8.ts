@@ -3,8 +3,8 @@
  * UTF-8 but finds that it is not valid UTF-8, it MUST _Fail the WebSocket Connection_ (close code 1007).
  *
  * Text messages arrive in fragments and fragments in chunks, so validation is a small DFA fed any slice at a time. It
- * rejects at the first byte that cannot start or continue a well-formed sequence — Autobahn 6.x "fail fast" — rather
- * than at the end of the frame or message:
+ * rejects at the first byte that cannot start or continue a well-formed sequence (Autobahn 6.x "fail fast"), not
+ * at the end of the frame or message:
  *
  * - overlongs: C0, C1 never; E0 must be followed by A0..BF; F0 by 90..BF
  * - surrogates U+D800..U+DFFF: ED must be followed by 80..9F
@@ -84,13 +84,20 @@ const TRANSITIONS = new Uint8Array(NUM_STATES * NUM_CLASSES).fill(S_REJECT);
   on(S_AFTER_F4, [C_CONT_80_8F], S_NEED2); // F4 90..BF would be above U+10FFFF
 })();
 
+/**
+ * Bytes run through the DFA between two attempts at the ASCII skip. Trying the skip before every byte made
+ * non-ASCII text 2-3x slower; trying it every 16 bytes keeps ~80% of the bare DFA's speed on CJK or accented text
+ * and ~3x the bare DFA on ASCII.
+ */
+const DFA_RUN = 16;
+
 /** Runs the DFA over data[start..end) from `state`; returns the new state, stopping at the first rejection. */
 function run(state: number, data: Uint8Array, start: number, end: number): number {
   let i = start;
+  const last8 = end - 7;
   while (i < end) {
     if (state === S_ACCEPT) {
-      // ASCII fast path: skip 8 bytes at a time while none has the high bit set, then single bytes.
-      const last8 = end - 7;
+      // ASCII fast path: skip 8 bytes at a time while none has the high bit set.
       while (
         i < last8 &&
         ((data[i] | data[i + 1] | data[i + 2] | data[i + 3] | data[i + 4] | data[i + 5] | data[i + 6] | data[i + 7]) &
@@ -99,12 +106,12 @@ function run(state: number, data: Uint8Array, start: number, end: number): numbe
       ) {
         i += 8;
       }
-      while (i < end && data[i] < 0x80) i++;
-      if (i === end) break;
     }
-    state = TRANSITIONS[state + BYTE_CLASS[data[i]]];
-    if (state === S_REJECT) return S_REJECT;
-    i++;
+    const stop = end - i > DFA_RUN ? i + DFA_RUN : end;
+    for (; i < stop; i++) {
+      state = TRANSITIONS[state + BYTE_CLASS[data[i]]];
+      if (state === S_REJECT) return S_REJECT;
+    }
   }
   return state;
 }
