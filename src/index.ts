@@ -15,3 +15,4 @@ export { reject, UpgradeRejection } from './server/upgrade.js';
 export type { AuthorizeResult } from './server/upgrade.js';
 export { DEFAULT_SOCKET_OPTIONS, DEFAULT_SERVER_OPTIONS } from './server/options.js';
 export { CloseCode, ReadyState, ProtocolError, WebSocketStateError, WebSocketArgumentError } from './protocol/index.js';
+export * from './gateway/index.js';

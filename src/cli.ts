@@ -1,0 +1,258 @@
+// The `wsgate` command (bin/wsgate.js calls `main`). Arguments are parsed by hand: zero runtime dependencies.
+import { readFileSync } from 'node:fs';
+import { createGateway } from './gateway/gateway.js';
+import { installDemoRoutes } from './gateway/demo-routes.js';
+import { createServer } from './server/server.js';
+
+export const HELP = `wsgate — WebSocket server and gateway for Node.js
+
+Usage:
+  wsgate serve [options]   run the gateway with the demo chat at / (HTTP API, /status, /metrics, /wsgate.js)
+  wsgate echo [options]    run a WebSocket echo server (text back as text, binary as binary)
+  wsgate help              show this help
+  wsgate version           print the version
+
+serve options:
+  --port N            port to listen on (default 8080; 0 = any free port)
+  --host H            address to bind (default 0.0.0.0)
+  --path P            WebSocket path (default /ws)
+  --api-key KEY       enable the push API under /api with this bearer token (default: API off;
+                      also read from the WSGATE_API_KEY environment variable)
+
+echo options:
+  --port N            port to listen on (default 9001)
+  --host H            address to bind (default 0.0.0.0)
+  --deflate           accept permessage-deflate
+  --max-payload BYTES largest message accepted (default 16 MiB)
+
+Ctrl-C (SIGINT) or SIGTERM shuts down gracefully: sockets get a 1001 close, then the process exits.
+`;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface ServeCommand {
+  readonly command: 'serve';
+  readonly port: number;
+  readonly host: string;
+  readonly path: string;
+  readonly apiKey: string | undefined;
+}
+
+export interface EchoCommand {
+  readonly command: 'echo';
+  readonly port: number;
+  readonly host: string;
+  readonly deflate: boolean;
+  readonly maxPayload: number | undefined;
+}
+
+export type Command = ServeCommand | EchoCommand | { readonly command: 'help' } | { readonly command: 'version' };
+
+type FlagKind = 'port' | 'string' | 'path' | 'bytes' | 'boolean';
+
+const SERVE_FLAGS: Readonly<Record<string, FlagKind>> = { port: 'port', host: 'string', path: 'path', 'api-key': 'string' };
+const ECHO_FLAGS: Readonly<Record<string, FlagKind>> = { port: 'port', host: 'string', deflate: 'boolean', 'max-payload': 'bytes' };
+
+/** Parses `argv` (without `node` and the script). Throws a UsageError that says what is wrong. */
+export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Command {
+  const [name, ...rest] = argv;
+  switch (name) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      return { command: 'help' };
+    case 'version':
+    case '--version':
+    case '-v':
+      return { command: 'version' };
+    case 'serve': {
+      const flags = parseFlags('serve', rest, SERVE_FLAGS);
+      if (flags.help === true) return { command: 'help' };
+      const apiKey = (flags['api-key'] as string | undefined) ?? env.WSGATE_API_KEY;
+      return {
+        command: 'serve',
+        port: (flags.port as number | undefined) ?? 8080,
+        host: (flags.host as string | undefined) ?? '0.0.0.0',
+        path: (flags.path as string | undefined) ?? '/ws',
+        apiKey: apiKey === '' ? undefined : apiKey,
+      };
+    }
+    case 'echo': {
+      const flags = parseFlags('echo', rest, ECHO_FLAGS);
+      if (flags.help === true) return { command: 'help' };
+      return {
+        command: 'echo',
+        port: (flags.port as number | undefined) ?? 9001,
+        host: (flags.host as string | undefined) ?? '0.0.0.0',
+        deflate: flags.deflate === true,
+        maxPayload: flags['max-payload'] as number | undefined,
+      };
+    }
+    default:
+      throw new UsageError(`unknown command "${name}" (commands: serve, echo, help, version)`);
+  }
+}
+
+function parseFlags(command: string, args: readonly string[], spec: Readonly<Record<string, FlagKind>>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--help' || arg === '-h') return { help: true };
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}" for "wsgate ${command}"`);
+    const eq = arg.indexOf('=');
+    const flag = arg.slice(2, eq === -1 ? undefined : eq);
+    const kind = spec[flag];
+    if (kind === undefined) {
+      throw new UsageError(`unknown option --${flag} for "wsgate ${command}" (options: ${Object.keys(spec).map((f) => `--${f}`).join(', ')})`);
+    }
+    if (kind === 'boolean') {
+      if (eq !== -1) throw new UsageError(`--${flag} takes no value`);
+      out[flag] = true;
+      continue;
+    }
+    let value: string;
+    if (eq !== -1) {
+      value = arg.slice(eq + 1);
+    } else {
+      const next = args[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`--${flag} needs a value`);
+      value = next;
+      i++;
+    }
+    out[flag] = convert(flag, kind, value);
+  }
+  return out;
+}
+
+function convert(flag: string, kind: Exclude<FlagKind, 'boolean'>, value: string): string | number {
+  switch (kind) {
+    case 'port': {
+      const port = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!(port >= 0 && port <= 65535)) throw new UsageError(`--${flag} must be a port number 0-65535, got "${value}"`);
+      return port;
+    }
+    case 'bytes': {
+      const bytes = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!(bytes >= 1 && Number.isSafeInteger(bytes))) throw new UsageError(`--${flag} must be a positive number of bytes, got "${value}"`);
+      return bytes;
+    }
+    case 'path':
+      if (!value.startsWith('/')) throw new UsageError(`--${flag} must start with "/", got "${value}"`);
+      return value;
+    case 'string':
+      if (value === '') throw new UsageError(`--${flag} must not be empty`);
+      return value;
+  }
+}
+
+/** A started command: where it listens and how to stop it. */
+export interface Running {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the echo server. */
+export async function startEcho(options: Omit<EchoCommand, 'command'>): Promise<Running> {
+  const server = await createServer({
+    port: options.port,
+    host: options.host,
+    perMessageDeflate: options.deflate,
+    maxPayload: options.maxPayload,
+    handlers: {
+      message(ws, data, isBinary) {
+        ws.send(data, { binary: isBinary, compress: true });
+      },
+    },
+  });
+  const port = server.port;
+  return { url: `ws://${displayHost(options.host)}:${port}/`, port, close: () => server.close() };
+}
+
+/** Starts the gateway demo: gateway + demo routes + HTTP (status, metrics, API, demo page). */
+export async function startServe(
+  options: Omit<ServeCommand, 'command'>,
+  onError: (error: unknown) => void = (error) => void process.stderr.write(`wsgate: ${String(error instanceof Error ? (error.stack ?? error.message) : error)}\n`),
+): Promise<Running> {
+  const gateway = await createGateway({ port: options.port, host: options.host, path: options.path, apiKey: options.apiKey, web: { demo: true } });
+  gateway.on('error', (error) => onError(error));
+  installDemoRoutes(gateway);
+  const port = gateway.port;
+  return { url: `http://${displayHost(options.host)}:${port}/`, port, close: () => gateway.close() };
+}
+
+/** Runs a started command until SIGINT/SIGTERM, then shuts it down. A second signal exits at once. */
+async function runUntilSignal(running: Running, log: (line: string) => void): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log(`${signal} again: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      log(`${signal}: shutting down…`);
+      running.close().then(() => {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        resolve();
+      }, reject);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** The CLI entry point. Resolves when the command is done (for servers: after a graceful shutdown). */
+export async function main(argv: string[]): Promise<void> {
+  const log = (line: string): void => void process.stdout.write(`${line}\n`);
+  let command: Command;
+  try {
+    command = parseArgs(argv, process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`wsgate: ${err.message}\nRun "wsgate help" for usage.\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+  switch (command.command) {
+    case 'help':
+      process.stdout.write(HELP);
+      return;
+    case 'version':
+      log(readVersion());
+      return;
+    case 'echo': {
+      const running = await startEcho(command);
+      log(`wsgate echo server listening on ${running.url}${command.deflate ? ' (permessage-deflate on)' : ''}`);
+      await runUntilSignal(running, log);
+      return;
+    }
+    case 'serve': {
+      const running = await startServe(command);
+      log(`wsgate gateway listening on ${running.url}`);
+      log(`  demo page   http://${displayHost(command.host)}:${running.port}/`);
+      log(`  WebSocket   ws://${displayHost(command.host)}:${running.port}${command.path}`);
+      log(`  status      /status   metrics /metrics   client /wsgate.js`);
+      log(command.apiKey === undefined ? '  push API    off (pass --api-key to enable)' : '  push API    /api/* (Authorization: Bearer <key>)');
+      await runUntilSignal(running, log);
+      return;
+    }
+  }
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function readVersion(): string {
+  // ../package.json from both src/cli.ts and dist/cli.js.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}

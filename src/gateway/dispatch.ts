@@ -1,0 +1,157 @@
+import { GatewayCloseCode, GatewayCloseReason } from './close-codes.js';
+import { encodeError, encodeReply, parseEnvelope, type Envelope } from './envelope.js';
+import { ErrorCode, GatewayError } from './errors.js';
+import type { GatewayEmitter } from './events.js';
+import type { Gateway } from './gateway.js';
+import type { GatewaySocket } from './gateway-socket.js';
+import type { ResolvedGatewayOptions } from './options.js';
+import { countMessage, RateVerdict } from './rate-limit.js';
+import type { Counters } from './stats.js';
+import type { RequestId } from './types.js';
+
+/** What a route handler gets for one request envelope. */
+export interface RouteContext<D = unknown> {
+  readonly gateway: Gateway;
+  /** The socket that sent the request (on this node). */
+  readonly socket: GatewaySocket;
+  readonly type: string;
+  /** The request id, when the client wants a reply. */
+  readonly id: RequestId | undefined;
+  /** The envelope's `data`, unvalidated (`unknown` unless you say otherwise — check it). */
+  readonly data: D;
+}
+
+/**
+ * Handles one request type. The resolved value is the reply's `data` (sent only if the request had an `id`); throw a
+ * `GatewayError` to answer with its code and message, anything else answers `handler_error`.
+ */
+export type RouteHandler<D = unknown> = (ctx: RouteContext<D>) => unknown;
+
+/** Handles binary messages in JSON mode (without one, binary messages close the socket with 1003). */
+export type BinaryHandler = (socket: GatewaySocket, data: Buffer) => unknown;
+
+/** The route that catches types no other route handles. */
+export const FALLBACK_ROUTE = '*';
+
+const INTERNAL_ERROR_MESSAGE = 'internal error';
+
+/**
+ * Inbound messages of a gateway: liveness mark, rate limit, raw/binary/JSON split, envelope validation, routing,
+ * replies and error replies. Nothing a client sends can make it throw.
+ */
+export class Dispatcher {
+  readonly routes = new Map<string, RouteHandler>();
+  binaryHandler: BinaryHandler | null = null;
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly options: ResolvedGatewayOptions,
+    private readonly events: GatewayEmitter,
+    private readonly counters: Counters,
+  ) {}
+
+  /** The server's `message` handler, for one socket's message. */
+  receive(socket: GatewaySocket, data: Buffer, isBinary: boolean): void {
+    this.counters.messagesIn++;
+    socket.alive = true;
+    const limit = this.options.rateLimit;
+    if (limit !== null) {
+      const verdict = countMessage(socket, limit.messages, limit.interval, Date.now());
+      if (verdict !== RateVerdict.Ok) return this.rateLimited(socket, verdict);
+    }
+    if (this.options.raw) {
+      this.events.emit('message', socket, { raw: true, data, binary: isBinary });
+      return;
+    }
+    if (isBinary) return this.binary(socket, data);
+    const parsed = parseEnvelope(data.toString());
+    if (!parsed.ok) return this.sendError(socket, parsed.id, parsed.code, parsed.message);
+    const envelope = parsed.envelope;
+    if (this.events.has('message')) this.events.emit('message', socket, { ...envelope, raw: false });
+    this.route(socket, envelope);
+  }
+
+  private rateLimited(socket: GatewaySocket, verdict: RateVerdict): void {
+    this.counters.rateLimited++;
+    const limit = this.options.rateLimit!;
+    if (limit.action === 'close') {
+      if (socket.closeCause === null) socket.closeCause = { code: GatewayCloseCode.RateLimited, reason: GatewayCloseReason.RateLimited };
+      socket.ws?.close(GatewayCloseCode.RateLimited, GatewayCloseReason.RateLimited);
+      return;
+    }
+    // One error per window: answering every dropped message would let a flood make us write as much as it sends.
+    if (verdict === RateVerdict.FirstOver && !this.options.raw) {
+      this.sendError(socket, undefined, ErrorCode.RateLimited, `more than ${limit.messages} messages in ${limit.interval} ms: message dropped`);
+    }
+  }
+
+  private binary(socket: GatewaySocket, data: Buffer): void {
+    const handler = this.binaryHandler;
+    if (handler === null) {
+      socket.ws?.close(GatewayCloseCode.UnsupportedData, GatewayCloseReason.UnsupportedData);
+      return;
+    }
+    try {
+      const result = handler(socket, data);
+      if (isThenable(result)) result.then(undefined, (error: unknown) => this.events.emit('error', error, socket));
+    } catch (error) {
+      this.events.emit('error', error, socket);
+    }
+  }
+
+  private route(socket: GatewaySocket, envelope: Envelope): void {
+    const handler = this.routes.get(envelope.type) ?? this.routes.get(FALLBACK_ROUTE);
+    const id = envelope.id;
+    if (handler === undefined) {
+      return this.sendError(socket, id, ErrorCode.UnknownType, `unknown type ${JSON.stringify(envelope.type)}`);
+    }
+    const ctx: RouteContext = { gateway: this.gateway, socket, type: envelope.type, id, data: envelope.data };
+    let result: unknown;
+    try {
+      result = handler(ctx);
+    } catch (error) {
+      return this.fail(socket, envelope, error);
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => this.reply(socket, envelope, value),
+        (error: unknown) => this.fail(socket, envelope, error),
+      );
+    } else {
+      this.reply(socket, envelope, result);
+    }
+  }
+
+  private reply(socket: GatewaySocket, envelope: Envelope, value: unknown): void {
+    if (envelope.id === undefined) return;
+    let text: string;
+    try {
+      text = encodeReply(envelope.type, envelope.id, value);
+    } catch (error) {
+      return this.fail(socket, envelope, error);
+    }
+    this.write(socket, text);
+  }
+
+  private fail(socket: GatewaySocket, envelope: Envelope, error: unknown): void {
+    if (error instanceof GatewayError) return this.sendError(socket, envelope.id, error.code, error.message);
+    this.events.emit('error', error, socket);
+    this.sendError(socket, envelope.id, ErrorCode.HandlerError, INTERNAL_ERROR_MESSAGE);
+  }
+
+  private sendError(socket: GatewaySocket, id: RequestId | undefined, code: string, message: string): void {
+    this.counters.errorsOut++;
+    this.write(socket, encodeError(id, code, message));
+  }
+
+  private write(socket: GatewaySocket, text: string): void {
+    const ws = socket.ws;
+    if (ws === null) return;
+    if (ws.send(text) === 'dropped') this.counters.messagesDropped++;
+    else this.counters.messagesOut++;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}

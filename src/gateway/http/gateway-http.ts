@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+import type { HttpHook } from '../options.js';
+import { addApiRoutes } from './api.js';
+import { createBearerCheck } from './auth.js';
+import { DEFAULT_MAX_BODY_SIZE, readJson } from './body.js';
+import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
+import { HttpError, sendError, sendJson, sendText } from './respond.js';
+import { Router, type HttpContext, type RouteHandler, type RouteMatch } from './router.js';
+import { demoPage, publicFile } from './static.js';
+import { gatewayMetrics, processInfo, statusBody } from './status.js';
+
+export interface GatewayHttpOptions {
+  /**
+   * Bearer token of the push API. Default: the gateway's `apiKey` option. Without a key the API is off: its paths
+   * answer 404 like any unknown path.
+   */
+  apiKey?: string;
+  /** Where the push API lives. Default `/api`. */
+  apiPrefix?: string;
+  /** Largest request body read, in bytes (413 above). Default 1 MiB. */
+  maxBodySize?: number;
+  /** Serve `GET /status` (JSON). Default true. */
+  status?: boolean;
+  /** Serve `GET /metrics` (Prometheus text format 0.0.4). Default true. */
+  metrics?: boolean;
+  /** Serve the browser client at `GET /wsgate.js`. Default true. */
+  client?: boolean;
+  /** Serve the demo chat page at `GET /` (it uses the demo routes, see `installDemoRoutes`). Default false. */
+  demo?: boolean;
+}
+
+/** Defaults of `GatewayHttpOptions`, in one place. */
+export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
+  apiPrefix: '/api',
+  maxBodySize: DEFAULT_MAX_BODY_SIZE,
+  status: true,
+  metrics: true,
+  client: true,
+  demo: false,
+} as const;
+
+const CLIENT_CONTENT_TYPE = 'text/javascript; charset=utf-8';
+const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
+// The demo page loads only itself and /wsgate.js, and talks only to its own origin.
+const DEMO_CSP = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
+
+/**
+ * The gateway's HTTP surface: `/status`, `/metrics`, the push API, `/wsgate.js`, the demo page and your own routes,
+ * as one `HttpHook`. Use `installHttp(gateway)` (or pass `hook` as the gateway's `http` option).
+ *
+ * Your routes (`get`, `post`, `put`, `delete`) are tried before the built-in ones, so you may replace one. A path
+ * nobody handles falls through to the gateway (404 JSON, or 426 on the WebSocket path).
+ */
+export class GatewayHttp {
+  /** Pass to `createGateway({ http })` or `gateway.addHttpHandler`. */
+  readonly hook: HttpHook;
+  private readonly userRoutes = new Router<RouteHandler>();
+  private readonly builtins = new Router<RouteHandler>();
+  private readonly options: GatewayHttpOptions;
+  private readonly apiPrefix: string;
+  private readonly maxBodySize: number;
+  private apiCheck: { key: string; check: (authorization: string | undefined) => boolean } | null = null;
+
+  constructor(options: GatewayHttpOptions = {}) {
+    const d = DEFAULT_GATEWAY_HTTP_OPTIONS;
+    this.options = options;
+    this.apiPrefix = options.apiPrefix ?? d.apiPrefix;
+    if (!this.apiPrefix.startsWith('/') || this.apiPrefix.endsWith('/')) {
+      throw new TypeError(`apiPrefix must start with "/" and not end with one: ${JSON.stringify(this.apiPrefix)}`);
+    }
+    this.maxBodySize = options.maxBodySize ?? d.maxBodySize;
+    if (!(Number.isSafeInteger(this.maxBodySize) && this.maxBodySize > 0)) throw new TypeError('maxBodySize must be a positive integer');
+    if (options.apiKey !== undefined && options.apiKey !== '') this.apiCheck = { key: options.apiKey, check: createBearerCheck(options.apiKey) };
+
+    const b = this.builtins;
+    if (options.status ?? d.status) b.get('/status', ({ gateway }) => statusBody(gateway.stats(), processInfo()));
+    if (options.metrics ?? d.metrics) {
+      b.get('/metrics', ({ gateway, res }) => {
+        sendText(res, 200, formatPrometheus(gatewayMetrics(gateway.stats(), processInfo())), PROMETHEUS_CONTENT_TYPE, { 'Cache-Control': 'no-store' });
+      });
+    }
+    if (options.client ?? d.client) {
+      b.get('/wsgate.js', ({ req, res }) => sendStatic(req, res, publicFile('wsgate-client.js'), CLIENT_CONTENT_TYPE));
+    }
+    if (options.demo ?? d.demo) {
+      b.get('/', ({ req, res, gateway }) => {
+        sendStatic(req, res, Buffer.from(demoPage(gateway.options.path)), HTML_CONTENT_TYPE, { 'Content-Security-Policy': DEMO_CSP });
+      });
+    }
+    addApiRoutes(b, this.apiPrefix);
+    this.hook = (req, res, gateway) => this.handle(req, res, gateway);
+  }
+
+  get(path: string, handler: RouteHandler): this {
+    this.userRoutes.get(path, handler);
+    return this;
+  }
+
+  post(path: string, handler: RouteHandler): this {
+    this.userRoutes.post(path, handler);
+    return this;
+  }
+
+  put(path: string, handler: RouteHandler): this {
+    this.userRoutes.put(path, handler);
+    return this;
+  }
+
+  delete(path: string, handler: RouteHandler): this {
+    this.userRoutes.delete(path, handler);
+    return this;
+  }
+
+  /** A route for any method name (`PATCH`, ...). */
+  route(method: string, path: string, handler: RouteHandler): this {
+    this.userRoutes.add(method, path, handler);
+    return this;
+  }
+
+  /**
+   * Answers `req` if one of our paths matches (true), else leaves it to the gateway (false). Client mistakes are
+   * JSON 4xx; an unexpected error thrown by a route is rethrown for the gateway (500 JSON + its `error` event).
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, gateway: Gateway): Promise<boolean> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    try {
+      let builtins = true;
+      if (pathname === this.apiPrefix || pathname.startsWith(`${this.apiPrefix}/`)) {
+        const key = this.apiKeyFor(gateway);
+        // API off: its paths are unknown paths (404), unless the user routed them.
+        if (key === null) builtins = false;
+        else if (!key.check(req.headers.authorization)) {
+          throw new HttpError(401, 'unauthorized', 'missing or wrong API key (use "Authorization: Bearer <key>")', {
+            'WWW-Authenticate': 'Bearer realm="wsgate"',
+          });
+        }
+      }
+      const route = this.match(method, pathname, builtins);
+      if (route === null) return false;
+      const maxBodySize = this.maxBodySize;
+      const ctx: HttpContext = {
+        gateway,
+        req,
+        res,
+        method,
+        pathname,
+        query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
+        params: route.params,
+        json: () => readJson(req, maxBodySize),
+      };
+      const result: unknown = await route.handler(ctx);
+      if (!res.headersSent && !res.writableEnded) {
+        if (result === undefined) {
+          res.writeHead(204);
+          res.end();
+        } else {
+          sendJson(res, 200, result);
+        }
+      }
+      return true;
+    } catch (error) {
+      const answer = toHttpError(error);
+      if (answer === null) throw error;
+      if (!res.headersSent) sendError(res, answer);
+      else res.destroy();
+      return true;
+    }
+  }
+
+  /** User routes first, then built-ins. Null: no such path (the gateway's 404); throws 405 or 400. */
+  private match(method: string, pathname: string, builtins: boolean): { handler: RouteHandler; params: Record<string, string> } | null {
+    const user = this.userRoutes.match(method, pathname);
+    if (user.kind === 'found') return user;
+    const builtin: RouteMatch<RouteHandler> = builtins ? this.builtins.match(method, pathname) : { kind: 'not-found' };
+    if (builtin.kind === 'found') return builtin;
+    if (user.kind === 'bad-path' || builtin.kind === 'bad-path') throw new HttpError(400, 'bad_request', 'malformed percent-encoding in the path');
+    const allow = [...new Set([...(user.kind === 'method-not-allowed' ? user.allow : []), ...(builtin.kind === 'method-not-allowed' ? builtin.allow : [])])];
+    if (allow.length === 0) return null;
+    throw new HttpError(405, 'method_not_allowed', `${method} is not allowed here (allowed: ${allow.join(', ')})`, { Allow: allow.join(', ') });
+  }
+
+  private apiKeyFor(gateway: Gateway): { check: (authorization: string | undefined) => boolean } | null {
+    if (this.options.apiKey !== undefined) return this.apiCheck;
+    const key = gateway.options.apiKey;
+    if (key === undefined || key === '') return null;
+    if (this.apiCheck === null || this.apiCheck.key !== key) this.apiCheck = { key, check: createBearerCheck(key) };
+    return this.apiCheck;
+  }
+}
+
+/** Client-visible errors: ours, and the gateway's `invalid_argument` (a bad uid, group, session or close code). */
+function toHttpError(error: unknown): HttpError | null {
+  if (error instanceof HttpError) return error;
+  if (error instanceof GatewayError) return new HttpError(400, error.code, error.message);
+  return null;
+}
+
+/** A static file with an ETag, so browsers revalidate cheaply (304). */
+function sendStatic(req: IncomingMessage, res: ServerResponse, body: Buffer, contentType: string, headers: Record<string, string> = {}): void {
+  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+  const common = { ...headers, ETag: etag, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, common);
+    res.end();
+    return;
+  }
+  sendText(res, 200, body, contentType, common);
+}
+
+/**
+ * Adds the HTTP surface to a running gateway (see `GatewayHttp`) and returns it, for your own routes:
+ *
+ *   const http = installHttp(gateway, { demo: true });
+ *   http.get('/hello/:name', ({ params }) => ({ hello: params.name }));
+ */
+export function installHttp(gateway: Gateway, options?: GatewayHttpOptions): GatewayHttp {
+  const http = new GatewayHttp(options);
+  gateway.addHttpHandler(http.hook);
+  return http;
+}

@@ -1,0 +1,341 @@
+import { prepareMessage } from '../server/prepared.js';
+import type { SendResult } from '../server/socket.js';
+import type { Audience, PresenceChange, SocketCommand, SocketCommandResult, SocketCommandResults } from './adapter.js';
+import type { GatewaySocket } from './gateway-socket.js';
+import type { Counters } from './stats.js';
+import type { GroupName, Payload, Session, SocketId, Uid } from './types.js';
+
+/** Receives the node's presence changes (the gateway wires it to `adapter.presenceChanged`). */
+export type PresenceListener = (change: PresenceChange) => void | Promise<void>;
+
+/**
+ * The sockets one gateway process holds, with two mirrored indexes (uid → sockets, group → sockets; each socket
+ * keeps its own uid and groups) and the local half of every operation. Adapters call `execute` for commands routed
+ * to this node, `deliver` for fan-out, and the query methods to answer presence questions about this node.
+ *
+ * Everything here is synchronous except `execute` and `ungroup`, which also wait for the presence listener.
+ */
+export class LocalNode {
+  readonly nodeId: string;
+  private readonly socketMap = new Map<SocketId, GatewaySocket>();
+  private readonly uidIndex = new Map<Uid, Set<GatewaySocket>>();
+  private readonly groupIndex = new Map<GroupName, Set<GatewaySocket>>();
+  private readonly counters: Counters;
+  private readonly listener: PresenceListener;
+
+  /** @internal Created by the gateway. */
+  constructor(nodeId: string, counters: Counters, listener: PresenceListener) {
+    this.nodeId = nodeId;
+    this.counters = counters;
+    this.listener = listener;
+  }
+
+  /** The socket with this id if this node holds it. */
+  get(socketId: SocketId): GatewaySocket | undefined {
+    return this.socketMap.get(socketId);
+  }
+
+  /** Every socket on this node. */
+  values(): IterableIterator<GatewaySocket> {
+    return this.socketMap.values();
+  }
+
+  get size(): number {
+    return this.socketMap.size;
+  }
+
+  get uidIndexSize(): number {
+    return this.uidIndex.size;
+  }
+
+  get groupIndexSize(): number {
+    return this.groupIndex.size;
+  }
+
+  // ── lifecycle (called by the gateway) ──────────────────────────────────────────────────────────────────────────
+
+  /** @internal Registers an opened socket and binds the uid `authenticate` gave it. */
+  add(socket: GatewaySocket): Promise<void> | void {
+    const pending: Promise<void>[] = [];
+    this.socketMap.set(socket.id, socket);
+    this.report({ type: 'connect', socketId: socket.id }, pending);
+    if (socket.initialUid !== null) this.bind(socket, socket.initialUid, pending);
+    return settle(pending);
+  }
+
+  /** @internal Forgets a closed socket. */
+  remove(socket: GatewaySocket): Promise<void> | void {
+    if (this.socketMap.get(socket.id) !== socket) return;
+    this.socketMap.delete(socket.id);
+    if (socket.authTimer !== null) {
+      clearTimeout(socket.authTimer);
+      socket.authTimer = null;
+    }
+    const uid = socket.boundUid;
+    if (uid !== null) removeFrom(this.uidIndex, uid, socket);
+    for (const group of socket.groupSet) removeFrom(this.groupIndex, group, socket);
+    const pending: Promise<void>[] = [];
+    this.report({ type: 'disconnect', socketId: socket.id, uid, groups: [...socket.groupSet] }, pending);
+    return settle(pending);
+  }
+
+  // ── commands (routed here by socket id) ────────────────────────────────────────────────────────────────────────
+
+  /** Runs a socket-addressed command on this node; resolves once the presence listener has taken any change. */
+  async execute<C extends SocketCommand>(command: C): Promise<SocketCommandResult<C>> {
+    const pending: Promise<void>[] = [];
+    const result = this.run(command, pending);
+    if (pending.length > 0) await Promise.all(pending);
+    return result as SocketCommandResult<C>;
+  }
+
+  private run(command: SocketCommand, pending: Promise<void>[]): SocketCommandResults[SocketCommand['op']] {
+    if (command.op === 'send') return this.sendTo(command.socketIds, command.payload);
+    const socket = this.socketMap.get(command.socketId);
+    switch (command.op) {
+      case 'isOnline':
+        return socket !== undefined;
+      case 'uidOf':
+        return socket?.boundUid ?? null;
+      case 'groupsOf':
+        return socket === undefined ? null : [...socket.groupSet];
+      case 'bindUid':
+        if (socket === undefined) return false;
+        this.bind(socket, command.uid, pending);
+        return true;
+      case 'unbindUid':
+        if (socket === undefined || socket.boundUid === null) return false;
+        if (command.uid !== undefined && command.uid !== socket.boundUid) return false;
+        this.unbind(socket, pending);
+        return true;
+      case 'joinGroup':
+        if (socket === undefined) return false;
+        if (!socket.groupSet.has(command.group)) {
+          socket.groupSet.add(command.group);
+          addTo(this.groupIndex, command.group, socket);
+          this.report({ type: 'join', socketId: socket.id, group: command.group }, pending);
+        }
+        return true;
+      case 'leaveGroup':
+        if (socket === undefined || !socket.groupSet.delete(command.group)) return false;
+        removeFrom(this.groupIndex, command.group, socket);
+        this.report({ type: 'leave', socketId: socket.id, group: command.group }, pending);
+        return true;
+      case 'getSession':
+        return socket === undefined ? null : { ...socket.sessionData };
+      case 'setSession':
+        if (socket === undefined) return false;
+        socket.sessionData = { ...command.session };
+        return true;
+      case 'updateSession':
+        if (socket === undefined) return false;
+        Object.assign(socket.sessionData, command.patch);
+        return true;
+      case 'close': {
+        if (socket?.ws == null || socket.ws.readyState !== 1) return false;
+        socket.ws.close(command.code, command.reason);
+        return true;
+      }
+    }
+  }
+
+  private bind(socket: GatewaySocket, uid: Uid, pending: Promise<void>[]): void {
+    if (socket.authTimer !== null) {
+      clearTimeout(socket.authTimer);
+      socket.authTimer = null;
+    }
+    if (socket.boundUid === uid) return;
+    if (socket.boundUid !== null) this.unbind(socket, pending);
+    socket.boundUid = uid;
+    addTo(this.uidIndex, uid, socket);
+    this.report({ type: 'bind', socketId: socket.id, uid }, pending);
+  }
+
+  private unbind(socket: GatewaySocket, pending: Promise<void>[]): void {
+    const uid = socket.boundUid;
+    if (uid === null) return;
+    socket.boundUid = null;
+    removeFrom(this.uidIndex, uid, socket);
+    this.report({ type: 'unbind', socketId: socket.id, uid }, pending);
+  }
+
+  /** Removes every local socket from `group`; resolves to how many were removed. */
+  async ungroup(group: GroupName): Promise<number> {
+    const members = this.groupIndex.get(group);
+    if (members === undefined) return 0;
+    this.groupIndex.delete(group);
+    const pending: Promise<void>[] = [];
+    for (const socket of members) {
+      socket.groupSet.delete(group);
+      this.report({ type: 'leave', socketId: socket.id, group }, pending);
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    return members.size;
+  }
+
+  private report(change: PresenceChange, pending: Promise<void>[]): void {
+    let result: void | Promise<void>;
+    try {
+      result = this.listener(change);
+    } catch (error) {
+      // A listener that throws must not leave the node half-updated: the change is applied, the error is returned.
+      result = Promise.reject(error);
+    }
+    if (result != null) pending.push(Promise.resolve(result));
+  }
+
+  // ── delivery ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Writes `payload` to the listed local sockets (unknown ids are skipped), framed once. Returns sockets written to. */
+  sendTo(socketIds: readonly SocketId[], payload: Payload): number {
+    if (socketIds.length === 1) {
+      const socket = this.socketMap.get(socketIds[0]!);
+      return socket === undefined ? 0 : this.writeOne(socket, payload);
+    }
+    const targets: GatewaySocket[] = [];
+    const seen = new Set<SocketId>();
+    for (const id of socketIds) {
+      const socket = this.socketMap.get(id);
+      if (socket !== undefined && !seen.has(id)) {
+        seen.add(id);
+        targets.push(socket);
+      }
+    }
+    return this.writeMany(targets, payload);
+  }
+
+  /** Writes `payload` to this node's sockets in `audience`, except `exclude`, framed once. Returns sockets written to. */
+  deliver(audience: Audience, payload: Payload, exclude: readonly SocketId[]): number {
+    const skip = exclude.length === 0 ? null : new Set(exclude);
+    const targets: GatewaySocket[] = [];
+    const take = (socket: GatewaySocket): void => {
+      if (skip === null || !skip.has(socket.id)) targets.push(socket);
+    };
+    switch (audience.kind) {
+      case 'all':
+        for (const socket of this.socketMap.values()) {
+          if (audience.onlyBound !== true || socket.boundUid !== null) take(socket);
+        }
+        break;
+      case 'uids':
+        // A socket has at most one uid: the uid sets are disjoint, no de-duplication needed (but uids may repeat).
+        for (const uid of new Set(audience.uids)) this.uidIndex.get(uid)?.forEach(take);
+        break;
+      case 'groups':
+        if (audience.groups.length === 1) {
+          this.groupIndex.get(audience.groups[0]!)?.forEach(take);
+        } else {
+          const seen = new Set<GatewaySocket>();
+          for (const group of audience.groups) {
+            for (const socket of this.groupIndex.get(group) ?? []) {
+              if (!seen.has(socket)) {
+                seen.add(socket);
+                take(socket);
+              }
+            }
+          }
+        }
+        break;
+    }
+    return this.writeMany(targets, payload);
+  }
+
+  private writeMany(targets: readonly GatewaySocket[], payload: Payload): number {
+    if (targets.length === 0) return 0;
+    if (targets.length === 1) return this.writeOne(targets[0]!, payload);
+    const message = prepareMessage(payload.data, { binary: payload.binary });
+    let written = 0;
+    for (const socket of targets) {
+      if (socket.ws === null) continue;
+      written += this.count(socket.ws.sendPrepared(message));
+    }
+    return written;
+  }
+
+  private writeOne(socket: GatewaySocket, payload: Payload): number {
+    if (socket.ws === null) return 0;
+    return this.count(socket.ws.send(payload.data, { binary: payload.binary }));
+  }
+
+  private count(result: SendResult): number {
+    if (result === 'dropped') {
+      this.counters.messagesDropped++;
+      return 0;
+    }
+    this.counters.messagesOut++;
+    return 1;
+  }
+
+  // ── queries about this node ────────────────────────────────────────────────────────────────────────────────────
+
+  isUidOnline(uid: Uid): boolean {
+    return this.uidIndex.has(uid);
+  }
+
+  socketsOfUid(uid: Uid): SocketId[] {
+    return idsOf(this.uidIndex.get(uid));
+  }
+
+  sockets(group?: GroupName): SocketId[] {
+    if (group === undefined) return [...this.socketMap.keys()];
+    return idsOf(this.groupIndex.get(group));
+  }
+
+  uids(group?: GroupName): Uid[] {
+    if (group === undefined) return [...this.uidIndex.keys()];
+    const uids = new Set<Uid>();
+    for (const socket of this.groupIndex.get(group) ?? []) {
+      if (socket.boundUid !== null) uids.add(socket.boundUid);
+    }
+    return [...uids];
+  }
+
+  groups(): GroupName[] {
+    return [...this.groupIndex.keys()];
+  }
+
+  socketCount(group?: GroupName): number {
+    return group === undefined ? this.socketMap.size : (this.groupIndex.get(group)?.size ?? 0);
+  }
+
+  uidCount(group?: GroupName): number {
+    return group === undefined ? this.uidIndex.size : this.uids(group).length;
+  }
+
+  sessions(group?: GroupName): Record<SocketId, Session> {
+    const result: Record<SocketId, Session> = {};
+    const members = group === undefined ? this.socketMap.values() : (this.groupIndex.get(group) ?? []);
+    for (const socket of members) result[socket.id] = { ...socket.sessionData };
+    return result;
+  }
+}
+
+function addTo<K>(index: Map<K, Set<GatewaySocket>>, key: K, socket: GatewaySocket): void {
+  let set = index.get(key);
+  if (set === undefined) {
+    set = new Set();
+    index.set(key, set);
+  }
+  set.add(socket);
+}
+
+function removeFrom<K>(index: Map<K, Set<GatewaySocket>>, key: K, socket: GatewaySocket): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(socket);
+  if (set.size === 0) index.delete(key);
+}
+
+function idsOf(sockets: Set<GatewaySocket> | undefined): SocketId[] {
+  if (sockets === undefined) return [];
+  const ids: SocketId[] = [];
+  for (const socket of sockets) ids.push(socket.id);
+  return ids;
+}
+
+function settle(pending: Promise<void>[]): Promise<void> | void {
+  if (pending.length === 0) return;
+  return Promise.all(pending).then(noop);
+}
+
+function noop(): void {}
