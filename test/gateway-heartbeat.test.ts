@@ -149,6 +149,25 @@ describe('heartbeat', () => {
     expect([...log.values()][0]!.closedAt).toBeUndefined();
   });
 
+  it('keeps a client whose one large message trickles in for longer than the timeout (bytes count, not frames)', async () => {
+    const gw = await startGateway({ heartbeat: { interval: INTERVAL, maxMissed: MAX_MISSED } });
+    const log = track(gw);
+    const raw = await rawConnect(gw.port);
+    countPings(raw); // read what the server sends, but never answer its pings
+    const frame = clientFrame(0x1, JSON.stringify({ type: 'noop', data: 'x'.repeat(2000) }));
+    // Dribble the single frame over about 4 × the heartbeat bound: no message completes until the last byte.
+    const pieces = 40;
+    const step = Math.ceil(frame.length / pieces);
+    for (let i = 0; i < frame.length; i += step) {
+      raw.write(frame.subarray(i, i + step));
+      await delay((BOUND * 4) / pieces);
+    }
+    expect([...log.values()][0]!.closedAt).toBeUndefined();
+    // Then it goes silent, and the heartbeat ends it.
+    await waitFor(() => [...log.values()][0]!.closedAt !== undefined, BOUND * 4);
+    expect([...log.values()][0]!.code).toBe(GatewayCloseCode.HeartbeatTimeout);
+  });
+
   it('rejects nonsense settings', async () => {
     await expect(startGateway({ heartbeat: { interval: 0 } })).rejects.toThrow(TypeError);
     await expect(startGateway({ heartbeat: { maxMissed: -1 } })).rejects.toThrow(TypeError);

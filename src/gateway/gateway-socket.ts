@@ -35,6 +35,8 @@ export class GatewaySocket {
   missed = 0;
   /** @internal Heartbeat: `bufferedAmount` at the last sweep (a decrease means the peer is reading). */
   lastBuffered = 0;
+  /** `ws.bytesReceived` at the last heartbeat sweep: any inbound byte since then counts as alive. */
+  lastReceived = 0;
   /** @internal Rate limit: start of the current window (ms) and messages seen in it. */
   windowStart = 0;
   windowCount = 0;

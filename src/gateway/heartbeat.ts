@@ -7,7 +7,8 @@ import type { LocalNode } from './local-node.js';
  *
  * Each sweep, a socket that showed a sign of life since the previous sweep starts over; one that didn't counts a
  * miss, and at `maxMissed` misses it is terminated. Every socket that stays gets a protocol ping, which browsers
- * answer on their own. Signs of life: any inbound message, ping or pong (the gateway sets `socket.alive`), a `drain`
+ * answer on their own. Signs of life: any inbound byte (`ws.bytesReceived` moved, even mid-message), any message,
+ * ping or pong (the gateway sets `socket.alive`), a `drain`
  * (the peer is reading), or a smaller `bufferedAmount` than at the last sweep (same reason).
  *
  * Timing: a socket silent since time t is terminated at the (maxMissed + 1)-th sweep after t, so within
@@ -46,7 +47,8 @@ export class Heartbeat {
       const ws = socket.ws;
       if (ws === null || ws.readyState !== ReadyState.OPEN) continue; // closing: the server's close timer owns it
       const buffered = ws.bufferedAmount;
-      if (socket.alive || buffered < socket.lastBuffered) {
+      const received = ws.bytesReceived;
+      if (socket.alive || received !== socket.lastReceived || buffered < socket.lastBuffered) {
         socket.alive = false;
         socket.missed = 0;
       } else if (++socket.missed >= this.maxMissed) {
@@ -54,6 +56,7 @@ export class Heartbeat {
         continue;
       }
       socket.lastBuffered = buffered;
+      socket.lastReceived = received;
       ws.ping();
     }
   }
