@@ -67,8 +67,9 @@ export interface ConnectionOptions {
   /** permessage-deflate codec, when negotiated. Allows RSV1 on the first frame of a message. */
   codec?: PerMessageCodec | null;
   /**
-   * Optional native whole-buffer UTF-8 check (Node: `buffer.isUtf8`) used when a whole single-frame text message
-   * arrives in one chunk. Everything else goes through the incremental validator.
+   * Optional native whole-buffer UTF-8 check (Node: `buffer.isUtf8`), used on runs of whole code points of at least
+   * `NATIVE_UTF8_MIN` bytes as they arrive. Short pieces, and code points split across pieces, go through the
+   * incremental validator.
    */
   isUtf8?: (data: Uint8Array) => boolean;
 }
@@ -79,6 +80,11 @@ export interface SendOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Text pieces shorter than this are validated by the JS state machine even when a native check is available: below
+ * it, the native call (and the view it needs) costs more than it saves.
+ */
+const NATIVE_UTF8_MIN = 64;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -119,10 +125,11 @@ export class Connection implements FrameSink {
   private messageCompressed = false;
   private messageFragments = 0;
   private messageLength = 0;
+  /** The message's first piece; most messages have only this one, which then needs no array work. */
+  private messageFirstPiece: Uint8Array | null = null;
+  /** The pieces after the first. */
   private messagePieces: Uint8Array[] = [];
   private readonly utf8 = new Utf8Validator();
-  /** True when the current single-frame text message was already validated natively. */
-  private messageUtf8Checked = false;
 
   // Current control frame payload (≤ 125 bytes), gathered when split across chunks.
   private readonly controlBytes = new Uint8Array(MAX_CONTROL_PAYLOAD);
@@ -157,7 +164,8 @@ export class Connection implements FrameSink {
 
   /** True when the peer is expected to close the transport (a client after the close handshake). */
   get closeExpected(): boolean {
-    return this.closeSent && this.closeReceived;
+    // RFC 6455 §7.1.1: after the handshake the server closes the TCP connection itself; only a client waits for it.
+    return this.role === 'client' && this.closeSent && this.closeReceived;
   }
 
   get compressionEnabled(): boolean {
@@ -181,8 +189,10 @@ export class Connection implements FrameSink {
 
   /** The transport ended (TCP FIN or error). Reports 1006 unless the close handshake already completed. */
   receiveEof(): void {
+    // A stopped parser without a received Close means we failed the connection: its code stands, not 1006.
+    const failed = this.parser.stopped && !this.closeReceived;
     this.parser.stop();
-    if (!this.closeReceived && !this.closeReported) {
+    if (!this.closeReceived && !failed && !this.closeReported) {
       // RFC 6455 §7.1.5: no Close frame was received, so the close code is 1006.
       this.closeCode = CloseCode.Abnormal;
       this.closeReason = '';
@@ -215,7 +225,6 @@ export class Connection implements FrameSink {
       this.messageCompressed = rsv1;
       this.messageFragments = 0;
       this.messageLength = 0;
-      this.messageUtf8Checked = false;
       if (this.messageIsText) this.utf8.reset();
     }
     if (++this.messageFragments > this.maxFragments) {
@@ -241,19 +250,39 @@ export class Connection implements FrameSink {
       return true;
     }
     if (this.messageCompressed) return this.inflate(data.subarray(start, end), false);
-    if (this.messageIsText) {
-      if (isFirstPiece && this.isUtf8 !== undefined && this.frameFin && this.messageFragments === 1 && end - start === this.frameLength) {
-        // Whole single-frame message in one chunk: one native pass instead of the incremental one.
-        if (!this.isUtf8(data.subarray(start, end))) return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
-        this.messageUtf8Checked = true;
-      } else if (!this.utf8.feed(data, start, end)) {
-        // RFC 6455 §8.1: fail as soon as the bytes can no longer be valid UTF-8 (not only at the message's end).
-        return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
-      }
+    if (this.messageIsText && !this.validateUtf8(data, start, end)) {
+      // RFC 6455 §8.1: fail as soon as the bytes can no longer be valid UTF-8 (not only at the message's end).
+      return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
     }
-    this.messagePieces.push(data.subarray(start, end));
-    this.messageLength += end - start;
+    this.addPiece(data.subarray(start, end));
     return true;
+  }
+
+  /**
+   * Checks text bytes as they arrive, so that the failure comes with the chunk holding the first invalid byte.
+   * With a native validator, the whole code points of a long piece are checked natively in one pass; a code point
+   * left open by the previous piece, and one cut off by the end of this piece, go through the incremental
+   * validator, which carries the open sequence over to the next piece.
+   */
+  private validateUtf8(data: Uint8Array, start: number, end: number): boolean {
+    const validator = this.utf8;
+    const isUtf8 = this.isUtf8;
+    if (isUtf8 === undefined || end - start < NATIVE_UTF8_MIN) return validator.feed(data, start, end);
+    let pos = start;
+    // Finishing an open code point takes at most 3 bytes.
+    while (!validator.complete && pos < end) {
+      if (!validator.feed(data, pos, pos + 1)) return false;
+      pos++;
+    }
+    const boundary = wholeCodePointsEnd(data, pos, end);
+    if (!isUtf8(data.subarray(pos, boundary))) return false;
+    return boundary === end || validator.feed(data, boundary, end);
+  }
+
+  private addPiece(piece: Uint8Array): void {
+    if (this.messageFirstPiece === null) this.messageFirstPiece = piece;
+    else this.messagePieces.push(piece);
+    this.messageLength += piece.length;
   }
 
   frameEnd(): boolean {
@@ -265,7 +294,7 @@ export class Connection implements FrameSink {
     }
     if (!this.frameFin) return true;
     if (this.messageCompressed && !this.inflate(EMPTY, true)) return false;
-    if (this.messageIsText && !this.messageUtf8Checked && !this.utf8.complete) {
+    if (this.messageIsText && !this.utf8.complete) {
       return this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
     }
     const message = this.takeMessage();
@@ -280,17 +309,17 @@ export class Connection implements FrameSink {
   }
 
   private takeMessage(): Uint8Array {
+    const first = this.messageFirstPiece;
+    if (first === null) return EMPTY;
+    this.messageFirstPiece = null;
     const pieces = this.messagePieces;
-    let message: Uint8Array;
-    if (pieces.length === 0) message = EMPTY;
-    else if (pieces.length === 1) message = pieces[0];
-    else {
-      message = new Uint8Array(this.messageLength);
-      let offset = 0;
-      for (let i = 0; i < pieces.length; i++) {
-        message.set(pieces[i], offset);
-        offset += pieces[i].length;
-      }
+    if (pieces.length === 0) return first;
+    const message = new Uint8Array(this.messageLength);
+    message.set(first, 0);
+    let offset = first.length;
+    for (let i = 0; i < pieces.length; i++) {
+      message.set(pieces[i], offset);
+      offset += pieces[i].length;
     }
     pieces.length = 0;
     return message;
@@ -305,11 +334,10 @@ export class Connection implements FrameSink {
       throw error;
     }
     if (output.length === 0) return true;
-    if (this.messageIsText && !this.utf8.feed(output, 0, output.length)) {
+    if (this.messageIsText && !this.validateUtf8(output, 0, output.length)) {
       return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
     }
-    this.messagePieces.push(output);
-    this.messageLength += output.length;
+    this.addPiece(output);
     return true;
   }
 
@@ -405,8 +433,10 @@ export class Connection implements FrameSink {
   close(code?: number, reason = ''): void {
     if (this.closeSent || this.state === ReadyState.CLOSED) return;
     const payload = encodeClosePayload(code, reason);
-    this.writeFrame(Opcode.Close, payload, true, false);
+    // State before the write: an in-process transport may deliver the peer's answer back into `receive` from
+    // inside `write`, and that Close must be seen as the reply to ours, not echoed.
     this.onCloseFrameSent();
+    this.writeFrame(Opcode.Close, payload, true, false);
   }
 
   private sendControl(opcode: number, payload: Uint8Array | string): void {
@@ -466,8 +496,8 @@ export class Connection implements FrameSink {
     this.closeReason = reason;
     if (!this.closeSent) {
       // RFC 6455 §5.5.1: reply with a Close frame, typically echoing the status code received.
-      this.writeFrame(Opcode.Close, code === CloseCode.NoStatus ? EMPTY : encodeClosePayload(code, ''), true, false);
       this.closeSent = true;
+      this.writeFrame(Opcode.Close, code === CloseCode.NoStatus ? EMPTY : encodeClosePayload(code, ''), true, false);
     }
     this.toClosed();
     // RFC 6455 §7.1.1: the server closes the TCP connection first; the client waits for it.
@@ -478,18 +508,23 @@ export class Connection implements FrameSink {
   private fail(closeCode: number, reason: string): false {
     this.parser.stop();
     if (this.state === ReadyState.CLOSED) return false;
+    this.messageFirstPiece = null;
     this.messagePieces.length = 0;
     this.messageActive = false;
     const error = new ProtocolError(closeCode, reason);
-    if (!this.closeSent) {
+    // State and the error report before the write: the write may re-enter (an in-process peer answering, or
+    // dropping the transport, at once), and `error` must still come before `close`. With `closeSent` already set,
+    // a `close()` from the error handler cannot replace the failure's code.
+    this.closeCode = closeCode;
+    this.closeReason = reason;
+    const mustSend = !this.closeSent;
+    this.closeSent = true;
+    this.handler.error?.(this, error);
+    if (mustSend) {
       // The 1011 reason stays generic: internal details are for the local error handler only.
       const wireReason = closeCode === CloseCode.InternalError ? 'internal error' : truncateReason(reason);
       this.writeFrame(Opcode.Close, encodeClosePayload(closeCode, wireReason), true, false);
-      this.closeSent = true;
     }
-    this.closeCode = closeCode;
-    this.closeReason = reason;
-    this.handler.error?.(this, error);
     this.toClosed();
     this.handler.closeTransport(this);
     return false;
@@ -525,6 +560,22 @@ export function encodeClosePayload(code: number | undefined, reason: string): Ui
   payload[1] = code & 0xff;
   payload.set(reasonBytes, 2);
   return payload;
+}
+
+/**
+ * The end of the last whole code point in data[start..end), where `start` is on a code point boundary: a sequence
+ * cut off by `end` is left out (the incremental validator takes it). Bytes that cannot be valid are left in, for
+ * the check to reject.
+ */
+function wholeCodePointsEnd(data: Uint8Array, start: number, end: number): number {
+  const stop = end - 4 > start ? end - 4 : start;
+  let lead = end - 1;
+  while (lead >= stop && (data[lead] & 0xc0) === 0x80) lead--;
+  // Four continuation bytes in a row (or only continuation bytes): invalid whatever follows.
+  if (lead < stop) return end;
+  const b = data[lead];
+  const length = b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+  return end - lead < length ? lead : end;
 }
 
 /** Keeps an error description within the 123-byte close reason limit, cutting on a code point boundary. */
