@@ -52,6 +52,9 @@ export class WsServer<D = unknown> {
   private readonly handlers: SocketHandlers<D>;
   private readonly upgradeOptions: Parameters<typeof performUpgrade<D>>[3];
   private closing = false;
+  /** Sockets between the upgrade request and the 101 (e.g. waiting for `authorize`): refused by `close()`. */
+  private readonly handshakes = new Set<Duplex>();
+  private readonly closeCallbacks: (() => void)[] = [];
 
   /** @internal Use `createServer`. */
   constructor(options: ServerOptions<D>, httpServer: HttpServer | HttpsServer | null, ownsHttpServer: boolean) {
@@ -94,6 +97,11 @@ export class WsServer<D = unknown> {
     };
   }
 
+  /** @internal Runs `callback` when `close()` starts. */
+  onClose(callback: () => void): void {
+    this.closeCallbacks.push(callback);
+  }
+
   /** The bound address in standalone/attach mode. */
   address(): AddressInfo {
     const address = this.httpServer?.address();
@@ -122,7 +130,9 @@ export class WsServer<D = unknown> {
       refuse(socket, 503, 'Server is shutting down');
       return Promise.resolve(null);
     }
-    return performUpgrade(req, socket, head, this.upgradeOptions);
+    const handshakes = this.handshakes;
+    handshakes.add(socket);
+    return performUpgrade(req, socket, head, this.upgradeOptions).finally(() => handshakes.delete(socket));
   }
 
   /** Sends one message to every open socket (or those passing `filter`), framed once. */
@@ -143,10 +153,14 @@ export class WsServer<D = unknown> {
    */
   async close(options?: { code?: number; reason?: string; timeout?: number }): Promise<void> {
     this.closing = true;
+    for (const callback of this.closeCallbacks.splice(0)) callback();
     const code = options?.code ?? 1001;
     const reason = options?.reason ?? 'server shutting down';
     const timeout = options?.timeout ?? DEFAULT_SERVER_OPTIONS.shutdownTimeout;
     const httpClosed = this.ownsHttpServer && this.httpServer !== null ? closeHttpServer(this.httpServer) : Promise.resolve();
+    // A pending handshake would otherwise open a socket after shutdown (and keep our HTTP server from closing).
+    for (const socket of this.handshakes) refuse(socket, 503, 'Server is shutting down');
+    this.handshakes.clear();
     for (const ws of this.clients) ws.close(code, reason);
     const deadline = Date.now() + timeout;
     while (this.clients.size > 0 && Date.now() < deadline) await delay(20);
@@ -165,14 +179,23 @@ export async function createServer<D = unknown>(options: ServerOptions<D>): Prom
   if (options.noServer) return new WsServer<D>(options, null, false);
   if (options.server !== undefined) {
     const wss = new WsServer<D>(options, options.server, false);
-    options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const http = options.server;
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       if (wss.shouldHandle(req)) void wss.handleUpgrade(req, socket, head);
-      else if (options.server!.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
-    });
+      else if (http.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
+    };
+    http.on('upgrade', onUpgrade);
+    // The HTTP server outlives us: take our listener off it when we close, so a later server can attach.
+    wss.onClose(() => http.removeListener('upgrade', onUpgrade));
     return wss;
   }
   const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_SERVER_OPTIONS.handshakeTimeout;
-  const http = createHttpServer({ maxHeaderSize: options.maxHeaderSize ?? DEFAULT_SERVER_OPTIONS.maxHeaderSize });
+  const http = createHttpServer({
+    maxHeaderSize: options.maxHeaderSize ?? DEFAULT_SERVER_OPTIONS.maxHeaderSize,
+    // Node enforces headersTimeout only when it sweeps its connections, every 30 s by default: a stalled head would
+    // live up to 30 s past the handshake timeout. Sweep often enough to close it within about a quarter more.
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(handshakeTimeout / 4))),
+  });
   // Slowloris: a request head must arrive within the handshake timeout.
   http.headersTimeout = handshakeTimeout;
   http.requestTimeout = Math.max(handshakeTimeout, 1000);

@@ -15,7 +15,8 @@ import type { PreparedMessage } from './prepared.js';
  * What `send` did with a message:
  * - `sent`: handed to the kernel (or at least below the socket's high-water mark);
  * - `buffered`: accepted but queued in user space — wait for the `drain` handler before sending much more;
- * - `dropped`: not sent, because the socket is not open or its buffer is over `maxBufferedAmount`.
+ * - `dropped`: not sent, because the socket is not open or this message would take its non-empty buffer over
+ *   `maxBufferedAmount` (an empty buffer takes a message of any size).
  */
 export type SendResult = 'sent' | 'buffered' | 'dropped';
 
@@ -83,7 +84,12 @@ export class WsSocket<D = unknown> {
   private readonly socket: TaggedSocket;
   private readonly handlers: SocketHandlers<D>;
   private readonly options: SocketOptions;
+  private received = 0;
   private lastWriteOk = true;
+  /** Writes are being gathered until the end of the tick (`writeBytes`). */
+  private corked = false;
+  /** A send returned `buffered`: the next 'drain' is reported to the `drain` handler. */
+  private awaitingDrain = false;
   private pausedByUser = false;
   private pausedByBackpressure = false;
   private closeTimer: NodeJS.Timeout | null = null;
@@ -140,6 +146,14 @@ export class WsSocket<D = unknown> {
   /** 1 OPEN, 2 CLOSING, 3 CLOSED (as in the WHATWG API). */
   get readyState(): ReadyState {
     return this.connection.readyState;
+  }
+
+  /**
+   * Bytes received from the peer so far (frames in progress included). A cheap liveness signal: it moves even
+   * while a large message is still arriving, before any handler runs.
+   */
+  get bytesReceived(): number {
+    return this.received;
   }
 
   /** Bytes accepted by `send` but not yet handed to the kernel. */
@@ -222,7 +236,10 @@ export class WsSocket<D = unknown> {
 
   /** Checks the buffer cap; applies the backpressure policy when a message does not fit. */
   private admit(size: number): boolean {
-    if (this.socket.writableLength + size <= this.options.maxBufferedAmount) return true;
+    const buffered = this.socket.writableLength;
+    // An empty buffer takes any message: a message larger than the cap is not backpressure, and refusing it (or,
+    // with the 'close' policy, closing the socket) would make it unsendable on an idle connection.
+    if (buffered === 0 || buffered + size <= this.options.maxBufferedAmount) return true;
     if (this.options.backpressurePolicy === 'close') {
       this.close(CLOSE_CODE_BACKPRESSURE, 'send buffer limit exceeded');
     }
@@ -230,7 +247,10 @@ export class WsSocket<D = unknown> {
   }
 
   private afterWrite(): SendResult {
-    if (this.lastWriteOk) return 'sent';
+    // `write()` returns false for any chunk of highWaterMark bytes or more, even when the kernel took all of it at
+    // once; what is still queued after the write is what counts.
+    if (this.lastWriteOk || this.socket.writableLength < this.socket.writableHighWaterMark) return 'sent';
+    this.awaitingDrain = true;
     if (this.options.pauseOnBackpressure && !this.pausedByBackpressure) {
       this.pausedByBackpressure = true;
       this.socket.pause();
@@ -247,8 +267,25 @@ export class WsSocket<D = unknown> {
   // Called by the module-level engine handler and socket listeners below.
 
   /** @internal */ writeBytes(bytes: Uint8Array): void {
-    if (this.socket.destroyed || !this.socket.writable) return;
-    if (!this.socket.write(bytes)) this.lastWriteOk = false;
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return;
+    if (!this.corked) {
+      // Everything written to this socket in the current tick (the replies to a chunk of pipelined messages, a burst
+      // of broadcasts) leaves in one writev when the tick ends, instead of one syscall per frame: uWS's cork.
+      this.corked = true;
+      socket.cork();
+      process.nextTick(uncorkSocket, this);
+    }
+    if (!socket.write(bytes)) this.lastWriteOk = false;
+    // Like uWS's cork buffer, flush once a high-water mark's worth is gathered: held bytes would otherwise count as
+    // backpressure (`bufferedAmount`, `maxBufferedAmount`) though the kernel may take them at once.
+    if (this.corked && socket.writableLength >= socket.writableHighWaterMark) this.uncork();
+  }
+
+  /** @internal End of the tick: hand what was written during it to the kernel. */
+  uncork(): void {
+    this.corked = false;
+    this.socket.uncork();
   }
 
   /** @internal */ deliverMessage(data: Uint8Array, isText: boolean): void {
@@ -271,6 +308,9 @@ export class WsSocket<D = unknown> {
   reportClosed(code: number, reason: string): void {
     if (this.closedReported) return;
     this.closedReported = true;
+    // A client whose peer started the close handshake waits for the server to close TCP (RFC 6455 §7.1.1); bound
+    // that wait like every other one.
+    this.armCloseTimer();
     this.handlers.close?.(this, code, reason);
   }
 
@@ -299,6 +339,8 @@ export class WsSocket<D = unknown> {
       this.pausedByBackpressure = false;
       if (!this.pausedByUser) this.socket.resume();
     }
+    if (!this.awaitingDrain) return;
+    this.awaitingDrain = false;
     this.handlers.drain?.(this);
   }
 
@@ -308,12 +350,17 @@ export class WsSocket<D = unknown> {
   }
 
   /** @internal */ receive(chunk: Buffer): void {
+    this.received += chunk.length;
     this.connection.receive(chunk);
   }
 }
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function uncorkSocket(ws: WsSocket<unknown>): void {
+  ws.uncork();
 }
 
 function destroySocket(socket: Socket): void {

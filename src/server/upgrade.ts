@@ -92,7 +92,8 @@ export async function performUpgrade<D>(
       } catch {
         return refuse(socket, 500, 'Authorization failed');
       }
-      if (socket.destroyed) return null;
+      // Gone, or already refused (handshake timeout, server shutdown) while the hook ran.
+      if (socket.destroyed || !socket.writable) return null;
       if (decision === false) return refuse(socket, 401, 'Unauthorized');
       if (decision instanceof UpgradeRejection) return refuse(socket, decision.status, decision.body, decision.headers);
       if (typeof decision === 'object' && decision !== null && 'data' in decision) data = decision.data;
@@ -111,7 +112,7 @@ export async function performUpgrade<D>(
       }
     }
 
-    if (socket.destroyed) {
+    if (socket.destroyed || !socket.writable) {
       codec?.dispose();
       return null;
     }
