@@ -82,10 +82,12 @@ describe('bad handshakes', () => {
     expect(ok.response.status).toBe(101);
   });
 
-  it('subprotocol negotiation: the server list is in preference order; none matching → no header', async () => {
+  it("subprotocol negotiation: the client's first offer the server supports wins; none matching → no header", async () => {
     const server = await startServer({ protocols: ['v2', 'v1'] });
     const a = await RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Protocol': 'v1, v2' } });
-    expect(a.response.headers['sec-websocket-protocol']).toBe('v2');
+    expect(a.response.headers['sec-websocket-protocol']).toBe('v1');
+    const a2 = await RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Protocol': 'v9, v2, v1' } });
+    expect(a2.response.headers['sec-websocket-protocol']).toBe('v2');
     const b = await RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Protocol': 'v3' } });
     expect(b.response.headers['sec-websocket-protocol']).toBeUndefined();
     const c = await WsClient.open(`ws://127.0.0.1:${server.port}/`, ['v3', 'v2']);

@@ -6,6 +6,7 @@ import {
   buildAcceptResponse,
   buildRejectionResponse,
   formatExtensions,
+  selectSubprotocol,
   validateUpgradeRequest,
   type PerMessageDeflateOptions,
 } from '../protocol/index.js';
@@ -42,7 +43,10 @@ export interface UpgradeOptions<D> {
   authorize?: (req: IncomingMessage) => AuthorizeResult<D> | Promise<AuthorizeResult<D>>;
   /** Allowed `Origin` values (exact match, e.g. 'https://app.example'), or a predicate. Others get 403. */
   origins?: readonly string[] | ((origin: string | undefined, req: IncomingMessage) => boolean);
-  /** Supported subprotocols in preference order, or a chooser. No match → no subprotocol header. */
+  /**
+   * Supported subprotocols: the first one the client offered that is in this list wins (the client's preference,
+   * RFC 6455 §4.1); a function chooses by its own rule. No match → no subprotocol header.
+   */
   protocols?: readonly string[] | ((offered: readonly string[], req: IncomingMessage) => string | undefined);
   /** permessage-deflate parameters; `false`/undefined disables it (the default on servers). */
   perMessageDeflate?: PerMessageDeflateOptions | false;
@@ -159,7 +163,8 @@ function chooseProtocol(
     // RFC 6455 §4.2.2: the server must pick one of the values the client offered.
     return choice !== undefined && offered.includes(choice) ? choice : undefined;
   }
-  return supported.find((p) => offered.includes(p));
+  // The client lists its subprotocols in order of preference (RFC 6455 §4.1): the engine's rule, in one place.
+  return selectSubprotocol(offered, supported);
 }
 
 /** Writes an HTTP error response and closes the connection. */
