@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real: Chromium (browser tests of the demo page).
+# Installs the Debian packages the test suite drives for real: Chromium (browser tests of the demo page) and
+# redis-server (the Redis adapter's tests start their own servers on free loopback ports).
 # Runs before `npm test`; a no-op when everything is already there. Needs root (or sudo) only when installing.
 set -euo pipefail
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
