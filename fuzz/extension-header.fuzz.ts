@@ -97,6 +97,8 @@ function referenceExtensions(header: string): ExtensionOffer[] | null {
     const name = trimOws(rawName);
     if (!isToken(name)) return null;
     const params = new Map<string, string | true>();
+    let duplicate: string | undefined;
+    if (rawParams.length > MAX_EXTENSION_PARAMS) return null;
     for (const rawParam of rawParams) {
       const eq = rawParam.indexOf('=');
       const key = trimOws(eq < 0 ? rawParam : rawParam.slice(0, eq)).toLowerCase();
@@ -107,11 +109,10 @@ function referenceExtensions(header: string): ExtensionOffer[] | null {
         if (v === null) return null;
         value = v;
       }
-      if (params.has(key)) return null;
-      params.set(key, value);
+      if (params.has(key)) duplicate ??= key;
+      else params.set(key, value);
     }
-    if (params.size > MAX_EXTENSION_PARAMS) return null;
-    out.push({ name: name.toLowerCase(), params });
+    out.push(duplicate === undefined ? { name: name.toLowerCase(), params } : { name: name.toLowerCase(), params, duplicate });
   }
   return out.length > MAX_LIST_ELEMENTS ? null : out;
 }

@@ -198,8 +198,16 @@ describe('acceptDeflateOffer (server, RFC 7692 §7.1)', () => {
       serverDeclines('permessage-deflate; server_no_context_takeover="x"');
     });
 
-    it('never sees duplicates: the grammar refuses them first', () => {
-      expect(parseExtensions('permessage-deflate; server_no_context_takeover; server_no_context_takeover').ok).toBe(false);
+    it('declines an offer with a repeated parameter and falls back to the next one (§7)', () => {
+      serverDeclines('permessage-deflate; server_no_context_takeover; server_no_context_takeover');
+      serverDeclines('permessage-deflate; server_max_window_bits=10; SERVER_MAX_WINDOW_BITS=12');
+      const parsed = parseExtensions('permessage-deflate; client_max_window_bits; client_max_window_bits, permessage-deflate');
+      expect(parsed.ok && acceptDeflateOffer(parsed.value, {})?.params.clientMaxWindowBits).toBe(15);
+    });
+
+    it('fails a response with a repeated parameter (client side, §7)', () => {
+      const parsed = parseExtensions('permessage-deflate; server_no_context_takeover; server_no_context_takeover');
+      expect(parsed.ok && acceptDeflateResponse(parsed.value[0], {}).ok).toBe(false);
     });
 
     it('tries the next offer when one is declined (§7.1.3 example)', () => {

@@ -244,11 +244,16 @@ describe('validateUpgradeRequest (RFC 6455 §4.2.1)', () => {
     });
 
     it('400 for malformed Sec-WebSocket-Extensions (§9.1)', () => {
-      for (const extensions of ['permessage-deflate;', 'a; b; b', 'a; b="c d"', 'a b']) {
+      for (const extensions of ['permessage-deflate;', 'a; b="c d"', 'a b']) {
         const r = rejection(request({ 'sec-websocket-extensions': extensions }));
         expect(r.status, extensions).toBe(400);
         expect(r.reason).toMatch(/^Sec-WebSocket-Extensions is malformed/);
       }
+    });
+
+    it('accepts a repeated extension parameter: that offer is declined later, not the handshake (RFC 7692 §7)', () => {
+      const result = validateUpgradeRequest(request({ 'sec-websocket-extensions': 'permessage-deflate; a; a, permessage-deflate' }));
+      expect(result.ok && result.value.extensions.map((e) => e.duplicate)).toEqual(['a', undefined]);
     });
 
     it('400 for two Origin headers', () => {

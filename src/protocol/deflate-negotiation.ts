@@ -100,12 +100,14 @@ interface ParsedParams {
 }
 
 /**
- * RFC 7692 §7: the four parameters of §7.1, each at most once (duplicates are refused by the grammar, since a Map
- * holds one value per name). Unknown parameters and bad values make the element invalid: an offer is then declined
+ * RFC 7692 §7: the four parameters of §7.1, each at most once (the grammar flags repeats in `duplicate`). Unknown parameters and bad values make the element invalid: an offer is then declined
  * (§7 "A server MUST decline an extension negotiation offer for this extension if ..."), a response fails the
  * connection (§7 "... the client MUST _Fail the WebSocket Connection_").
  */
-function parseParams(params: ExtensionParams): ParseResult<ParsedParams> {
+function parseParams(element: ExtensionOffer): ParseResult<ParsedParams> {
+  // §7: "The negotiation (offer/response) contains multiple extension parameters with the same name."
+  if (element.duplicate !== undefined) return { ok: false, error: `parameter ${element.duplicate} appears more than once` };
+  const params = element.params;
   const out: ParsedParams = {
     serverNoContextTakeover: false,
     clientNoContextTakeover: false,
@@ -161,7 +163,7 @@ export function acceptDeflateOffer(
   const local = resolveOptions(options);
   for (const offer of offers) {
     if (offer.name.toLowerCase() !== PERMESSAGE_DEFLATE) continue;
-    const parsed = parseParams(offer.params);
+    const parsed = parseParams(offer);
     if (!parsed.ok) continue; // §7: decline an offer with an unknown parameter or an invalid value.
     const accepted = acceptOne(parsed.value, local);
     if (accepted !== null) return accepted;
@@ -251,7 +253,7 @@ export function acceptDeflateResponse(
   if (response.name.toLowerCase() !== PERMESSAGE_DEFLATE) {
     return { ok: false, error: `expected ${PERMESSAGE_DEFLATE}, got ${response.name}` };
   }
-  const parsed = parseParams(response.params);
+  const parsed = parseParams(response);
   if (!parsed.ok) return parsed;
   const r = parsed.value;
 

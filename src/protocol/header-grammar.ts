@@ -14,6 +14,8 @@ export interface ExtensionOffer {
   name: string;
   /** Parameter name (lower-cased) → unquoted value, or `true` when the parameter had no value. */
   params: ExtensionParams;
+  /** Set when a parameter appeared more than once (its first value is in `params`): the element is unusable. */
+  duplicate?: string;
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -178,6 +180,8 @@ export function parseExtensions(header: string): ParseResult<ExtensionOffer[]> {
     if (out.length === MAX_LIST_ELEMENTS) return tooManyElements();
     const name = s.slice(i, nameEnd).toLowerCase();
     const params: ExtensionParams = new Map();
+    let paramCount = 0;
+    let duplicate: string | undefined;
     i = skipOws(s, nameEnd);
     while (i < n && s.charCodeAt(i) === SEMICOLON) {
       i = skipOws(s, i + 1);
@@ -201,13 +205,15 @@ export function parseExtensions(header: string): ParseResult<ExtensionOffer[]> {
         }
         i = skipOws(s, i);
       }
-      if (params.has(key)) return fail(`duplicate parameter "${key}" in extension "${name}"`);
-      if (params.size === MAX_EXTENSION_PARAMS) {
+      if (++paramCount > MAX_EXTENSION_PARAMS) {
         return fail(`extension "${name}" has more than ${MAX_EXTENSION_PARAMS} parameters`);
       }
-      params.set(key, value);
+      // A repeated parameter is well-formed but makes the element unusable: RFC 7692 §7 has the server decline
+      // such an offer (not refuse the handshake) and the client fail on such a response. Keep the first value.
+      if (params.has(key)) duplicate ??= key;
+      else params.set(key, value);
     }
-    out.push({ name, params });
+    out.push(duplicate === undefined ? { name, params } : { name, params, duplicate });
     if (i < n && s.charCodeAt(i) !== COMMA) return fail(describeAt(s, i));
     i = skipEmptyElements(s, i);
   }
