@@ -132,7 +132,8 @@ export class Connection implements FrameSink {
   private readonly utf8 = new Utf8Validator();
 
   // Current control frame payload (≤ 125 bytes), gathered when split across chunks.
-  private readonly controlBytes = new Uint8Array(MAX_CONTROL_PAYLOAD);
+  // Allocated the first time a control frame is split across chunks (rare): idle connections never pay for it.
+  private controlBytes: Uint8Array | null = null;
   private controlFill = 0;
   private controlView: Uint8Array | null = null;
 
@@ -244,7 +245,7 @@ export class Connection implements FrameSink {
       if (isFirstPiece && end - start === this.frameLength) {
         this.controlView = data.subarray(start, end);
       } else {
-        this.controlBytes.set(data.subarray(start, end), this.controlFill);
+        (this.controlBytes ??= new Uint8Array(MAX_CONTROL_PAYLOAD)).set(data.subarray(start, end), this.controlFill);
         this.controlFill += end - start;
       }
       return true;
@@ -288,7 +289,7 @@ export class Connection implements FrameSink {
   frameEnd(): boolean {
     const opcode = this.frameOpcode;
     if (opcode >= Opcode.Close) {
-      const payload = this.controlView ?? (this.controlFill === 0 ? EMPTY : this.controlBytes.slice(0, this.controlFill));
+      const payload = this.controlView ?? (this.controlFill === 0 ? EMPTY : this.controlBytes!.slice(0, this.controlFill));
       this.controlView = null;
       return this.handleControlFrame(opcode, payload);
     }
