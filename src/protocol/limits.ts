@@ -9,8 +9,8 @@ export const DEFAULT_LIMITS = {
   maxMessageSize: 16 * 1024 * 1024,
   /** Largest single frame payload: 16 MiB. Larger → close 1009. */
   maxFrameSize: 16 * 1024 * 1024,
-  /** Most frames one message may be split into: 65,536 (a 4 MiB message in 64-byte fragments fits). More → 1009. */
-  maxFragments: 65_536,
+  /** Most frames one message may be split into: 131,072 (a 4 MiB message in 64-byte fragments fits: Autobahn 9.3.1). More → 1009. */
+  maxFragments: 131_072,
 } as const;
 
 /** RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0; we also refuse what a JS number can't hold. */

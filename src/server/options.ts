@@ -5,7 +5,7 @@ export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
   /** Largest message accepted (after decompression): 16 MiB. Larger → close 1009. */
   maxPayload: 16 * 1024 * 1024,
   /** Most fragments per message. */
-  maxFragments: 65_536,
+  maxFragments: 131_072,
   /** How long we wait for the peer to finish the close handshake before destroying the TCP connection. */
   closeTimeout: 5_000,
   /** Close sockets with no traffic in either direction for this long (ms); 0 = off. */
