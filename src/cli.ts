@@ -1,5 +1,11 @@
 // The `wsgate` command (bin/wsgate.js calls `main`). Arguments are parsed by hand: zero runtime dependencies.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import type { Adapter } from './gateway/adapter.js';
+import { createRedisClientFromUrl } from './gateway/adapters/load-redis.js';
+import { RedisAdapter } from './gateway/adapters/redis-adapter.js';
+import { ClusterAdapter } from './gateway/cluster/cluster-adapter.js';
+import { createClusterHub } from './gateway/cluster/hub.js';
 import { createGateway } from './gateway/gateway.js';
 import { installDemoRoutes } from './gateway/demo-routes.js';
 import { createServer } from './server/server.js';
@@ -18,6 +24,10 @@ serve options:
   --path P            WebSocket path (default /ws)
   --api-key KEY       enable the push API under /api with this bearer token (default: API off;
                       also read from the WSGATE_API_KEY environment variable)
+  --workers N         run N gateway processes sharing the port (node:cluster); sends and queries
+                      reach every worker, a crashed worker is restarted
+  --redis URL         join the gateways sharing this Redis (redis://host:port): sends and queries
+                      reach every node; needs the "redis" or "ioredis" package (npm install redis)
 
 echo options:
   --port N            port to listen on (default 9001)
@@ -38,6 +48,10 @@ export interface ServeCommand {
   readonly host: string;
   readonly path: string;
   readonly apiKey: string | undefined;
+  /** `--workers N`: N processes on one port (node:cluster). */
+  readonly workers?: number | undefined;
+  /** `--redis URL`: scale out over this Redis. */
+  readonly redis?: string | undefined;
 }
 
 export interface EchoCommand {
@@ -50,9 +64,16 @@ export interface EchoCommand {
 
 export type Command = ServeCommand | EchoCommand | { readonly command: 'help' } | { readonly command: 'version' };
 
-type FlagKind = 'port' | 'string' | 'path' | 'bytes' | 'boolean';
+type FlagKind = 'port' | 'string' | 'path' | 'bytes' | 'boolean' | 'count';
 
-const SERVE_FLAGS: Readonly<Record<string, FlagKind>> = { port: 'port', host: 'string', path: 'path', 'api-key': 'string' };
+const SERVE_FLAGS: Readonly<Record<string, FlagKind>> = {
+  port: 'port',
+  host: 'string',
+  path: 'path',
+  'api-key': 'string',
+  workers: 'count',
+  redis: 'string',
+};
 const ECHO_FLAGS: Readonly<Record<string, FlagKind>> = { port: 'port', host: 'string', deflate: 'boolean', 'max-payload': 'bytes' };
 
 /** Parses `argv` (without `node` and the script). Throws a UsageError that says what is wrong. */
@@ -78,6 +99,8 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         host: (flags.host as string | undefined) ?? '0.0.0.0',
         path: (flags.path as string | undefined) ?? '/ws',
         apiKey: apiKey === '' ? undefined : apiKey,
+        workers: flags.workers as number | undefined,
+        redis: redisUrl(flags.redis as string | undefined),
       };
     }
     case 'echo': {
@@ -139,6 +162,11 @@ function convert(flag: string, kind: Exclude<FlagKind, 'boolean'>, value: string
       if (!(bytes >= 1 && Number.isSafeInteger(bytes))) throw new UsageError(`--${flag} must be a positive number of bytes, got "${value}"`);
       return bytes;
     }
+    case 'count': {
+      const count = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!(count >= 1 && count <= 1024)) throw new UsageError(`--${flag} must be a number 1-1024, got "${value}"`);
+      return count;
+    }
     case 'path':
       if (!value.startsWith('/')) throw new UsageError(`--${flag} must start with "/", got "${value}"`);
       return value;
@@ -177,15 +205,82 @@ export async function startServe(
   options: Omit<ServeCommand, 'command'>,
   onError: (error: unknown) => void = (error) => void process.stderr.write(`wsgate: ${String(error instanceof Error ? (error.stack ?? error.message) : error)}\n`),
 ): Promise<Running> {
-  const gateway = await createGateway({ port: options.port, host: options.host, path: options.path, apiKey: options.apiKey, web: { demo: true } });
+  const adapter = await serveAdapter(options);
+  const gateway = await createGateway({ port: options.port, host: options.host, path: options.path, apiKey: options.apiKey, web: { demo: true }, adapter });
   gateway.on('error', (error) => onError(error));
   installDemoRoutes(gateway);
   const port = gateway.port;
   return { url: `http://${displayHost(options.host)}:${port}/`, port, close: () => gateway.close() };
 }
 
+/** The scale-out adapter of `serve`: Redis (`--redis`), the cluster primary (a `--workers` worker), or none. */
+async function serveAdapter(options: Omit<ServeCommand, 'command'>): Promise<Adapter | undefined> {
+  if (options.redis !== undefined) return new RedisAdapter({ client: await createRedisClientFromUrl(options.redis) });
+  if (options.workers !== undefined && cluster.isWorker) return new ClusterAdapter();
+  return undefined;
+}
+
+function redisUrl(url: string | undefined): string | undefined {
+  if (url !== undefined && !/^rediss?:\/\//.test(url)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
+  return url;
+}
+
+/** Message a `serve --workers` worker sends its primary once it listens. */
+interface WorkerListening {
+  readonly wsgateCli: 'listening';
+  readonly port: number;
+}
+
+/**
+ * `serve --workers N` in the primary: forks N workers that each run the gateway on the shared port, restarts a
+ * worker that dies (its sockets leave presence at once), and on SIGINT/SIGTERM stops them all gracefully.
+ */
+async function runPrimary(command: ServeCommand, log: (line: string) => void): Promise<void> {
+  const hub = createClusterHub({ workers: command.workers });
+  let listening = false;
+  const port = await new Promise<number>((resolve, reject) => {
+    cluster.on('message', (_worker, message: Partial<WorkerListening> | null) => {
+      if (message?.wsgateCli === 'listening' && typeof message.port === 'number' && !listening) {
+        listening = true;
+        resolve(message.port);
+      }
+    });
+    hub.on('exit', (worker, info) => {
+      if (!listening) {
+        // Not one worker got as far as listening: a bad port, Redis unreachable... don't fork-loop.
+        reject(new Error(`worker ${worker.process.pid} exited before listening (${info.signal ?? `exit code ${info.code}`}); see its error above`));
+        return;
+      }
+      if (info.restarting) log(`worker ${worker.process.pid} died (${info.signal ?? `exit code ${info.code}`}); ${info.sockets} sockets left presence; restarting it`);
+    });
+  }).catch(async (error: unknown) => {
+    await hub.close(1_000);
+    throw error;
+  });
+  logServe(command, port, log, `${command.workers} worker processes${command.redis !== undefined ? ', Redis' : ''}`);
+  await runUntilSignal({ url: '', port, close: () => hub.close() }, log);
+}
+
+/** `serve --workers N` in a worker: the gateway, shut down by the primary (SIGTERM) or when the primary is gone. */
+async function runWorker(command: ServeCommand): Promise<void> {
+  const running = await startServe(command);
+  process.send?.({ wsgateCli: 'listening', port: running.port } satisfies WorkerListening);
+  // Ctrl-C reaches every process of the group: the primary coordinates the shutdown.
+  process.on('SIGINT', () => undefined);
+  process.once('disconnect', () => void running.close().then(() => process.exit(0)));
+  await runUntilSignal(running, () => undefined, ['SIGTERM']);
+}
+
+function logServe(command: ServeCommand, port: number, log: (line: string) => void, scale?: string): void {
+  log(`wsgate gateway listening on http://${displayHost(command.host)}:${port}/${scale === undefined ? '' : ` (${scale})`}`);
+  log(`  demo page   http://${displayHost(command.host)}:${port}/`);
+  log(`  WebSocket   ws://${displayHost(command.host)}:${port}${command.path}`);
+  log(`  status      /status   metrics /metrics   client /wsgate.js`);
+  log(command.apiKey === undefined ? '  push API    off (pass --api-key to enable)' : '  push API    /api/* (Authorization: Bearer <key>)');
+}
+
 /** Runs a started command until SIGINT/SIGTERM, then shuts it down. A second signal exits at once. */
-async function runUntilSignal(running: Running, log: (line: string) => void): Promise<void> {
+async function runUntilSignal(running: Running, log: (line: string) => void, signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -196,13 +291,11 @@ async function runUntilSignal(running: Running, log: (line: string) => void): Pr
       stopping = true;
       log(`${signal}: shutting down…`);
       running.close().then(() => {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
+        for (const s of signals) process.removeListener(s, onSignal);
         resolve();
       }, reject);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const s of signals) process.on(s, onSignal);
   });
 }
 
@@ -234,12 +327,12 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'serve': {
+      if (command.workers !== undefined) {
+        await (cluster.isPrimary ? runPrimary(command, log) : runWorker(command));
+        return;
+      }
       const running = await startServe(command);
-      log(`wsgate gateway listening on ${running.url}`);
-      log(`  demo page   http://${displayHost(command.host)}:${running.port}/`);
-      log(`  WebSocket   ws://${displayHost(command.host)}:${running.port}${command.path}`);
-      log(`  status      /status   metrics /metrics   client /wsgate.js`);
-      log(command.apiKey === undefined ? '  push API    off (pass --api-key to enable)' : '  push API    /api/* (Authorization: Bearer <key>)');
+      logServe(command, running.port, log, command.redis !== undefined ? 'Redis' : undefined);
       await runUntilSignal(running, log);
       return;
     }

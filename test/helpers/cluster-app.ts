@@ -1,0 +1,30 @@
+// A `node:cluster` app for test/cluster-adapter.test.ts, started as a child process (`node --import tsx`): the
+// primary runs a ClusterHub and forks WORKERS workers, each a gateway with a ClusterAdapter listening on the shared
+// PORT (0: one free port chosen by the primary, shared by every worker). Prints JSON lines:
+// {event:"listening", pid, node, port} per worker, {event:"exit", pid, sockets, ...} per death.
+import cluster from 'node:cluster';
+import { ClusterAdapter, createClusterHub, createGateway } from '../../src/gateway/index.js';
+import { installRpc, report } from './gateway-rpc.js';
+
+const port = Number(process.env.PORT);
+const workers = Number(process.env.WORKERS ?? 3);
+
+if (cluster.isPrimary) {
+  const hub = createClusterHub({ workers, requestTimeout: 2_000 });
+  hub.on('exit', (worker, info) => report({ event: 'exit', pid: worker.process.pid, ...info }));
+  cluster.on('message', (worker, message: { app?: string; node?: string; port?: number }) => {
+    if (message?.app === 'listening') report({ event: 'listening', pid: worker.process.pid, node: message.node, port: message.port });
+  });
+  const stop = (): void => void hub.close(2_000).then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  // The test's process is our parent: if it goes away, so do we (and our workers).
+  process.stdin.on('end', stop);
+  process.stdin.resume();
+} else {
+  const gateway = await createGateway({ port, host: '127.0.0.1', heartbeat: false, adapter: new ClusterAdapter({ requestTimeout: 2_000 }) });
+  installRpc(gateway);
+  gateway.on('error', (error) => report({ event: 'error', pid: process.pid, message: String(error) }));
+  process.send!({ app: 'listening', node: gateway.nodeId, port: gateway.port });
+  process.on('SIGTERM', () => void gateway.close({ timeout: 500 }).then(() => process.exit(0)));
+  process.on('disconnect', () => process.exit(0));
+}

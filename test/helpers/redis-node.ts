@@ -1,0 +1,33 @@
+// One gateway node with a RedisAdapter, as its own process (`node --import tsx`), for the SIGKILL fault test and the
+// cluster benchmark. Env: REDIS_URL, NODE_ID, CLIENT (node-redis | ioredis), PRESENCE_TTL, REAP_INTERVAL.
+// Prints {event:"listening", port, node}; exits when stdin closes or on SIGTERM.
+import { Redis as IORedis } from 'ioredis';
+import { createClient } from 'redis';
+import { createGateway, RedisAdapter, type RedisClientLike } from '../../src/gateway/index.js';
+import { installRpc, report } from './gateway-rpc.js';
+
+const url = process.env.REDIS_URL!;
+const client: RedisClientLike =
+  process.env.CLIENT === 'ioredis'
+    ? new IORedis(url, { lazyConnect: true, retryStrategy: () => 100 })
+    : createClient({ url, socket: { reconnectStrategy: () => 100 } });
+const adapter = new RedisAdapter({
+  client,
+  presenceTtl: Number(process.env.PRESENCE_TTL ?? 20_000),
+  ...(process.env.REAP_INTERVAL !== undefined ? { reapInterval: Number(process.env.REAP_INTERVAL) } : {}),
+});
+const gateway = await createGateway({
+  port: 0,
+  host: '127.0.0.1',
+  heartbeat: false,
+  adapter,
+  ...(process.env.NODE_ID !== undefined ? { nodeId: process.env.NODE_ID } : {}),
+});
+installRpc(gateway);
+gateway.on('error', (error) => report({ event: 'error', message: String(error) }));
+report({ event: 'listening', port: gateway.port, node: gateway.nodeId });
+
+const stop = (): void => void gateway.close({ timeout: 500 }).then(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();
