@@ -37,6 +37,7 @@ options:
   --port N               port of the server under test / of wstest's fuzzingserver (default 9001; 0 = any free)
   --agent NAME           agent name in the reports (default: wsgate)
   --timeout MIN          whole-run timeout in minutes; children are killed when it fires (default 90)
+  --outdir DIR           where the reports go (default: the spec's; use separate ones for runs in parallel)
   --no-check             skip the checker
 
 environment:
@@ -56,6 +57,7 @@ interface Options {
   agent: string | undefined;
   timeoutMin: number;
   runCheck: boolean;
+  outdir: string | undefined;
 }
 
 class UsageError extends Error {}
@@ -89,6 +91,7 @@ function parseOptions(argv: string[]): Options {
       port: { type: 'string' },
       agent: { type: 'string' },
       timeout: { type: 'string' },
+      outdir: { type: 'string' },
       'no-check': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -111,6 +114,7 @@ function parseOptions(argv: string[]): Options {
     agent: values.agent ?? process.env.AUTOBAHN_AGENT,
     timeoutMin: parseNumber('--timeout', values.timeout ?? process.env.AUTOBAHN_TIMEOUT_MIN, DEFAULT_TIMEOUT_MIN),
     runCheck: !values['no-check'],
+    outdir: values.outdir,
   };
 }
 
@@ -247,7 +251,7 @@ function writeSpec(base: string, options: Options, edit: (spec: Spec) => void): 
   const spec = JSON.parse(readFileSync(join(HERE, base), 'utf8')) as Spec;
   if (options.cases !== undefined) spec.cases = options.cases;
   if (options.exclude !== undefined) spec['exclude-cases'] = options.exclude;
-  const outdir = resolve(ROOT, spec.outdir);
+  const outdir = resolve(ROOT, options.outdir ?? spec.outdir);
   spec.outdir = outdir;
   edit(spec);
   mkdirSync(outdir, { recursive: true });
