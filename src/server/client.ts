@@ -140,16 +140,7 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
         socket,
         'client',
         options.handlers ?? {},
-        resolveSocketOptions({
-          maxPayload: options.maxPayload,
-          maxFragments: options.maxFragments,
-          closeTimeout: options.closeTimeout,
-          idleTimeout: options.idleTimeout,
-          maxBufferedAmount: options.maxBufferedAmount,
-          backpressurePolicy: options.backpressurePolicy,
-          pauseOnBackpressure: options.pauseOnBackpressure,
-          compressionThreshold: deflateOptions?.threshold,
-        }),
+        resolveSocketOptions({ ...options, compressionThreshold: deflateOptions?.threshold }),
         {
           data: options.data as D,
           protocol: check.value.protocol ?? '',

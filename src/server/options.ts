@@ -27,6 +27,7 @@ export const DEFAULT_SERVER_OPTIONS = {
   shutdownTimeout: 5_000,
 } as const;
 
+/** Defaults overlaid with the socket options found in `options` (other keys, e.g. a server's, are ignored). */
 export function resolveSocketOptions(options: Partial<SocketOptions>): SocketOptions {
   const resolved: SocketOptions = { ...DEFAULT_SOCKET_OPTIONS };
   for (const key of Object.keys(resolved) as (keyof SocketOptions)[]) {

@@ -75,16 +75,7 @@ export class WsServer<D = unknown> {
     const deflateOptions = deflate === true ? {} : deflate === false || deflate === undefined ? false : deflate;
     this.upgradeOptions = {
       handlers: this.handlers,
-      socketOptions: resolveSocketOptions({
-        maxPayload: options.maxPayload,
-        maxFragments: options.maxFragments,
-        closeTimeout: options.closeTimeout,
-        idleTimeout: options.idleTimeout,
-        maxBufferedAmount: options.maxBufferedAmount,
-        backpressurePolicy: options.backpressurePolicy,
-        pauseOnBackpressure: options.pauseOnBackpressure,
-        compressionThreshold: deflateOptions === false ? undefined : deflateOptions.threshold,
-      }),
+      socketOptions: resolveSocketOptions({ ...options, compressionThreshold: deflateOptions === false ? undefined : deflateOptions.threshold }),
       authorize: options.authorize,
       origins: options.origins,
       protocols: options.protocols,
