@@ -70,6 +70,21 @@ describe('attach mode', () => {
   });
 });
 
+describe('attach mode, re-attaching', () => {
+  it('a closed attached server takes its upgrade listener off, so a new one can attach to the same HTTP server', async () => {
+    const http = createHttpServer();
+    const port = await listen(http);
+    const first = await createServer({ server: http, path: '/ws', handlers: echoHandlers() });
+    expect(http.listenerCount('upgrade')).toBe(1);
+    await first.close({ timeout: 100 });
+    expect(http.listenerCount('upgrade')).toBe(0);
+    const second = await createServer({ server: http, path: '/ws', handlers: echoHandlers() });
+    onCleanup(() => second.close({ timeout: 100 }));
+    const client = await WsClient.open(`ws://127.0.0.1:${port}/ws`);
+    expect((await client.roundTrip('again')).data.toString()).toBe('again');
+  });
+});
+
 describe('noServer + handleUpgrade', () => {
   it('resolves with the open socket, or null for a refused handshake', async () => {
     const events = new Recorder();
