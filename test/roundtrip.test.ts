@@ -293,3 +293,35 @@ it('a long conversation of random messages in random chunks arrives intact and i
   expect(got(pair.server)).toEqual(expected(true));
   expect(got(pair.client)).toEqual(expected(false));
 });
+
+describe('re-entrant receive (direct synchronous wiring)', () => {
+  it('keeps byte order when an echo answers from inside the message handler', () => {
+    // client.receive → message handler → client.send → server.receive → server handler → server.send →
+    // client.receive again, while the client is still inside its first receive.
+    let server!: Connection;
+    let client!: Connection;
+    const received: string[] = [];
+    const base = { ping() {}, pong() {}, error() {}, close() {}, closeTransport() {} };
+    server = new Connection({ role: 'server' }, {
+      ...base,
+      write: (_c, bytes) => client.receive(new Uint8Array(bytes)),
+      message: (c, data) => c.send(Buffer.from(data).toString()), // echo
+    });
+    client = new Connection({ role: 'client' }, {
+      ...base,
+      write: (_c, bytes) => server.receive(new Uint8Array(bytes)),
+      message: (c, data) => {
+        const text = Buffer.from(data).toString();
+        received.push(text);
+        const n = Number(text);
+        if (n < 5) {
+          c.send(String(n + 1)); // its echo re-enters client.receive
+          c.send(String(n + 10));
+        }
+      },
+    });
+    client.send('0');
+    // Breadth-first by arrival: every echo is delivered in the order the server wrote it.
+    expect(received).toEqual(['0', '1', '10', '2', '11', '3', '12', '4', '13', '5', '14']);
+  });
+});

@@ -137,6 +137,10 @@ export class Connection implements FrameSink {
   private controlFill = 0;
   private controlView: Uint8Array | null = null;
 
+  /** `receive` is running; chunks passed in meanwhile wait in `pendingInput`. */
+  private receiving = false;
+  private pendingInput: Uint8Array[] | null = null;
+
   // Outgoing fragmented message (sendFragment).
   private outgoingFragmentOpcode = -1;
 
@@ -181,10 +185,23 @@ export class Connection implements FrameSink {
    */
   receive(chunk: Uint8Array): void {
     if (this.closeReceived || this.parser.stopped) return;
+    if (this.receiving) {
+      // Re-entered from one of our own callbacks (e.g. an in-process peer answering synchronously): finish the
+      // current chunk first, so bytes are parsed in the order they arrived.
+      (this.pendingInput ??= []).push(chunk);
+      return;
+    }
+    this.receiving = true;
     try {
       this.parser.push(chunk);
+      while (this.pendingInput !== null && this.pendingInput.length > 0 && !this.closeReceived && !this.parser.stopped) {
+        this.parser.push(this.pendingInput.shift()!);
+      }
     } catch (error) {
       this.internalError(error);
+    } finally {
+      this.receiving = false;
+      this.pendingInput = null;
     }
   }
 
