@@ -8,7 +8,7 @@ import { openLink, type RedisArgument, type RedisClientLike, type RedisLink } fr
 import { RedisKeys } from './redis-keys.js';
 import { HEARTBEAT_SCRIPT, isNoScript, LuaScript, PRESENCE_SCRIPT, REAP_SCRIPT, ROUTE_UIDS_SCRIPT } from './redis-scripts.js';
 import { decodeWire, encodeWire, payloadOf, type BroadcastHeader, type RequestHeader, type WireHeader } from './redis-wire.js';
-import { WaiterTable } from './waiters.js';
+import { WaiterTable, type Waiter } from './waiters.js';
 
 export interface RedisAdapterOptions {
   /**
@@ -537,18 +537,8 @@ export class RedisAdapter implements Adapter {
         ? { k: 'q', o: node.nodeId, m: waiter.id, c: { op: 'send', socketIds: command.socketIds, bin: command.payload.binary } }
         : { k: 'q', o: node.nodeId, m: waiter.id, c: command };
     const message = encodeWire(header, command.op === 'send' ? command.payload : null);
-    let received: number;
-    try {
-      received = Number(await pub.command(['PUBLISH', this.keys.nodeChannel(nodeId), message]));
-    } catch (error) {
-      waiter.cancel();
-      throw new AdapterUnavailableError('could not publish to Redis', { cause: error });
-    }
-    if (received === 0) {
-      // Nobody listens on that node's channel: the node is gone (or never existed).
-      waiter.cancel();
-      return absentResult(command);
-    }
+    // Nobody listening on that node's channel: the node is gone (or never existed).
+    if (!(await this.publishRequest(pub, nodeId, message, waiter))) return absentResult(command);
     return (await waiter.expect(1, this.timeout)) as SocketCommandResult<C>;
   }
 
@@ -702,10 +692,11 @@ export class RedisAdapter implements Adapter {
     return result;
   }
 
-  private async askSessions(nodeId: string, group: GroupName | undefined): Promise<Record<SocketId, Session>> {
-    const pub = this.usable(0);
-    const waiter = this.waiters.create('reply');
-    const message = encodeWire(group === undefined ? { k: 's', o: this.local.nodeId, m: waiter.id } : { k: 's', o: this.local.nodeId, m: waiter.id, g: group });
+  /**
+   * Publishes a request on `nodeId`'s channel. False (and the waiter cancelled) when no node listens there; a
+   * failed publish cancels the waiter and throws `AdapterUnavailableError`.
+   */
+  private async publishRequest(pub: RedisLink, nodeId: string, message: Buffer, waiter: Waiter): Promise<boolean> {
     let received: number;
     try {
       received = Number(await pub.command(['PUBLISH', this.keys.nodeChannel(nodeId), message]));
@@ -713,10 +704,15 @@ export class RedisAdapter implements Adapter {
       waiter.cancel();
       throw new AdapterUnavailableError('could not publish to Redis', { cause: error });
     }
-    if (received === 0) {
-      waiter.cancel();
-      return {};
-    }
+    if (received === 0) waiter.cancel();
+    return received !== 0;
+  }
+
+  private async askSessions(nodeId: string, group: GroupName | undefined): Promise<Record<SocketId, Session>> {
+    const pub = this.usable(0);
+    const waiter = this.waiters.create('reply');
+    const message = encodeWire(group === undefined ? { k: 's', o: this.local.nodeId, m: waiter.id } : { k: 's', o: this.local.nodeId, m: waiter.id, g: group });
+    if (!(await this.publishRequest(pub, nodeId, message, waiter))) return {};
     return ((await waiter.expect(1, this.timeout)) as Record<SocketId, Session> | null) ?? {};
   }
 
