@@ -302,6 +302,14 @@ function appendHeaders(lines: string[], written: readonly string[], extra: Recor
   }
 }
 
+/** Adds a formatted `Sec-WebSocket-Extensions` line (both roles), checked like every other header value. */
+function appendExtensions(lines: string[], written: string[], extensions: string | undefined): void {
+  if (extensions === undefined || extensions.length === 0) return;
+  assertHeaderValue('Sec-WebSocket-Extensions', extensions);
+  lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
+  written.push('Sec-WebSocket-Extensions');
+}
+
 function headerText(startLine: string, lines: readonly string[]): string {
   let text = startLine + '\r\n';
   for (const line of lines) text += line + '\r\n';
@@ -330,11 +338,7 @@ export function buildAcceptResponse(opts: {
     lines.push(`Sec-WebSocket-Protocol: ${opts.protocol}`);
     written.push('Sec-WebSocket-Protocol');
   }
-  if (opts.extensions !== undefined && opts.extensions.length > 0) {
-    assertHeaderValue('Sec-WebSocket-Extensions', opts.extensions);
-    lines.push(`Sec-WebSocket-Extensions: ${opts.extensions}`);
-    written.push('Sec-WebSocket-Extensions');
-  }
+  appendExtensions(lines, written, opts.extensions);
   appendHeaders(lines, written, opts.headers);
   return headerText('HTTP/1.1 101 Switching Protocols', lines);
 }
@@ -507,11 +511,7 @@ export function buildClientRequest(opts: ClientRequestOptions): { key: string; t
     lines.push(`Sec-WebSocket-Protocol: ${opts.protocols.join(', ')}`);
     written.push('Sec-WebSocket-Protocol');
   }
-  if (opts.extensions !== undefined && opts.extensions.length > 0) {
-    assertHeaderValue('Sec-WebSocket-Extensions', opts.extensions);
-    lines.push(`Sec-WebSocket-Extensions: ${opts.extensions}`);
-    written.push('Sec-WebSocket-Extensions');
-  }
+  appendExtensions(lines, written, opts.extensions);
   appendHeaders(lines, written, opts.headers);
   return { key, text: headerText(`GET ${opts.path} HTTP/1.1`, lines) };
 }
