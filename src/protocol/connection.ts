@@ -11,7 +11,7 @@ import {
 import { DEFAULT_LIMITS, MAX_CONTROL_PAYLOAD } from './limits.js';
 import { Opcode } from './opcodes.js';
 import { MaskKeySource } from './random.js';
-import { Utf8Validator, isValidUtf8 } from './utf8.js';
+import { UTF8_ACCEPT, UTF8_REJECT, isValidUtf8, utf8Step } from './utf8.js';
 
 /*
  * The connection state machine, in one place. Only the methods in the "state transitions" section below change
@@ -80,6 +80,17 @@ export interface SendOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// Bits of `Connection.flags`. One Connection is held per open socket, and every field of it costs 8 bytes, so its
+// booleans share one number; the private accessors below keep the code reading as plain booleans.
+const CLOSE_SENT = 1;
+const CLOSE_RECEIVED = 2;
+const CLOSE_REPORTED = 4;
+const FRAME_FIN = 8;
+const MESSAGE_ACTIVE = 16;
+const MESSAGE_IS_TEXT = 32;
+const MESSAGE_COMPRESSED = 64;
+const RECEIVING = 128;
 /**
  * Text pieces shorter than this are validated by the JS state machine even when a native check is available: below
  * it, the native call (and the view it needs) costs more than it saves.
@@ -100,9 +111,8 @@ export class Connection implements FrameSink {
   context: unknown = undefined;
 
   private state: ReadyState = ReadyState.OPEN;
-  private closeSent = false;
-  private closeReceived = false;
-  private closeReported = false;
+  /** Packed booleans (see the bit constants above and the accessors at the end of the class). */
+  private flags = 0;
 
   readonly role: Role;
   private readonly parser: FrameParser;
@@ -115,21 +125,18 @@ export class Connection implements FrameSink {
 
   // Current frame.
   private frameOpcode = 0;
-  private frameFin = false;
   private frameLength = 0;
   private frameReceived = 0;
 
   // Current data message (fragmentation state, RFC 6455 §5.4).
-  private messageActive = false;
-  private messageIsText = false;
-  private messageCompressed = false;
   private messageFragments = 0;
   private messageLength = 0;
   /** The message's first piece; most messages have only this one, which then needs no array work. */
   private messageFirstPiece: Uint8Array | null = null;
-  /** The pieces after the first. */
-  private messagePieces: Uint8Array[] = [];
-  private readonly utf8 = new Utf8Validator();
+  /** The pieces after the first; created the first time a message has a second piece. */
+  private messagePieces: Uint8Array[] | null = null;
+  /** UTF-8 validation state of the current text message (`utf8Step`). */
+  private utf8State = UTF8_ACCEPT;
 
   // Current control frame payload (≤ 125 bytes), gathered when split across chunks.
   // Allocated the first time a control frame is split across chunks (rare): idle connections never pay for it.
@@ -137,8 +144,7 @@ export class Connection implements FrameSink {
   private controlFill = 0;
   private controlView: Uint8Array | null = null;
 
-  /** `receive` is running; chunks passed in meanwhile wait in `pendingInput`. */
-  private receiving = false;
+  /** Chunks passed to `receive` while it is running (`receiving`). */
   private pendingInput: Uint8Array[] | null = null;
 
   // Outgoing fragmented message (sendFragment).
@@ -243,7 +249,7 @@ export class Connection implements FrameSink {
       this.messageCompressed = rsv1;
       this.messageFragments = 0;
       this.messageLength = 0;
-      if (this.messageIsText) this.utf8.reset();
+      if (this.messageIsText) this.utf8State = UTF8_ACCEPT;
     }
     if (++this.messageFragments > this.maxFragments) {
       return this.fail(CloseCode.MessageTooBig, `message has more than ${this.maxFragments} fragments`);
@@ -283,23 +289,27 @@ export class Connection implements FrameSink {
    * validator, which carries the open sequence over to the next piece.
    */
   private validateUtf8(data: Uint8Array, start: number, end: number): boolean {
-    const validator = this.utf8;
     const isUtf8 = this.isUtf8;
-    if (isUtf8 === undefined || end - start < NATIVE_UTF8_MIN) return validator.feed(data, start, end);
+    if (isUtf8 === undefined || end - start < NATIVE_UTF8_MIN) return this.feedUtf8(data, start, end);
     let pos = start;
     // Finishing an open code point takes at most 3 bytes.
-    while (!validator.complete && pos < end) {
-      if (!validator.feed(data, pos, pos + 1)) return false;
+    while (this.utf8State !== UTF8_ACCEPT && pos < end) {
+      if (!this.feedUtf8(data, pos, pos + 1)) return false;
       pos++;
     }
     const boundary = wholeCodePointsEnd(data, pos, end);
     if (!isUtf8(data.subarray(pos, boundary))) return false;
-    return boundary === end || validator.feed(data, boundary, end);
+    return boundary === end || this.feedUtf8(data, boundary, end);
+  }
+
+  private feedUtf8(data: Uint8Array, start: number, end: number): boolean {
+    this.utf8State = utf8Step(this.utf8State, data, start, end);
+    return this.utf8State !== UTF8_REJECT;
   }
 
   private addPiece(piece: Uint8Array): void {
     if (this.messageFirstPiece === null) this.messageFirstPiece = piece;
-    else this.messagePieces.push(piece);
+    else (this.messagePieces ??= []).push(piece);
     this.messageLength += piece.length;
   }
 
@@ -312,7 +322,7 @@ export class Connection implements FrameSink {
     }
     if (!this.frameFin) return true;
     if (this.messageCompressed && !this.inflate(EMPTY, true)) return false;
-    if (this.messageIsText && !this.utf8.complete) {
+    if (this.messageIsText && this.utf8State !== UTF8_ACCEPT) {
       return this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
     }
     const message = this.takeMessage();
@@ -331,7 +341,7 @@ export class Connection implements FrameSink {
     if (first === null) return EMPTY;
     this.messageFirstPiece = null;
     const pieces = this.messagePieces;
-    if (pieces.length === 0) return first;
+    if (pieces === null || pieces.length === 0) return first;
     const message = new Uint8Array(this.messageLength);
     message.set(first, 0);
     let offset = first.length;
@@ -527,7 +537,7 @@ export class Connection implements FrameSink {
     this.parser.stop();
     if (this.state === ReadyState.CLOSED) return false;
     this.messageFirstPiece = null;
-    this.messagePieces.length = 0;
+    if (this.messagePieces !== null) this.messagePieces.length = 0;
     this.messageActive = false;
     const error = new ProtocolError(closeCode, reason);
     // State and the error report before the write: the write may re-enter (an in-process peer answering, or
@@ -559,6 +569,59 @@ export class Connection implements FrameSink {
     this.closeReported = true;
     this.codec?.dispose();
     this.handler.close(this, this.closeCode, this.closeReason);
+  }
+
+  // ─── packed booleans ──────────────────────────────────────────────────────────────────────────────────────────
+
+  private get closeSent(): boolean {
+    return (this.flags & CLOSE_SENT) !== 0;
+  }
+  private set closeSent(on: boolean) {
+    this.flags = on ? this.flags | CLOSE_SENT : this.flags & ~CLOSE_SENT;
+  }
+  private get closeReceived(): boolean {
+    return (this.flags & CLOSE_RECEIVED) !== 0;
+  }
+  private set closeReceived(on: boolean) {
+    this.flags = on ? this.flags | CLOSE_RECEIVED : this.flags & ~CLOSE_RECEIVED;
+  }
+  private get closeReported(): boolean {
+    return (this.flags & CLOSE_REPORTED) !== 0;
+  }
+  private set closeReported(on: boolean) {
+    this.flags = on ? this.flags | CLOSE_REPORTED : this.flags & ~CLOSE_REPORTED;
+  }
+  private get frameFin(): boolean {
+    return (this.flags & FRAME_FIN) !== 0;
+  }
+  private set frameFin(on: boolean) {
+    this.flags = on ? this.flags | FRAME_FIN : this.flags & ~FRAME_FIN;
+  }
+  /** A data message is being received (fragmentation state, RFC 6455 §5.4). */
+  private get messageActive(): boolean {
+    return (this.flags & MESSAGE_ACTIVE) !== 0;
+  }
+  private set messageActive(on: boolean) {
+    this.flags = on ? this.flags | MESSAGE_ACTIVE : this.flags & ~MESSAGE_ACTIVE;
+  }
+  private get messageIsText(): boolean {
+    return (this.flags & MESSAGE_IS_TEXT) !== 0;
+  }
+  private set messageIsText(on: boolean) {
+    this.flags = on ? this.flags | MESSAGE_IS_TEXT : this.flags & ~MESSAGE_IS_TEXT;
+  }
+  private get messageCompressed(): boolean {
+    return (this.flags & MESSAGE_COMPRESSED) !== 0;
+  }
+  private set messageCompressed(on: boolean) {
+    this.flags = on ? this.flags | MESSAGE_COMPRESSED : this.flags & ~MESSAGE_COMPRESSED;
+  }
+  /** `receive` is running: chunks passed in meanwhile wait in `pendingInput`. */
+  private get receiving(): boolean {
+    return (this.flags & RECEIVING) !== 0;
+  }
+  private set receiving(on: boolean) {
+    this.flags = on ? this.flags | RECEIVING : this.flags & ~RECEIVING;
   }
 }
 

@@ -56,10 +56,20 @@ export class FrameParser {
   private maskOffset = 0;
   private payloadRemaining = 0;
 
+  // The options, copied into fields rather than kept as a reference: the caller's options object would otherwise
+  // stay alive, one per parser, for the life of the connection.
+  private readonly expectMasked: boolean;
+  private readonly allowRsv1: boolean;
+  private readonly maxFrameSize: number;
+
   constructor(
     private readonly sink: FrameSink,
-    private readonly options: FrameParserOptions,
-  ) {}
+    options: FrameParserOptions,
+  ) {
+    this.expectMasked = options.expectMasked;
+    this.allowRsv1 = options.allowRsv1;
+    this.maxFrameSize = options.maxFrameSize;
+  }
 
   get stopped(): boolean {
     return this.state === STATE_STOPPED;
@@ -138,12 +148,12 @@ export class FrameParser {
     let pos = off + 2;
 
     // RFC 6455 §5.2: RSV1-3 MUST be 0 unless an extension is negotiated that defines meanings for them.
-    if ((b0 & 0x30) !== 0 || (rsv1 && !this.options.allowRsv1)) {
+    if ((b0 & 0x30) !== 0 || (rsv1 && !this.allowRsv1)) {
       return this.fail(CloseCode.ProtocolError, 'reserved bits set without a negotiated extension');
     }
     // RFC 6455 §5.2: if an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_.
     if (!isKnownOpcode(opcode)) return this.fail(CloseCode.ProtocolError, `reserved opcode 0x${opcode.toString(16)}`);
-    if (masked !== this.options.expectMasked) {
+    if (masked !== this.expectMasked) {
       // RFC 6455 §5.1: a server MUST close on an unmasked frame; a client MUST close on a masked frame.
       return this.fail(CloseCode.ProtocolError, masked ? 'masked frame from a server' : 'unmasked frame from a client');
     }
@@ -171,8 +181,8 @@ export class FrameParser {
       if (length > MAX_CONTROL_PAYLOAD) return this.fail(CloseCode.ProtocolError, 'control frame payload over 125 bytes');
       // RFC 7692 §6: RSV1 is meaningful only on the first frame of a data message.
       if (rsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 set on a control frame');
-    } else if (length > this.options.maxFrameSize) {
-      return this.fail(CloseCode.MessageTooBig, `frame of ${length} bytes exceeds the limit of ${this.options.maxFrameSize}`);
+    } else if (length > this.maxFrameSize) {
+      return this.fail(CloseCode.MessageTooBig, `frame of ${length} bytes exceeds the limit of ${this.maxFrameSize}`);
     }
 
     this.masked = masked;

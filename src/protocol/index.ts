@@ -15,7 +15,7 @@ export { DEFAULT_LIMITS, MAX_CONTROL_PAYLOAD } from './limits.js';
 export { Opcode, isControlOpcode } from './opcodes.js';
 export { applyMask } from './mask.js';
 export { MaskKeySource, randomBytes } from './random.js';
-export { Utf8Validator, isValidUtf8 } from './utf8.js';
+export { Utf8Validator, isValidUtf8, utf8Step, UTF8_ACCEPT, UTF8_REJECT } from './utf8.js';
 export * from './handshake.js';
 export * from './header-grammar.js';
 export * from './deflate-negotiation.js';

@@ -116,6 +116,20 @@ function run(state: number, data: Uint8Array, start: number, end: number): numbe
   return state;
 }
 
+/** Validation state at a code point boundary: where a message starts, and where it may end. */
+export const UTF8_ACCEPT = S_ACCEPT;
+/** Validation state after an invalid byte; absorbing. */
+export const UTF8_REJECT = S_REJECT;
+
+/**
+ * Feeds data[start..end) to a validation state kept by the caller and returns the new state (`UTF8_REJECT` at the
+ * first invalid byte). For owners that hold many validators at once — a `Connection` keeps this one number instead
+ * of a `Utf8Validator` object per open connection.
+ */
+export function utf8Step(state: number, data: Uint8Array, start: number, end: number): number {
+  return state === S_REJECT ? S_REJECT : run(state, data, start, end);
+}
+
 /**
  * Validates one message fed in any number of slices. Reuse one instance per connection: `reset()` at the start of
  * every text message (and for every close reason).
@@ -129,7 +143,7 @@ export class Utf8Validator {
 
   /** Feeds data[start..end); returns false as soon as a byte makes the sequence invalid (stays false until reset). */
   feed(data: Uint8Array, start: number, end: number): boolean {
-    const state = this.state === S_REJECT ? S_REJECT : run(this.state, data, start, end);
+    const state = utf8Step(this.state, data, start, end);
     this.state = state;
     return state !== S_REJECT;
   }
