@@ -64,6 +64,16 @@ export interface SendOptions {
 }
 
 const kSocket = Symbol('wsgate.socket');
+
+// Bits of `WsSocket.flags`: one WsSocket is held per open connection and every field costs 8 bytes, so its
+// booleans share one number (read through the private accessors at the end of the class).
+const LAST_WRITE_OK = 1;
+const CORKED = 2;
+const AWAITING_DRAIN = 4;
+const PAUSED_BY_USER = 8;
+const PAUSED_BY_BACKPRESSURE = 16;
+const CLOSED_REPORTED = 32;
+const LISTENING_FOR_DRAIN = 64;
 type TaggedSocket = Socket & { [kSocket]?: WsSocket<unknown> };
 
 /**
@@ -85,15 +95,9 @@ export class WsSocket<D = unknown> {
   private readonly handlers: SocketHandlers<D>;
   private readonly options: SocketOptions;
   private received = 0;
-  private lastWriteOk = true;
-  /** Writes are being gathered until the end of the tick (`writeBytes`). */
-  private corked = false;
-  /** A send returned `buffered`: the next 'drain' is reported to the `drain` handler. */
-  private awaitingDrain = false;
-  private pausedByUser = false;
-  private pausedByBackpressure = false;
+  /** Packed booleans (see the bit constants above and the accessors at the end of the class). */
+  private flags = LAST_WRITE_OK;
   private closeTimer: NodeJS.Timeout | null = null;
-  private closedReported = false;
 
   /** @internal Use `createServer` or `connect`. */
   constructor(
@@ -130,13 +134,22 @@ export class WsSocket<D = unknown> {
   start(head: Buffer | null): void {
     const socket = this.socket;
     socket.setNoDelay(true);
-    socket.setTimeout(this.options.idleTimeout);
+    // Only the listeners every connection needs: each one is kept per socket for its whole life ('drain' is added
+    // the first time a send is buffered, 'timeout' only with an idle timeout).
+    // The peer's FIN: let Node end our side too, instead of a listener of ours on 'end' (sockets from an HTTP
+    // server allow half-open connections). 'close' then reports the end to the engine (1006 unless the close
+    // handshake is done).
+    socket.allowHalfOpen = false;
+    if (this.options.idleTimeout > 0) {
+      socket.setTimeout(this.options.idleTimeout);
+      socket.on('timeout', onSocketTimeout);
+    } else if (socket.timeout !== undefined) {
+      // A timeout left over from the HTTP server (`server.setTimeout`): its listener went with the upgrade.
+      socket.setTimeout(0);
+    }
     socket.on('data', onSocketData);
-    socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
-    socket.on('drain', onSocketDrain);
-    socket.on('timeout', onSocketTimeout);
     this.handlers.open?.(this);
     if (head !== null && head.length > 0 && this.connection.readyState !== ReadyState.CLOSED) {
       this.connection.receive(head);
@@ -251,6 +264,10 @@ export class WsSocket<D = unknown> {
     // once; what is still queued after the write is what counts.
     if (this.lastWriteOk || this.socket.writableLength < this.socket.writableHighWaterMark) return 'sent';
     this.awaitingDrain = true;
+    if (!this.listeningForDrain) {
+      this.listeningForDrain = true;
+      this.socket.on('drain', onSocketDrain);
+    }
     if (this.options.pauseOnBackpressure && !this.pausedByBackpressure) {
       this.pausedByBackpressure = true;
       this.socket.pause();
@@ -328,12 +345,6 @@ export class WsSocket<D = unknown> {
     this.connection.receiveEof();
   }
 
-  /** @internal */ onTransportEnd(): void {
-    // The peer half-closed. The engine reports 1006 unless the close handshake is done; then we close our side.
-    this.connection.receiveEof();
-    endSocket(this.socket);
-  }
-
   /** @internal */ onDrain(): void {
     if (this.pausedByBackpressure) {
       this.pausedByBackpressure = false;
@@ -352,6 +363,54 @@ export class WsSocket<D = unknown> {
   /** @internal */ receive(chunk: Buffer): void {
     this.received += chunk.length;
     this.connection.receive(chunk);
+  }
+
+  // ─── packed booleans ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /** No `write` since the last send returned false (the socket's buffer is over its high-water mark). */
+  private get lastWriteOk(): boolean {
+    return (this.flags & LAST_WRITE_OK) !== 0;
+  }
+  private set lastWriteOk(on: boolean) {
+    this.flags = on ? this.flags | LAST_WRITE_OK : this.flags & ~LAST_WRITE_OK;
+  }
+  /** Writes are being gathered until the end of the tick (`writeBytes`). */
+  private get corked(): boolean {
+    return (this.flags & CORKED) !== 0;
+  }
+  private set corked(on: boolean) {
+    this.flags = on ? this.flags | CORKED : this.flags & ~CORKED;
+  }
+  /** A send returned `buffered`: the next 'drain' is reported to the `drain` handler. */
+  private get awaitingDrain(): boolean {
+    return (this.flags & AWAITING_DRAIN) !== 0;
+  }
+  private set awaitingDrain(on: boolean) {
+    this.flags = on ? this.flags | AWAITING_DRAIN : this.flags & ~AWAITING_DRAIN;
+  }
+  private get pausedByUser(): boolean {
+    return (this.flags & PAUSED_BY_USER) !== 0;
+  }
+  private set pausedByUser(on: boolean) {
+    this.flags = on ? this.flags | PAUSED_BY_USER : this.flags & ~PAUSED_BY_USER;
+  }
+  private get pausedByBackpressure(): boolean {
+    return (this.flags & PAUSED_BY_BACKPRESSURE) !== 0;
+  }
+  private set pausedByBackpressure(on: boolean) {
+    this.flags = on ? this.flags | PAUSED_BY_BACKPRESSURE : this.flags & ~PAUSED_BY_BACKPRESSURE;
+  }
+  private get closedReported(): boolean {
+    return (this.flags & CLOSED_REPORTED) !== 0;
+  }
+  private set closedReported(on: boolean) {
+    this.flags = on ? this.flags | CLOSED_REPORTED : this.flags & ~CLOSED_REPORTED;
+  }
+  private get listeningForDrain(): boolean {
+    return (this.flags & LISTENING_FOR_DRAIN) !== 0;
+  }
+  private set listeningForDrain(on: boolean) {
+    this.flags = on ? this.flags | LISTENING_FOR_DRAIN : this.flags & ~LISTENING_FOR_DRAIN;
   }
 }
 
@@ -407,9 +466,6 @@ const engineHandler: ConnectionHandler = {
 // Module-level socket listeners (`this` is the net.Socket): no closure per connection.
 function onSocketData(this: TaggedSocket, chunk: Buffer): void {
   this[kSocket]?.receive(chunk);
-}
-function onSocketEnd(this: TaggedSocket): void {
-  this[kSocket]?.onTransportEnd();
 }
 function onSocketClose(this: TaggedSocket): void {
   this[kSocket]?.onTransportGone();
