@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
+import { memoryReportLine } from './memory-report.mjs';
 
 const require = createRequire(import.meta.url);
 const uWS = require(process.env.UWS_MODULE || 'uwebsockets');
@@ -59,9 +60,6 @@ app.listen('127.0.0.1', Number(process.argv[2] ?? 0), (token) => {
 createInterface({ input: process.stdin })
   .on('line', (line) => {
     if (line.trim() !== 'mem') return;
-    globalThis.gc?.();
-    globalThis.gc?.();
-    const m = process.memoryUsage();
-    process.stdout.write(`MEM ${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, clients })}\n`);
+    process.stdout.write(memoryReportLine(clients));
   })
   .on('close', () => process.exit(0));

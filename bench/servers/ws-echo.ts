@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { WebSocket, WebSocketServer } from 'ws';
+import { memoryReportLine } from './memory-report.mjs';
 
 const payloads = new Map<number, Buffer>();
 function payloadOf(size: number): Buffer {
@@ -45,10 +46,6 @@ wss.on('listening', () => {
 createInterface({ input: process.stdin })
   .on('line', (line) => {
     if (line.trim() !== 'mem') return;
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    gc?.();
-    const m = process.memoryUsage();
-    process.stdout.write(`MEM ${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, clients: wss.clients.size })}\n`);
+    process.stdout.write(memoryReportLine(wss.clients.size));
   })
   .on('close', () => process.exit(0));

@@ -13,6 +13,7 @@
  */
 import { createInterface } from 'node:readline';
 import { createServer } from '../../src/index.js';
+import { memoryReportLine } from './memory-report.mjs';
 
 const payloads = new Map<number, string>();
 function payloadOf(size: number): string {
@@ -46,10 +47,6 @@ process.stdout.write(`LISTENING ${server.port}\n`);
 createInterface({ input: process.stdin })
   .on('line', (line) => {
     if (line.trim() !== 'mem') return;
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    gc?.();
-    const m = process.memoryUsage();
-    process.stdout.write(`MEM ${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, clients: server.clients.size })}\n`);
+    process.stdout.write(memoryReportLine(server.clients.size));
   })
   .on('close', () => process.exit(0));

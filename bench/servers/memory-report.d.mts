@@ -1,0 +1,1 @@
+export function memoryReportLine(clients: number): string;
