@@ -3,6 +3,9 @@ import type { SendResult, WsSocket } from '../server/socket.js';
 import type { Counters } from './stats.js';
 import { toPayload, type GroupName, type OutboundMessage, type Session, type SocketId, type Uid } from './types.js';
 
+/** What `groups` returns for a socket that never joined one (never written to). */
+const NO_GROUPS: ReadonlySet<GroupName> = new Set<GroupName>();
+
 /**
  * One connection as the gateway sees it: its routable id, bound uid, groups and session. It lives in the server
  * socket's `data` slot (one object per connection, methods on the prototype). Handlers receive it in events and in
@@ -20,8 +23,11 @@ export class GatewaySocket {
   counters: Counters | null = null;
   /** @internal Use `uid`. */
   boundUid: Uid | null = null;
-  /** @internal Use `groups`. */
-  readonly groupSet = new Set<GroupName>();
+  /**
+   * @internal Use `groups`. Created at the first join: an idle connection is held per socket, and an empty Set
+   * with its table costs ~200 bytes that sockets outside any group never use.
+   */
+  private joined: Set<GroupName> | null = null;
   /** @internal Use `session`. */
   sessionData: Session;
   /** @internal The upgrade request, kept only until the `connect` event has fired. */
@@ -61,7 +67,25 @@ export class GatewaySocket {
 
   /** The groups this socket is in (read-only view; use `gateway.joinGroup`/`leaveGroup`). */
   get groups(): ReadonlySet<GroupName> {
-    return this.groupSet;
+    return this.joined ?? NO_GROUPS;
+  }
+
+  /** @internal The groups, for the gateway's own bookkeeping (same as `groups`). */
+  get groupSet(): ReadonlySet<GroupName> {
+    return this.joined ?? NO_GROUPS;
+  }
+
+  /** @internal Adds a group; false when the socket was already in it. */
+  addGroup(group: GroupName): boolean {
+    const joined = (this.joined ??= new Set());
+    if (joined.has(group)) return false;
+    joined.add(group);
+    return true;
+  }
+
+  /** @internal Removes a group; false when the socket was not in it. */
+  removeGroup(group: GroupName): boolean {
+    return this.joined !== null && this.joined.delete(group);
   }
 
   /** The live session object (use `gateway.setSession`/`updateSession` to change it). */

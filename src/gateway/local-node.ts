@@ -110,14 +110,13 @@ export class LocalNode {
         return true;
       case 'joinGroup':
         if (socket === undefined) return false;
-        if (!socket.groupSet.has(command.group)) {
-          socket.groupSet.add(command.group);
+        if (socket.addGroup(command.group)) {
           addTo(this.groupIndex, command.group, socket);
           this.report({ type: 'join', socketId: socket.id, group: command.group }, pending);
         }
         return true;
       case 'leaveGroup':
-        if (socket === undefined || !socket.groupSet.delete(command.group)) return false;
+        if (socket === undefined || !socket.removeGroup(command.group)) return false;
         removeFrom(this.groupIndex, command.group, socket);
         this.report({ type: 'leave', socketId: socket.id, group: command.group }, pending);
         return true;
@@ -166,7 +165,7 @@ export class LocalNode {
     this.groupIndex.delete(group);
     const pending: Promise<void>[] = [];
     for (const socket of members) {
-      socket.groupSet.delete(group);
+      socket.removeGroup(group);
       this.report({ type: 'leave', socketId: socket.id, group }, pending);
     }
     if (pending.length > 0) await Promise.all(pending);
