@@ -70,11 +70,6 @@ export class GatewaySocket {
     return this.joined ?? NO_GROUPS;
   }
 
-  /** @internal The groups, for the gateway's own bookkeeping (same as `groups`). */
-  get groupSet(): ReadonlySet<GroupName> {
-    return this.joined ?? NO_GROUPS;
-  }
-
   /** @internal Adds a group; false when the socket was already in it. */
   addGroup(group: GroupName): boolean {
     const joined = (this.joined ??= new Set());

@@ -73,9 +73,9 @@ export class LocalNode {
     }
     const uid = socket.boundUid;
     if (uid !== null) removeFrom(this.uidIndex, uid, socket);
-    for (const group of socket.groupSet) removeFrom(this.groupIndex, group, socket);
+    for (const group of socket.groups) removeFrom(this.groupIndex, group, socket);
     const pending: Promise<void>[] = [];
-    this.report({ type: 'disconnect', socketId: socket.id, uid, groups: [...socket.groupSet] }, pending);
+    this.report({ type: 'disconnect', socketId: socket.id, uid, groups: [...socket.groups] }, pending);
     return settle(pending);
   }
 
@@ -98,7 +98,7 @@ export class LocalNode {
       case 'uidOf':
         return socket?.boundUid ?? null;
       case 'groupsOf':
-        return socket === undefined ? null : [...socket.groupSet];
+        return socket === undefined ? null : [...socket.groups];
       case 'bindUid':
         if (socket === undefined) return false;
         this.bind(socket, command.uid, pending);

@@ -337,7 +337,7 @@ export class RedisAdapter implements Adapter {
     for (const socket of node.values()) {
       ops.push(['c', socket.id, '']);
       if (socket.boundUid !== null) ops.push(['b', socket.id, socket.boundUid]);
-      for (const group of socket.groupSet) ops.push(['j', socket.id, group]);
+      for (const group of socket.groups) ops.push(['j', socket.id, group]);
     }
     // Changes queued before now are part of this snapshot.
     this.queue = [];
