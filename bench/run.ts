@@ -4,7 +4,7 @@
  *   npm run bench                         all scenarios, all servers, each measured twice (about 7 minutes)
  *   npm run bench -- --quick              shorter windows, measured once (about 1.5 minutes)
  *   npm run bench -- --scenario echo-32,memory      only these scenarios: echo-32, echo-16k, broadcast,
- *                                                   broadcast-1, memory, handshake
+ *                                                   broadcast-1, memory, memory-gateway, handshake
  *   npm run bench -- --servers wsgate,ws  only these servers
  *   npm run bench -- --repeat 3           measure 3 times (servers interleaved) and keep the median
  *
@@ -203,8 +203,8 @@ class RunningServer {
   }
 }
 
-async function startServer(name: ServerName): Promise<{ server: RunningServer; port: number }> {
-  const server = new RunningServer(name, spawnPinned(SERVER_CORE, SERVER_COMMANDS[name]));
+async function startServer(name: ServerName, command = SERVER_COMMANDS[name]): Promise<{ server: RunningServer; port: number }> {
+  const server = new RunningServer(name, spawnPinned(SERVER_CORE, command));
   const port = Number(await server.line('LISTENING ', 30_000));
   return { server, port };
 }
@@ -341,6 +341,10 @@ interface Row {
 interface Scenario {
   name: string;
   rows: Row[];
+  /** The servers it is measured on (default: all). */
+  servers?: readonly ServerName[];
+  /** A server started with another command than its `SERVER_COMMANDS` entry. */
+  commands?: Partial<Record<ServerName, string[]>>;
   run(server: RunningServer, port: number, settings: Settings): Promise<Measurement>;
 }
 
@@ -463,35 +467,70 @@ const memoryScenario: Scenario = {
     { key: 'memory/burst', label: `memory per idle connection: plain RSS growth 0 → ${IDLE_CONNS.toLocaleString('en')}, read 1 s after the last connection opened`, format: kb, higherIsBetter: false },
   ],
   async run(server, port) {
-    // Warm up the accept path (JIT, lazily created internals) so that the growth measured is per connection.
-    await runLoadgen(['handshake', '--port', port, '--total', 2000, '--concurrency', 64], 60_000).result;
-    const half = IDLE_CONNS / 2;
-    const before = await settledMemory(server);
-    const first = runLoadgen(['idle', '--port', port, '--conns', half], 180_000);
-    await first.event('ready');
-    await waitForClients(server, before.clients + half);
-    const mid = await settledMemory(server);
-    const second = runLoadgen(['idle', '--port', port, '--conns', half], 180_000);
-    await second.event('ready');
-    await waitForClients(server, before.clients + IDLE_CONNS);
-    await delay(1000);
-    const burst = await server.memory();
-    const after = await settledMemory(server);
-    first.child.stdin!.end();
-    second.child.stdin!.end();
-    await Promise.all([first.result, second.result]);
-    const perConn = (bytes: number, conns: number): number => bytes / conns / 1024;
+    const { before, mid, burst, after } = await idleMemory(server, port);
     return {
-      value: perConn(heldBytes(after) - heldBytes(mid), half),
+      value: perConnectionKb(heldBytes(after) - heldBytes(mid), IDLE_CONNS / 2),
       extra: {
-        'memory/total': perConn(heldBytes(after) - heldBytes(before), IDLE_CONNS),
-        'memory/heap': perConn(after.heapUsed + after.external - (before.heapUsed + before.external), IDLE_CONNS),
-        'memory/burst': perConn(burst.rss - before.rss, IDLE_CONNS),
+        'memory/total': perConnectionKb(heldBytes(after) - heldBytes(before), IDLE_CONNS),
+        'memory/heap': perConnectionKb(heapBytes(after) - heapBytes(before), IDLE_CONNS),
+        'memory/burst': perConnectionKb(burst.rss - before.rss, IDLE_CONNS),
       },
       raw: { before, mid, burst, after },
     };
   },
 };
+
+/**
+ * The same readings for wsgate's gateway (`createGateway` defaults: per-socket id, session and heartbeat state on
+ * top of the server socket). No ws or uWS column: they have no gateway layer to compare with.
+ */
+const gatewayMemoryScenario: Scenario = {
+  name: 'memory-gateway',
+  servers: ['wsgate'],
+  commands: { wsgate: [process.execPath, '--expose-gc', '--import', 'tsx', join(benchDir, 'servers', 'wsgate-gateway.ts'), '0'] },
+  rows: [
+    { key: 'memory-gateway', label: `memory per idle gateway connection (createGateway): RSS growth ${(IDLE_CONNS / 2).toLocaleString('en')} → ${IDLE_CONNS.toLocaleString('en')} ÷ ${(IDLE_CONNS / 2).toLocaleString('en')}, as above`, format: kb, higherIsBetter: false },
+    { key: 'memory-gateway/heap', label: 'memory per idle gateway connection: JS heap used + external', format: kb, higherIsBetter: false },
+  ],
+  async run(server, port) {
+    const { before, mid, burst, after } = await idleMemory(server, port);
+    return {
+      value: perConnectionKb(heldBytes(after) - heldBytes(mid), IDLE_CONNS / 2),
+      extra: { 'memory-gateway/heap': perConnectionKb(heapBytes(after) - heapBytes(before), IDLE_CONNS) },
+      raw: { before, mid, burst, after },
+    };
+  },
+};
+
+function perConnectionKb(bytes: number, conns: number): number {
+  return bytes / conns / 1024;
+}
+
+function heapBytes(report: MemoryReport): number {
+  return report.heapUsed + report.external;
+}
+
+/** Readings before, half-way, 1 s after and at rest after opening IDLE_CONNS idle connections in two halves. */
+async function idleMemory(server: RunningServer, port: number): Promise<Record<'before' | 'mid' | 'burst' | 'after', MemoryReport>> {
+  // Warm up the accept path (JIT, lazily created internals) so that the growth measured is per connection.
+  await runLoadgen(['handshake', '--port', port, '--total', 2000, '--concurrency', 64], 60_000).result;
+  const half = IDLE_CONNS / 2;
+  const before = await settledMemory(server);
+  const first = runLoadgen(['idle', '--port', port, '--conns', half], 180_000);
+  await first.event('ready');
+  await waitForClients(server, before.clients + half);
+  const mid = await settledMemory(server);
+  const second = runLoadgen(['idle', '--port', port, '--conns', half], 180_000);
+  await second.event('ready');
+  await waitForClients(server, before.clients + IDLE_CONNS);
+  await delay(1000);
+  const burst = await server.memory();
+  const after = await settledMemory(server);
+  first.child.stdin!.end();
+  second.child.stdin!.end();
+  await Promise.all([first.result, second.result]);
+  return { before, mid, burst, after };
+}
 
 const handshakeScenario: Scenario = {
   name: 'handshake',
@@ -515,6 +554,7 @@ const SCENARIOS: Scenario[] = [
   broadcastScenario('broadcast', 10, 4),
   broadcastScenario('broadcast-1', 1, 1),
   memoryScenario,
+  gatewayMemoryScenario,
   handshakeScenario,
 ];
 
@@ -594,10 +634,11 @@ async function main(): Promise<void> {
     // Servers interleaved within each repetition, so slow drifts of the machine hit all of them alike.
     for (let round = 0; round < args.repeat; round++) {
       for (const name of servers) {
+        if (scenario.servers !== undefined && !scenario.servers.includes(name)) continue;
         process.stderr.write(`${scenario.name} · ${name}${args.repeat > 1 ? ` · run ${round + 1}/${args.repeat}` : ''} ... `);
         let running: RunningServer | null = null;
         try {
-          const { server, port } = await startServer(name);
+          const { server, port } = await startServer(name, scenario.commands?.[name]);
           running = server;
           fdLimit = openFileLimit(server.pid);
           const measurement = await scenario.run(server, port, settings);
@@ -627,7 +668,7 @@ async function main(): Promise<void> {
       }
       (raw[scenario.name] ??= {})[name] = list.map((m) => m.raw);
     }
-    if (!uws.ok) {
+    if (!uws.ok && (scenario.servers?.includes('uWS') ?? true)) {
       for (const row of scenario.rows) {
         const cells = values.get(row.key) ?? new Map<ServerName, number | string>();
         cells.set('uWS', 'not available');
