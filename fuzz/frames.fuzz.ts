@@ -18,6 +18,7 @@ import {
   isValidWireCloseCode,
   type Role,
 } from '../src/protocol/index.js';
+import { decodeFrames } from '../test/helpers/frames.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 /** Per-property time budget: vitest's default would cut 20,000 runs short. */
@@ -35,33 +36,6 @@ interface Outcome {
   events: string[];
   /** Frames the connection wrote, decoded: `<opcode>:<hex payload>`, plus whether each was masked. */
   frames: { opcode: number; fin: boolean; rsv: number; masked: boolean; payload: Uint8Array }[];
-}
-
-function decodeWritten(bytes: Uint8Array): Outcome['frames'] {
-  const frames: Outcome['frames'] = [];
-  let at = 0;
-  while (at < bytes.length) {
-    const b0 = bytes[at];
-    const b1 = bytes[at + 1];
-    at += 2;
-    let length = b1 & 0x7f;
-    if (length === 126) {
-      length = (bytes[at] << 8) | bytes[at + 1];
-      at += 2;
-    } else if (length === 127) {
-      length = Number(Buffer.from(bytes.subarray(at, at + 8)).readBigUInt64BE());
-      at += 8;
-    }
-    const masked = (b1 & 0x80) !== 0;
-    const key = masked ? bytes.subarray(at, at + 4) : null;
-    if (masked) at += 4;
-    const payload = bytes.slice(at, at + length);
-    if (payload.length !== length) throw new Error('the connection wrote a truncated frame');
-    if (key) for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
-    at += length;
-    frames.push({ opcode: b0 & 0x0f, fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, masked, payload });
-  }
-  return frames;
 }
 
 /**
@@ -90,7 +64,7 @@ function run(role: Role, bytes: Uint8Array, chunkSizes: number[], options: Omit<
     }
   }
   connection.receiveEof();
-  return { events, frames: decodeWritten(concat(written)) };
+  return { events, frames: decodeFrames(concat(written)) };
 }
 
 // ─── generating valid frame sequences ────────────────────────────────────────────────────────────────────────────

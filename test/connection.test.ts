@@ -16,6 +16,7 @@ import {
   WebSocketArgumentError,
   WebSocketStateError,
 } from '../src/protocol/index.js';
+import { decodeFrames, type DecodedFrame } from './helpers/frames.js';
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -62,42 +63,6 @@ function peerFrame(receiver: Role, opcode: number, payload: Uint8Array | string 
 
 function closeBody(code: number, reason: Uint8Array | string = ''): Uint8Array {
   return concat([Uint8Array.of(code >> 8, code & 0xff), bytesOf(reason)]);
-}
-
-interface DecodedFrame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  masked: boolean;
-  payload: Uint8Array;
-}
-
-/** Reference decoder for what the connection wrote. Throws on a truncated frame. */
-function decodeFrames(bytes: Uint8Array): DecodedFrame[] {
-  const frames: DecodedFrame[] = [];
-  let at = 0;
-  while (at < bytes.length) {
-    const b0 = bytes[at];
-    const b1 = bytes[at + 1];
-    at += 2;
-    let length = b1 & 0x7f;
-    if (length === 126) {
-      length = (bytes[at] << 8) | bytes[at + 1];
-      at += 2;
-    } else if (length === 127) {
-      length = Number(Buffer.from(bytes.subarray(at, at + 8)).readBigUInt64BE());
-      at += 8;
-    }
-    const masked = (b1 & 0x80) !== 0;
-    const key = masked ? bytes.slice(at, at + 4) : null;
-    if (masked) at += 4;
-    const payload = bytes.slice(at, at + length);
-    if (payload.length !== length) throw new Error('truncated frame');
-    if (key) for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
-    at += length;
-    frames.push({ fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, masked, payload });
-  }
-  return frames;
 }
 
 type Event =

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Connection, type ConnectionHandler, type Role } from '../src/protocol/index.js';
+import { decodeFrames, type DecodedFrame } from './helpers/frames.js';
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -53,47 +54,6 @@ class Endpoint {
   get output(): Uint8Array {
     return concat(this.written);
   }
-}
-
-interface DecodedFrame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  maskKey: Uint8Array | null;
-  /** Header bytes (length form) as written. */
-  headerLength: number;
-  payload: Uint8Array;
-}
-
-/** Reference decoder, written straight from the §5.2 diagram, independent of the engine's parser. */
-function decodeFrames(bytes: Uint8Array): DecodedFrame[] {
-  const frames: DecodedFrame[] = [];
-  let at = 0;
-  while (at < bytes.length) {
-    const start = at;
-    const b0 = bytes[at++];
-    const b1 = bytes[at++];
-    let length = b1 & 0x7f;
-    if (length === 126) {
-      length = (bytes[at] << 8) | bytes[at + 1];
-      at += 2;
-    } else if (length === 127) {
-      length = Number(Buffer.from(bytes.subarray(at, at + 8)).readBigUInt64BE());
-      at += 8;
-    }
-    let maskKey: Uint8Array | null = null;
-    if (b1 & 0x80) {
-      maskKey = bytes.slice(at, at + 4);
-      at += 4;
-    }
-    const headerLength = at - start;
-    const payload = bytes.slice(at, at + length);
-    if (payload.length !== length) throw new Error('truncated frame');
-    if (maskKey) for (let i = 0; i < payload.length; i++) payload[i] ^= maskKey[i & 3];
-    at += length;
-    frames.push({ fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, maskKey, headerLength, payload });
-  }
-  return frames;
 }
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);

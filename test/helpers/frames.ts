@@ -131,3 +131,47 @@ export class FrameReader {
     };
   }
 }
+
+/** A frame as `decodeFrames` found it: header fields, the masking key (null when unmasked) and unmasked payload. */
+export interface DecodedFrame {
+  fin: boolean;
+  rsv: number;
+  opcode: number;
+  masked: boolean;
+  maskKey: Uint8Array | null;
+  /** Header bytes as written (shows which length form was used). */
+  headerLength: number;
+  payload: Uint8Array;
+}
+
+/**
+ * Reference decoder for whole frames an endpoint wrote, written straight from the RFC 6455 §5.2 diagram and
+ * independent of the engine's parser. Throws on a truncated frame.
+ */
+export function decodeFrames(bytes: Uint8Array): DecodedFrame[] {
+  const frames: DecodedFrame[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const start = at;
+    const b0 = bytes[at++];
+    const b1 = bytes[at++];
+    let length = b1 & 0x7f;
+    if (length === 126) {
+      length = (bytes[at] << 8) | bytes[at + 1];
+      at += 2;
+    } else if (length === 127) {
+      length = Number(Buffer.from(bytes.subarray(at, at + 8)).readBigUInt64BE());
+      at += 8;
+    }
+    const masked = (b1 & 0x80) !== 0;
+    const maskKey = masked ? bytes.slice(at, at + 4) : null;
+    if (masked) at += 4;
+    const headerLength = at - start;
+    const payload = bytes.slice(at, at + length);
+    if (payload.length !== length) throw new Error('truncated frame');
+    if (maskKey !== null) for (let i = 0; i < payload.length; i++) payload[i] ^= maskKey[i & 3];
+    at += length;
+    frames.push({ fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, masked, maskKey, headerLength, payload });
+  }
+  return frames;
+}
