@@ -1,7 +1,7 @@
 /**
  * End-to-end benchmarks: wsgate against `ws` and uWebSockets.js, loaded by bench/loadgen.c.
  *
- *   npm run bench                         all scenarios, all servers, each measured twice (about 7 minutes)
+ *   npm run bench                         all scenarios, all servers, each measured twice (about 8 minutes)
  *   npm run bench -- --quick              shorter windows, measured once (about 1.5 minutes)
  *   npm run bench -- --scenario echo-32,memory      only these scenarios: echo-32, echo-16k, broadcast,
  *                                                   broadcast-1, memory, memory-gateway, handshake
@@ -606,7 +606,7 @@ const TARGETS: Target[] = [
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  // Full mode runs everything twice, servers interleaved, to blunt the drift of a shared machine; ~7 minutes (the memory scenario waits for each server to be at rest).
+  // Full mode runs everything twice, servers interleaved, to blunt the drift of a shared machine; ~8 minutes (the memory scenarios wait for each server to be at rest).
   const settings: Settings = args.quick
     ? { warmup: 0.5, duration: 2, handshakes: 5_000, handshakeSeconds: 3 }
     : { warmup: 1, duration: 3, handshakes: 20_000, handshakeSeconds: 5 };
