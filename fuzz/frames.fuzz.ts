@@ -18,6 +18,7 @@ import {
   isValidWireCloseCode,
   type Role,
 } from '../src/protocol/index.js';
+import { pattern } from '../test/helpers/bytes.js';
 import { decodeFrames } from '../test/helpers/frames.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
@@ -68,16 +69,6 @@ function run(role: Role, bytes: Uint8Array, chunkSizes: number[], options: Omit<
 }
 
 // ─── generating valid frame sequences ────────────────────────────────────────────────────────────────────────────
-
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 /** Valid UTF-8 of exactly `length` bytes, mixing 1- to 4-byte sequences (ASCII fills the end). */
 function textOfLength(length: number, seed: number): Uint8Array {

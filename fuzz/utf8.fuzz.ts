@@ -9,20 +9,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Utf8Validator, isValidUtf8 } from '../src/protocol/utf8.js';
+import { decoderAccepts } from '../test/helpers/bytes.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 /** Generous: the machine running `npm run fuzz` may be busy; a property at 20,000 runs takes ~5-15 s. */
 const TIMEOUT = Math.max(20_000, RUNS * 5);
-
-const fatal = new TextDecoder('utf-8', { fatal: true });
-function decoderAccepts(bytes: Uint8Array): boolean {
-  try {
-    fatal.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Continuations that complete any viable prefix: after a lead byte, the second byte must be in 80..8F, 80..9F,

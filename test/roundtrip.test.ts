@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isUtf8 } from 'node:buffer';
 import { Connection, type ConnectionHandler, type ConnectionOptions, type Role } from '../src/protocol/index.js';
+import { pattern } from './helpers/bytes.js';
 
 type Event =
   | { type: 'message'; data: Uint8Array; isText: boolean }
@@ -96,16 +97,6 @@ class Pair {
       }
     }
   }
-}
-
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
 }
 
 const decode = (data: Uint8Array): string => Buffer.from(data).toString();

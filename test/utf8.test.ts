@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Utf8Validator, isValidUtf8 } from '../src/protocol/utf8.js';
+import { decoderAccepts } from './helpers/bytes.js';
 
 const hex = (s: string): Uint8Array =>
   s.trim() === '' ? new Uint8Array(0) : Uint8Array.from(s.trim().split(/\s+/), (b) => parseInt(b, 16));
@@ -14,16 +15,6 @@ const concat = (...parts: Uint8Array[]): Uint8Array => {
   }
   return out;
 };
-
-const fatal = new TextDecoder('utf-8', { fatal: true });
-function decoderAccepts(bytes: Uint8Array): boolean {
-  try {
-    fatal.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Index of the byte at which byte-by-byte feeding first returns false, or -1 if it never does. */
 function failIndex(bytes: Uint8Array): number {

@@ -1,0 +1,24 @@
+// Reference byte helpers shared by tests and fuzz properties; independent of src/.
+
+/** `length` pseudo-random bytes from a linear congruential generator: the same seed gives the same bytes. */
+export function pattern(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+const fatal = new TextDecoder('utf-8', { fatal: true });
+
+/** The platform's verdict on `bytes` as complete UTF-8 (`TextDecoder` with `fatal: true`), the reference oracle. */
+export function decoderAccepts(bytes: Uint8Array): boolean {
+  try {
+    fatal.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
