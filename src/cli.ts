@@ -267,7 +267,13 @@ async function runWorker(command: ServeCommand): Promise<void> {
   process.send?.({ wsgateCli: 'listening', port: running.port } satisfies WorkerListening);
   // Ctrl-C reaches every process of the group: the primary coordinates the shutdown.
   process.on('SIGINT', () => undefined);
-  process.once('disconnect', () => void running.close().then(() => process.exit(0)));
+  process.once('disconnect', () => {
+    // A worker without its primary has nothing left to do, whether the shutdown went well or not.
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
   await runUntilSignal(running, () => undefined, ['SIGTERM']);
 }
 

@@ -19,7 +19,11 @@ export class HttpHost {
 
   /** The `request` listener of the HTTP server. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    void this.handle(req, res);
+    this.handle(req, res).catch((error: unknown) => {
+      // `handle` answers its own failures; this is the last line should answering itself throw.
+      this.onError(error);
+      res.destroy();
+    });
   };
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -172,7 +172,7 @@ export async function createServer<D = unknown>(options: ServerOptions<D>): Prom
     const wss = new WsServer<D>(options, options.server, false);
     const http = options.server;
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (wss.shouldHandle(req)) void wss.handleUpgrade(req, socket, head);
+      if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(() => socket.destroy());
       else if (http.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
     };
     http.on('upgrade', onUpgrade);
@@ -193,7 +193,7 @@ export async function createServer<D = unknown>(options: ServerOptions<D>): Prom
   const wss = new WsServer<D>(options, http, true);
   http.on('request', options.request ?? upgradeRequired);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (wss.shouldHandle(req)) void wss.handleUpgrade(req, socket, head);
+    if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(() => socket.destroy());
     else refuse(socket, 404, 'Not Found');
   });
   await new Promise<void>((resolve, reject) => {

@@ -196,7 +196,7 @@ export class RedisAdapter implements Adapter {
     if (!this.started || this.closed) return;
     // Redis may have lost everything (restart) or reaped us: write the whole presence again.
     this.registered = false;
-    void this.resync().then(() => this.maybeUp());
+    this.inBackground(this.resync().then(() => this.maybeUp()));
   }
 
   private pubDown(): void {
@@ -207,7 +207,7 @@ export class RedisAdapter implements Adapter {
 
   private subUp(): void {
     if (!this.started || this.closed) return;
-    void this.resubscribe().then(() => this.maybeUp());
+    this.inBackground(this.resubscribe().then(() => this.maybeUp()));
   }
 
   private subDown(): void {
@@ -244,7 +244,7 @@ export class RedisAdapter implements Adapter {
         break;
       case 'disconnect':
         op = ['d', change.socketId, ''];
-        for (const group of change.groups) void this.syncGroupChannel(group);
+        for (const group of change.groups) this.inBackground(this.syncGroupChannel(group));
         break;
       case 'bind':
         op = ['b', change.socketId, change.uid];
@@ -259,7 +259,7 @@ export class RedisAdapter implements Adapter {
         break;
       case 'leave':
         op = ['l', change.socketId, change.group];
-        void this.syncGroupChannel(change.group);
+        this.inBackground(this.syncGroupChannel(change.group));
         break;
     }
     const write = this.write(op);
@@ -320,7 +320,7 @@ export class RedisAdapter implements Adapter {
   /** Redis no longer mirrors this node's presence: write it all again as soon as possible. */
   private lostPresence(): void {
     this.registered = false;
-    if (this.pub?.ready === true) void this.resync().then(() => this.maybeUp());
+    if (this.pub?.ready === true) this.inBackground(this.resync().then(() => this.maybeUp()));
   }
 
   /**
@@ -370,10 +370,10 @@ export class RedisAdapter implements Adapter {
   private heartbeat(): void {
     const pub = this.pub;
     // Repairs: a re-subscription that failed (connection lost again half-way) is retried here.
-    if (!this.closed && !this.subscribed && this.sub?.ready === true) void this.resubscribe().then(() => this.maybeUp());
+    if (!this.closed && !this.subscribed && this.sub?.ready === true) this.inBackground(this.resubscribe().then(() => this.maybeUp()));
     if (this.closed || pub === null || !pub.ready) return;
     if (!this.registered) {
-      void this.resync().then(() => this.maybeUp());
+      this.inBackground(this.resync().then(() => this.maybeUp()));
       return;
     }
     this.scripts.heartbeat.run(pub, [this.keys.nodes], [this.keys.prefix, this.local.nodeId, String(this.ttl)]).then(
@@ -400,7 +400,7 @@ export class RedisAdapter implements Adapter {
     // ±20 % jitter so that nodes don't all reap at the same moment.
     const delay = Math.round(this.reapEvery * (0.8 + Math.random() * 0.4));
     this.reapTimer = setTimeout(() => {
-      void this.reap().finally(() => this.scheduleReap());
+      this.inBackground(this.reap().finally(() => this.scheduleReap()));
     }, delay);
     this.reapTimer.unref();
   }
@@ -440,9 +440,11 @@ export class RedisAdapter implements Adapter {
     const previous = this.channelOps.get(channel) ?? Promise.resolve();
     const next = previous.then(() => this.applyChannel(channel));
     this.channelOps.set(channel, next);
-    void next.finally(() => {
-      if (this.channelOps.get(channel) === next) this.channelOps.delete(channel);
-    });
+    this.inBackground(
+      next.finally(() => {
+        if (this.channelOps.get(channel) === next) this.channelOps.delete(channel);
+      }),
+    );
     return next;
   }
 
@@ -590,7 +592,7 @@ export class RedisAdapter implements Adapter {
         );
         return;
       case 'q':
-        void this.execute(header, body);
+        this.inBackground(this.execute(header, body));
         return;
       case 's': {
         const sessions = this.node.sessions(header.g);
@@ -732,6 +734,11 @@ export class RedisAdapter implements Adapter {
     if (this.closed) throw new AdapterUnavailableError('the adapter is closed', { delivered });
     if (pub === null || !pub.ready || !this.subscribed) throw new AdapterUnavailableError('Redis is unavailable', { delivered });
     return pub;
+  }
+
+  /** Work no caller waits for: a rejection becomes an `error` event, never an unhandled rejection. */
+  private inBackground(work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.events.emit('error', error));
   }
 
   private get local(): LocalNode {
