@@ -13,6 +13,7 @@ import {
   type PerMessageDeflateOptions,
 } from '../protocol/index.js';
 import { createDeflateCodec } from './deflate-codec.js';
+import { guardHandlers } from './hooks.js';
 import { resolveSocketOptions } from './options.js';
 import { WsSocket, type BackpressurePolicy, type SocketHandlers } from './socket.js';
 
@@ -139,7 +140,8 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
       const ws = new WsSocket<D>(
         socket,
         'client',
-        options.handlers ?? {},
+        // The same error boundary as the server's (hooks.ts), cached per handlers object.
+        guardHandlers(options.handlers ?? {}),
         resolveSocketOptions({ ...options, compressionThreshold: deflateOptions?.threshold }),
         {
           data: options.data as D,

@@ -11,6 +11,7 @@ import {
   type PerMessageDeflateOptions,
 } from '../protocol/index.js';
 import { createDeflateCodec } from './deflate-codec.js';
+import { reportHandshakeError, type HandshakeErrorHook } from './hooks.js';
 import { WsSocket, type SocketHandlers, type SocketOptions } from './socket.js';
 
 /** Refuses an upgrade from `authorize`: the client gets this HTTP status, headers and body before any 101. */
@@ -55,12 +56,15 @@ export interface UpgradeOptions<D> {
   createData?: (req: IncomingMessage) => D;
   /** Called with every accepted socket before `open`. */
   onAccepted?: (ws: WsSocket<D>) => void;
+  /** A hook above failed before the 101: the client got a 500, this hook gets the error. */
+  handshakeError?: HandshakeErrorHook;
 }
 
 /**
  * Runs the server side of the opening handshake (RFC 6455 §4.2) on an HTTP upgrade request and, on success, writes
  * the 101 and returns the open socket. Every refusal is an HTTP response that says what was wrong, then the TCP
- * connection is closed; `null` is returned.
+ * connection is closed; `null` is returned. Never rejects: a user hook that fails before the 101 gets the client a
+ * 500 (and `handshakeError` the error), so callers may drop the promise.
  */
 export async function performUpgrade<D>(
   req: IncomingMessage,
@@ -71,76 +75,93 @@ export async function performUpgrade<D>(
   const socket = duplex as Socket;
   socket.on('error', ignoreError);
   const timer = setTimeout(timeOutHandshake, options.handshakeTimeout, socket);
+  const progress: UpgradeProgress = { accepted: false };
   try {
-    const validation = validateUpgradeRequest({
-      method: req.method ?? '',
-      httpVersion: req.httpVersion,
-      url: req.url,
-      headers: req.headers,
-    });
-    if (!validation.ok) {
-      const r = validation.rejection;
-      return refuse(socket, r.status, r.reason, r.headers);
-    }
-    const upgrade = validation.value;
-
-    if (options.origins !== undefined && !originAllowed(options.origins, upgrade.origin, req)) {
-      return refuse(socket, 403, 'Origin not allowed');
-    }
-
-    let data: D | undefined;
-    if (options.authorize !== undefined) {
-      let decision: AuthorizeResult<D>;
-      try {
-        decision = await options.authorize(req);
-      } catch {
-        return refuse(socket, 500, 'Authorization failed');
-      }
-      // Gone, or already refused (handshake timeout, server shutdown) while the hook ran.
-      if (socket.destroyed || !socket.writable) return null;
-      if (decision === false) return refuse(socket, 401, 'Unauthorized');
-      if (decision instanceof UpgradeRejection) return refuse(socket, decision.status, decision.body, decision.headers);
-      if (typeof decision === 'object' && decision !== null && 'data' in decision) data = decision.data;
-    }
-    if (data === undefined && options.createData !== undefined) data = options.createData(req);
-
-    const protocol = chooseProtocol(options.protocols, upgrade.protocols, req) ?? '';
-
-    let extensions = '';
-    let codec = null;
-    if (options.perMessageDeflate) {
-      const accepted = acceptDeflateOffer(upgrade.extensions, options.perMessageDeflate);
-      if (accepted !== null) {
-        extensions = formatExtensions([accepted.response]);
-        codec = createDeflateCodec(accepted.params, 'server');
-      }
-    }
-
-    if (socket.destroyed || !socket.writable) {
-      codec?.dispose();
-      return null;
-    }
-    clearTimeout(timer);
-    socket.removeListener('error', ignoreError);
-    socket.write(
-      buildAcceptResponse({
-        key: upgrade.key,
-        protocol: protocol === '' ? undefined : protocol,
-        extensions: extensions === '' ? undefined : extensions,
-      }),
-    );
-    const ws = new WsSocket<D>(socket, 'server', options.handlers, options.socketOptions, {
-      data: data as D,
-      protocol,
-      extensions,
-      codec,
-    });
-    options.onAccepted?.(ws);
-    ws.start(head);
-    return ws;
+    return await upgrade(req, socket, head, options, progress);
+  } catch (error) {
+    reportHandshakeError(options.handshakeError, error, req);
+    // After the 101 the bytes on the wire are WebSocket frames: an HTTP 500 would be garbage there.
+    if (progress.accepted) socket.destroy();
+    else refuse(socket, 500, 'Internal Server Error');
+    return null;
   } finally {
     clearTimeout(timer);
   }
+}
+
+interface UpgradeProgress {
+  /** The 101 was written. */
+  accepted: boolean;
+}
+
+async function upgrade<D>(
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  options: UpgradeOptions<D>,
+  progress: UpgradeProgress,
+): Promise<WsSocket<D> | null> {
+  const validation = validateUpgradeRequest({
+    method: req.method ?? '',
+    httpVersion: req.httpVersion,
+    url: req.url,
+    headers: req.headers,
+  });
+  if (!validation.ok) {
+    const r = validation.rejection;
+    return refuse(socket, r.status, r.reason, r.headers);
+  }
+  const upgrade = validation.value;
+
+  if (options.origins !== undefined && !originAllowed(options.origins, upgrade.origin, req)) {
+    return refuse(socket, 403, 'Origin not allowed');
+  }
+
+  let data: D | undefined;
+  if (options.authorize !== undefined) {
+    const decision = await options.authorize(req);
+    // Gone, or already refused (handshake timeout, server shutdown) while the hook ran.
+    if (socket.destroyed || !socket.writable) return null;
+    if (decision === false) return refuse(socket, 401, 'Unauthorized');
+    if (decision instanceof UpgradeRejection) return refuse(socket, decision.status, decision.body, decision.headers);
+    if (typeof decision === 'object' && decision !== null && 'data' in decision) data = decision.data;
+  }
+  if (data === undefined && options.createData !== undefined) data = options.createData(req);
+
+  const protocol = chooseProtocol(options.protocols, upgrade.protocols, req) ?? '';
+
+  let extensions = '';
+  let codec = null;
+  if (options.perMessageDeflate) {
+    const accepted = acceptDeflateOffer(upgrade.extensions, options.perMessageDeflate);
+    if (accepted !== null) {
+      extensions = formatExtensions([accepted.response]);
+      codec = createDeflateCodec(accepted.params, 'server');
+    }
+  }
+
+  if (socket.destroyed || !socket.writable) {
+    codec?.dispose();
+    return null;
+  }
+  socket.removeListener('error', ignoreError);
+  progress.accepted = true;
+  socket.write(
+    buildAcceptResponse({
+      key: upgrade.key,
+      protocol: protocol === '' ? undefined : protocol,
+      extensions: extensions === '' ? undefined : extensions,
+    }),
+  );
+  const ws = new WsSocket<D>(socket, 'server', options.handlers, options.socketOptions, {
+    data: data as D,
+    protocol,
+    extensions,
+    codec,
+  });
+  options.onAccepted?.(ws);
+  ws.start(head);
+  return ws;
 }
 
 function originAllowed(
