@@ -8,6 +8,7 @@ import {
   formatExtensions,
   selectSubprotocol,
   validateUpgradeRequest,
+  type HeaderValue,
   type PerMessageDeflateOptions,
 } from '../protocol/index.js';
 import { createDeflateCodec } from './deflate-codec.js';
@@ -105,7 +106,7 @@ async function upgrade<D>(
     method: req.method ?? '',
     httpVersion: req.httpVersion,
     url: req.url,
-    headers: req.headers,
+    headers: withRepeatedHost(req),
   });
   if (!validation.ok) {
     const r = validation.rejection;
@@ -162,6 +163,24 @@ async function upgrade<D>(
   options.onAccepted?.(ws);
   ws.start(head);
   return ws;
+}
+
+/**
+ * Node's parser keeps the first of repeated `Host` headers in `req.headers` and drops the others; the raw list still
+ * has them all. RFC 7230 §5.4: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
+ * message that lacks a Host header field and to any that contains more than one Host header field" — so hand the
+ * handshake check every value (it refuses a repeated Host with 400).
+ */
+function withRepeatedHost(req: IncomingMessage): Readonly<Record<string, HeaderValue>> {
+  const raw = req.rawHeaders;
+  let hosts: string[] | null = null;
+  let first: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length !== 4 || raw[i].toLowerCase() !== 'host') continue;
+    if (first === undefined) first = raw[i + 1];
+    else (hosts ??= [first]).push(raw[i + 1]);
+  }
+  return hosts === null ? req.headers : { ...req.headers, host: hosts };
 }
 
 function originAllowed(
