@@ -181,7 +181,7 @@ export async function createServer<D = unknown>(options: ServerOptions<D>): Prom
     const wss = new WsServer<D>(options, options.server, false);
     const http = options.server;
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(unreachable);
+      if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(warnUnexpected);
       else if (http.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
     };
     http.on('upgrade', onUpgrade);
@@ -202,7 +202,7 @@ export async function createServer<D = unknown>(options: ServerOptions<D>): Prom
   const wss = new WsServer<D>(options, http, true);
   http.on('request', options.request ?? upgradeRequired);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(unreachable);
+    if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(warnUnexpected);
     else refuse(socket, 404, 'Not Found');
   });
   await new Promise<void>((resolve, reject) => {
@@ -219,7 +219,7 @@ export async function createServer<D = unknown>(options: ServerOptions<D>): Prom
  * `handleUpgrade` never rejects (performUpgrade turns every failure into an HTTP answer); the promise is still never
  * left floating, so a future bug there is a warning, not an unhandled rejection that ends the process.
  */
-function unreachable(error: unknown): void {
+function warnUnexpected(error: unknown): void {
   process.emitWarning(toError(error));
 }
 

@@ -8,5 +8,8 @@ const server = await createServer({ port: 0, host: '127.0.0.1', ...faultyServerO
 process.stdout.write(JSON.stringify({ port: server.port }) + '\n');
 process.stdin.resume();
 process.stdin.on('end', () => {
-  void server.close({ timeout: 100 }).then(() => process.exit(0));
+  server.close({ timeout: 100 }).then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 });
