@@ -2,12 +2,15 @@
 // HTTP 500 before the 101 and a close 1011 after it (`open`, `message`), or is only reported (`close`, `drain`,
 // `ping`, `pong`); the `error` hook (or `handshakeError` before the 101) always gets the error; and the process never
 // sees an unhandled rejection or uncaught exception — checked in-process and in a child process with no hooks set.
+// `connect()`'s hooks go through the same boundary (last block).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXPECTED, FAULTS, faultyServerOptions, HookFailure, provoke } from './helpers/faulty-hooks.js';
-import { RawClient } from './helpers/raw.js';
+import { connect } from '../src/server/client.js';
+import { Op } from './helpers/frames.js';
+import { RawClient, RawServer } from './helpers/raw.js';
 import { cleanupAll, startServer } from './helpers/servers.js';
 import { delay, waitFor, withTimeout } from './helpers/wait.js';
 
@@ -130,5 +133,68 @@ describe('the process survives every failing hook (child process, default report
       await exited;
       clearTimeout(timer);
     }
+  });
+});
+
+describe('connect(): the same boundary for client hooks', () => {
+  type ClientHook = 'open' | 'message' | 'close' | 'ping' | 'pong';
+  const expected: Record<ClientHook, string> = {
+    open: 'close 1011 internal error',
+    message: 'close 1011 internal error',
+    close: 'closed 1000',
+    ping: 'still open',
+    pong: 'still open',
+  };
+  const cases = (Object.keys(expected) as ClientHook[]).flatMap((hook) => [
+    { hook, mode: 'throw' as const },
+    { hook, mode: 'reject' as const },
+  ]);
+
+  it.each(cases)('$hook ($mode)', async ({ hook, mode }) => {
+    escaped.length = 0;
+    const reported: Error[] = [];
+    const fail = (name: ClientHook): Promise<void> | undefined => {
+      if (name !== hook) return undefined;
+      if (mode === 'throw') throw new Error(`client ${name} failed`);
+      return Promise.reject(new Error(`client ${name} failed`));
+    };
+    const server = await RawServer.start();
+    const ws = await connect(server.url, {
+      timeout: 2_000,
+      handlers: {
+        open: () => fail('open'),
+        message: () => fail('message'),
+        close: () => fail('close'),
+        ping: () => fail('ping'),
+        pong: () => fail('pong'),
+        error: (_ws, error) => void reported.push(error),
+      },
+    });
+    const peer = await server.nextPeer();
+    let seen: string;
+    if (hook === 'open') {
+      const close = await peer.expectClose();
+      seen = `close ${close.code} ${close.reason}`;
+    } else if (hook === 'message') {
+      peer.sendText('hello');
+      const close = await peer.expectClose();
+      seen = `close ${close.code} ${close.reason}`;
+    } else if (hook === 'close') {
+      peer.sendClose(1000);
+      const close = await peer.expectClose();
+      peer.end();
+      seen = `closed ${close.code}`;
+    } else {
+      peer.send({ opcode: hook === 'ping' ? Op.Ping : Op.Pong, payload: 'x' });
+      const frames: number[] = [];
+      for (let frame = await peer.maybeFrame(300); frame !== null; frame = await peer.maybeFrame(300)) frames.push(frame.opcode);
+      seen = frames.includes(Op.Close) ? 'closed' : 'still open';
+      ws.terminate();
+    }
+    expect(seen).toBe(expected[hook]);
+    await waitFor(() => reported.length > 0, 2_000, 'the error to be reported');
+    await delay(20);
+    expect(reported.map((e) => e.message)).toEqual([`client ${hook} failed`]);
+    expect(escaped).toEqual([]);
   });
 });
