@@ -76,93 +76,80 @@ export async function performUpgrade<D>(
   const socket = duplex as Socket;
   socket.on('error', ignoreError);
   const timer = setTimeout(timeOutHandshake, options.handshakeTimeout, socket);
-  const progress: UpgradeProgress = { accepted: false };
+  // Set once the 101 is written: after it, the bytes on the wire are WebSocket frames, not HTTP.
+  let accepted = false;
   try {
-    return await upgrade(req, socket, head, options, progress);
+    const validation = validateUpgradeRequest({
+      method: req.method ?? '',
+      httpVersion: req.httpVersion,
+      url: req.url,
+      headers: withRepeatedHost(req),
+    });
+    if (!validation.ok) {
+      const r = validation.rejection;
+      return refuse(socket, r.status, r.reason, r.headers);
+    }
+    const upgrade = validation.value;
+
+    if (options.origins !== undefined && !originAllowed(options.origins, upgrade.origin, req)) {
+      return refuse(socket, 403, 'Origin not allowed');
+    }
+
+    let data: D | undefined;
+    if (options.authorize !== undefined) {
+      const decision = await options.authorize(req);
+      // Gone, or already refused (handshake timeout, server shutdown) while the hook ran.
+      if (socket.destroyed || !socket.writable) return null;
+      if (decision === false) return refuse(socket, 401, 'Unauthorized');
+      if (decision instanceof UpgradeRejection) return refuse(socket, decision.status, decision.body, decision.headers);
+      if (typeof decision === 'object' && decision !== null && 'data' in decision) data = decision.data;
+    }
+    if (data === undefined && options.createData !== undefined) data = options.createData(req);
+
+    const protocol = chooseProtocol(options.protocols, upgrade.protocols, req) ?? '';
+
+    let extensions = '';
+    let codec = null;
+    if (options.perMessageDeflate) {
+      const accepted = acceptDeflateOffer(upgrade.extensions, options.perMessageDeflate);
+      if (accepted !== null) {
+        extensions = formatExtensions([accepted.response]);
+        codec = createDeflateCodec(accepted.params, 'server');
+      }
+    }
+
+    if (socket.destroyed || !socket.writable) {
+      codec?.dispose();
+      return null;
+    }
+    clearTimeout(timer);
+    socket.removeListener('error', ignoreError);
+    accepted = true;
+    socket.write(
+      buildAcceptResponse({
+        key: upgrade.key,
+        protocol: protocol === '' ? undefined : protocol,
+        extensions: extensions === '' ? undefined : extensions,
+      }),
+    );
+    const ws = new WsSocket<D>(socket, 'server', options.handlers, options.socketOptions, {
+      data: data as D,
+      protocol,
+      extensions,
+      codec,
+    });
+    options.onAccepted?.(ws);
+    ws.start(head);
+    return ws;
   } catch (error) {
     reportHandshakeError(options.handshakeError, error, req);
-    // After the 101 the bytes on the wire are WebSocket frames: an HTTP 500 would be garbage there.
-    if (progress.accepted) socket.destroy();
+    // An HTTP 500 after the 101 would be garbage in the WebSocket stream: just drop the connection.
+    if (accepted) socket.destroy();
     else refuse(socket, 500, 'Internal Server Error');
     return null;
   } finally {
     clearTimeout(timer);
   }
-}
-
-interface UpgradeProgress {
-  /** The 101 was written. */
-  accepted: boolean;
-}
-
-async function upgrade<D>(
-  req: IncomingMessage,
-  socket: Socket,
-  head: Buffer,
-  options: UpgradeOptions<D>,
-  progress: UpgradeProgress,
-): Promise<WsSocket<D> | null> {
-  const validation = validateUpgradeRequest({
-    method: req.method ?? '',
-    httpVersion: req.httpVersion,
-    url: req.url,
-    headers: withRepeatedHost(req),
-  });
-  if (!validation.ok) {
-    const r = validation.rejection;
-    return refuse(socket, r.status, r.reason, r.headers);
-  }
-  const upgrade = validation.value;
-
-  if (options.origins !== undefined && !originAllowed(options.origins, upgrade.origin, req)) {
-    return refuse(socket, 403, 'Origin not allowed');
-  }
-
-  let data: D | undefined;
-  if (options.authorize !== undefined) {
-    const decision = await options.authorize(req);
-    // Gone, or already refused (handshake timeout, server shutdown) while the hook ran.
-    if (socket.destroyed || !socket.writable) return null;
-    if (decision === false) return refuse(socket, 401, 'Unauthorized');
-    if (decision instanceof UpgradeRejection) return refuse(socket, decision.status, decision.body, decision.headers);
-    if (typeof decision === 'object' && decision !== null && 'data' in decision) data = decision.data;
-  }
-  if (data === undefined && options.createData !== undefined) data = options.createData(req);
-
-  const protocol = chooseProtocol(options.protocols, upgrade.protocols, req) ?? '';
-
-  let extensions = '';
-  let codec = null;
-  if (options.perMessageDeflate) {
-    const accepted = acceptDeflateOffer(upgrade.extensions, options.perMessageDeflate);
-    if (accepted !== null) {
-      extensions = formatExtensions([accepted.response]);
-      codec = createDeflateCodec(accepted.params, 'server');
-    }
-  }
-
-  if (socket.destroyed || !socket.writable) {
-    codec?.dispose();
-    return null;
-  }
-  socket.removeListener('error', ignoreError);
-  progress.accepted = true;
-  socket.write(
-    buildAcceptResponse({
-      key: upgrade.key,
-      protocol: protocol === '' ? undefined : protocol,
-      extensions: extensions === '' ? undefined : extensions,
-    }),
-  );
-  const ws = new WsSocket<D>(socket, 'server', options.handlers, options.socketOptions, {
-    data: data as D,
-    protocol,
-    extensions,
-    codec,
-  });
-  options.onAccepted?.(ws);
-  ws.start(head);
-  return ws;
 }
 
 /**
