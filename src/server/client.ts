@@ -13,7 +13,8 @@ import {
   type PerMessageDeflateOptions,
 } from '../protocol/index.js';
 import { createDeflateCodec } from './deflate-codec.js';
-import { resolveSocketOptions } from './options.js';
+import { guardHandlers } from './hooks.js';
+import { DEFAULT_CLIENT_OPTIONS, resolveSocketOptions } from './options.js';
 import { WsSocket, type BackpressurePolicy, type SocketHandlers } from './socket.js';
 
 export interface ConnectOptions<D = unknown> {
@@ -23,7 +24,10 @@ export interface ConnectOptions<D = unknown> {
   headers?: Record<string, string>;
   /** Offer permessage-deflate (`true` or parameters). Off by default. */
   perMessageDeflate?: boolean | (PerMessageDeflateOptions & { threshold?: number });
-  /** Opening handshake must finish within this many ms. Default 10,000. */
+  /**
+   * The whole opening handshake must finish within this many ms, however slowly the server sends (an absolute
+   * deadline, not an idle timer). Default 10,000.
+   */
   timeout?: number;
   handlers?: SocketHandlers<D>;
   /** Initial `ws.data`. */
@@ -92,30 +96,44 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
       path: target.pathname + target.search,
       method: 'GET',
       headers,
-      timeout: options.timeout ?? 10_000,
       ...(secure ? options.tls : {}),
     });
     let settled = false;
+    // A refusal (any status but 101) seen so far: reported with the deadline if its body never ends.
+    let refusal: { status: number; body: string } | null = null;
     const fail = (error: ConnectError): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       request.destroy();
       rejectPromise(error);
     };
-    request.on('timeout', () => fail(new ConnectError('opening handshake timed out')));
+    const timeout = options.timeout ?? DEFAULT_CLIENT_OPTIONS.timeout;
+    // Node's request `timeout` is an idle timer, restarted by every byte: a server trickling its response head, or
+    // a refusal with an endless body, would keep the promise pending forever. One deadline for the whole handshake.
+    const deadline = setTimeout(() => {
+      if (refusal === null) return fail(new ConnectError(`opening handshake timed out: no complete response within ${timeout} ms`));
+      const { status, body } = refusal;
+      fail(new ConnectError(`server refused the upgrade with HTTP ${status} (body still arriving after ${timeout} ms)`, status, body));
+    }, timeout);
     request.on('error', (error) => fail(new ConnectError(`connection failed: ${error.message}`)));
     request.on('response', (res: IncomingMessage) => {
       // Any answer but 101 refuses the upgrade; keep a bounded part of the body for the error.
-      let body = '';
+      const current = { status: res.statusCode ?? 0, body: '' };
+      refusal = current;
+      const refused = (): void => fail(new ConnectError(`server refused the upgrade with HTTP ${current.status}`, current.status, current.body));
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        if (body.length < 4096) body += chunk;
+        current.body += chunk.slice(0, DEFAULT_CLIENT_OPTIONS.refusalBodyLimit - current.body.length);
+        // Enough to say why: no need to wait for the rest (which may never end).
+        if (current.body.length >= DEFAULT_CLIENT_OPTIONS.refusalBodyLimit) refused();
       });
-      res.on('end', () => fail(new ConnectError(`server refused the upgrade with HTTP ${res.statusCode}`, res.statusCode ?? 0, body)));
-      res.on('error', () => fail(new ConnectError(`server refused the upgrade with HTTP ${res.statusCode}`, res.statusCode ?? 0, body)));
+      res.on('end', refused);
+      res.on('error', refused);
     });
     request.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
       if (settled) return socket.destroy();
+      clearTimeout(deadline);
       const check = validateServerResponse(
         { status: res.statusCode ?? 0, headers: res.headers },
         { key, protocols, extensionsOffered: deflateOptions !== null ? [PERMESSAGE_DEFLATE] : [] },
@@ -135,11 +153,11 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
         codec = createDeflateCodec(params.value, 'client');
       }
       settled = true;
-      socket.setTimeout(0);
       const ws = new WsSocket<D>(
         socket,
         'client',
-        options.handlers ?? {},
+        // The same error boundary as the server's (hooks.ts), cached per handlers object.
+        guardHandlers(options.handlers ?? {}),
         resolveSocketOptions({ ...options, compressionThreshold: deflateOptions?.threshold }),
         {
           data: options.data as D,

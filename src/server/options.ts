@@ -27,6 +27,17 @@ export const DEFAULT_SERVER_OPTIONS = {
   shutdownTimeout: 5_000,
 } as const;
 
+export const DEFAULT_CLIENT_OPTIONS = {
+  /**
+   * `connect()`: the whole opening handshake (TCP, TLS, request, response head and, for a refusal, its body) must
+   * finish within this many ms — an absolute deadline, not an idle timer, so a server trickling bytes cannot
+   * stretch it.
+   */
+  timeout: 10_000,
+  /** Characters of a refused upgrade's body kept for `ConnectError.body`; the refusal is reported once this many arrived. */
+  refusalBodyLimit: 4096,
+} as const;
+
 /** Defaults overlaid with the socket options found in `options` (other keys, e.g. a server's, are ignored). */
 export function resolveSocketOptions(options: Partial<SocketOptions>): SocketOptions {
   const resolved: SocketOptions = { ...DEFAULT_SOCKET_OPTIONS };

@@ -3,6 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ReadyState, type PerMessageDeflateOptions } from '../protocol/index.js';
+import { guardHandlers, toError, type HandshakeErrorHook } from './hooks.js';
 import { DEFAULT_SERVER_OPTIONS, resolveSocketOptions } from './options.js';
 import { PreparedMessage } from './prepared.js';
 import { WsSocket, type BackpressurePolicy, type SendResult, type SocketHandlers } from './socket.js';
@@ -26,6 +27,11 @@ export interface ServerOptions<D = unknown> {
   perMessageDeflate?: boolean | (PerMessageDeflateOptions & { threshold?: number });
   /** Initial `ws.data` for each socket (when `authorize` gives none). */
   createData?: (req: IncomingMessage) => D;
+  /**
+   * A hook that runs before the 101 (`authorize`, `origins`, `protocols`, `createData`) threw or rejected: the client
+   * got a 500, this gets the error (there is no socket yet for the `error` handler). Default: a process warning.
+   */
+  handshakeError?: HandshakeErrorHook;
   /** Plain HTTP requests in standalone mode. Default: 426 Upgrade Required. */
   request?: (req: IncomingMessage, res: ServerResponse) => void;
   maxPayload?: number;
@@ -61,7 +67,8 @@ export class WsServer<D = unknown> {
     this.options = options;
     this.httpServer = httpServer;
     this.ownsHttpServer = ownsHttpServer;
-    const userHandlers = options.handlers ?? {};
+    // Every user hook goes through the one error boundary (hooks.ts), wrapped once here for all sockets.
+    const userHandlers = guardHandlers(options.handlers ?? {});
     const clients = this.clients;
     // The server keeps `clients` in step with the user's handlers; still one handler object for all sockets.
     this.handlers = {
@@ -85,6 +92,7 @@ export class WsServer<D = unknown> {
       onAccepted: (ws) => {
         clients.add(ws);
       },
+      handshakeError: options.handshakeError,
     };
   }
 
@@ -114,7 +122,8 @@ export class WsServer<D = unknown> {
 
   /**
    * Completes a WebSocket upgrade for a request from your HTTP server's `upgrade` event. Resolves to the open
-   * socket, or null when the handshake was refused (the client already got the HTTP error).
+   * socket, or null when the handshake was refused (the client already got the HTTP error). Never rejects: a
+   * failing hook is a 500 for the client and a call of `handshakeError`.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WsSocket<D> | null> {
     if (this.closing) {
@@ -172,7 +181,7 @@ export async function createServer<D = unknown>(options: ServerOptions<D>): Prom
     const wss = new WsServer<D>(options, options.server, false);
     const http = options.server;
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(() => socket.destroy());
+      if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(warnUnexpected);
       else if (http.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
     };
     http.on('upgrade', onUpgrade);
@@ -193,7 +202,7 @@ export async function createServer<D = unknown>(options: ServerOptions<D>): Prom
   const wss = new WsServer<D>(options, http, true);
   http.on('request', options.request ?? upgradeRequired);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(() => socket.destroy());
+    if (wss.shouldHandle(req)) wss.handleUpgrade(req, socket, head).catch(warnUnexpected);
     else refuse(socket, 404, 'Not Found');
   });
   await new Promise<void>((resolve, reject) => {
@@ -204,6 +213,14 @@ export async function createServer<D = unknown>(options: ServerOptions<D>): Prom
     });
   });
   return wss;
+}
+
+/**
+ * `handleUpgrade` never rejects (performUpgrade turns every failure into an HTTP answer); the promise is still never
+ * left floating, so a future bug there is a warning, not an unhandled rejection that ends the process.
+ */
+function warnUnexpected(error: unknown): void {
+  process.emitWarning(toError(error));
 }
 
 function upgradeRequired(_req: IncomingMessage, res: ServerResponse): void {

@@ -8,9 +8,11 @@ import {
   formatExtensions,
   selectSubprotocol,
   validateUpgradeRequest,
+  type HeaderValue,
   type PerMessageDeflateOptions,
 } from '../protocol/index.js';
 import { createDeflateCodec } from './deflate-codec.js';
+import { reportHandshakeError, type HandshakeErrorHook } from './hooks.js';
 import { WsSocket, type SocketHandlers, type SocketOptions } from './socket.js';
 
 /** Refuses an upgrade from `authorize`: the client gets this HTTP status, headers and body before any 101. */
@@ -55,12 +57,15 @@ export interface UpgradeOptions<D> {
   createData?: (req: IncomingMessage) => D;
   /** Called with every accepted socket before `open`. */
   onAccepted?: (ws: WsSocket<D>) => void;
+  /** A hook above failed before the 101: the client got a 500, this hook gets the error. */
+  handshakeError?: HandshakeErrorHook;
 }
 
 /**
  * Runs the server side of the opening handshake (RFC 6455 §4.2) on an HTTP upgrade request and, on success, writes
  * the 101 and returns the open socket. Every refusal is an HTTP response that says what was wrong, then the TCP
- * connection is closed; `null` is returned.
+ * connection is closed; `null` is returned. Never rejects: a user hook that fails before the 101 gets the client a
+ * 500 (and `handshakeError` the error), so callers may drop the promise.
  */
 export async function performUpgrade<D>(
   req: IncomingMessage,
@@ -71,12 +76,14 @@ export async function performUpgrade<D>(
   const socket = duplex as Socket;
   socket.on('error', ignoreError);
   const timer = setTimeout(timeOutHandshake, options.handshakeTimeout, socket);
+  // Set once the 101 is written: after it, the bytes on the wire are WebSocket frames, not HTTP.
+  let accepted = false;
   try {
     const validation = validateUpgradeRequest({
       method: req.method ?? '',
       httpVersion: req.httpVersion,
       url: req.url,
-      headers: req.headers,
+      headers: withRepeatedHost(req),
     });
     if (!validation.ok) {
       const r = validation.rejection;
@@ -90,12 +97,7 @@ export async function performUpgrade<D>(
 
     let data: D | undefined;
     if (options.authorize !== undefined) {
-      let decision: AuthorizeResult<D>;
-      try {
-        decision = await options.authorize(req);
-      } catch {
-        return refuse(socket, 500, 'Authorization failed');
-      }
+      const decision = await options.authorize(req);
       // Gone, or already refused (handshake timeout, server shutdown) while the hook ran.
       if (socket.destroyed || !socket.writable) return null;
       if (decision === false) return refuse(socket, 401, 'Unauthorized');
@@ -122,6 +124,7 @@ export async function performUpgrade<D>(
     }
     clearTimeout(timer);
     socket.removeListener('error', ignoreError);
+    accepted = true;
     socket.write(
       buildAcceptResponse({
         key: upgrade.key,
@@ -138,9 +141,33 @@ export async function performUpgrade<D>(
     options.onAccepted?.(ws);
     ws.start(head);
     return ws;
+  } catch (error) {
+    reportHandshakeError(options.handshakeError, error, req);
+    // An HTTP 500 after the 101 would be garbage in the WebSocket stream: just drop the connection.
+    if (accepted) socket.destroy();
+    else refuse(socket, 500, 'Internal Server Error');
+    return null;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Node's parser keeps the first of repeated `Host` headers in `req.headers` and drops the others; the raw list still
+ * has them all. RFC 7230 §5.4: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
+ * message that lacks a Host header field and to any that contains more than one Host header field" — so hand the
+ * handshake check every value (it refuses a repeated Host with 400).
+ */
+function withRepeatedHost(req: IncomingMessage): Readonly<Record<string, HeaderValue>> {
+  const raw = req.rawHeaders;
+  let hosts: string[] | null = null;
+  let first: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length !== 4 || raw[i].toLowerCase() !== 'host') continue;
+    if (first === undefined) first = raw[i + 1];
+    else (hosts ??= [first]).push(raw[i + 1]);
+  }
+  return hosts === null ? req.headers : { ...req.headers, host: hosts };
 }
 
 function originAllowed(
