@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer, type WsServer } from '../server/server.js';
@@ -99,16 +99,17 @@ export class Gateway {
     const o = this.userOptions;
     const d = DEFAULT_GATEWAY_OPTIONS;
     await this.adapter.attach(this.node);
-    if (o.server !== undefined) {
-      this.http = o.server;
+    const attachTo = o.server;
+    const standalone = attachTo === undefined;
+    if (attachTo !== undefined) {
+      this.http = attachTo;
       if (this.httpHost.hooks.length > 0) this.listenForRequests();
-    } else {
-      this.http = createHttpServer();
-      this.ownsHttp = true;
-      this.listenForRequests();
     }
+    // Standalone: the server layer's own HTTP server, so the gateway's port gets its anti-slowloris settings (head
+    // and whole-request deadlines from `handshakeTimeout`, swept often) instead of Node's 30 s sweep and 300 s
+    // request timeout. Plain requests come to our hooks through its `request` option.
     this.wss = await createServer<GatewaySocket>({
-      server: this.http,
+      ...(standalone ? { port: o.port ?? 0, host: o.host, request: this.httpHost.listener } : { server: attachTo }),
       path: this.options.path,
       handlers: this.socketHandlers(),
       authorize: createAuthorize(o.authenticate, () => this.ids.next(), this.counters, (error) => this.events.emit('error', error, null)),
@@ -121,16 +122,10 @@ export class Gateway {
       handshakeTimeout: o.handshakeTimeout ?? d.handshakeTimeout,
       closeTimeout: o.closeTimeout ?? d.closeTimeout,
     });
-    if (this.ownsHttp) {
-      const http = this.http;
-      http.headersTimeout = o.handshakeTimeout ?? d.handshakeTimeout;
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(o.port ?? 0, o.host, () => {
-          http.removeListener('error', reject);
-          resolve();
-        });
-      });
+    if (standalone) {
+      this.http = this.wss.httpServer!;
+      this.ownsHttp = true;
+      this.listeningForRequests = true;
     }
     this.heartbeat?.start();
   }
