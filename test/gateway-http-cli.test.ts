@@ -42,7 +42,7 @@ describe('parseArgs', () => {
   it('says what is wrong', () => {
     const cases: [string[], RegExp][] = [
       [['launch'], /unknown command "launch"/],
-      [['serve', '--prot', '1'], /unknown option --prot for "wsgate serve" \(options: --port, --host, --path, --api-key, --workers, --redis\)/],
+      [['serve', '--prot', '1'], /unknown option --prot for "wsgate serve" \(options: --port, --host, --path, --api-key, --workers, --redis, --rate-limit, --origin\)/],
       [['echo', '--api-key', 'x'], /unknown option --api-key for "wsgate echo"/],
       [['serve', '--port'], /--port needs a value/],
       [['serve', '--port', '--host', 'x'], /--port needs a value/],
