@@ -50,7 +50,10 @@ export type AuthenticateResult =
 export type HttpHook = (req: IncomingMessage, res: ServerResponse, gateway: Gateway) => boolean | Promise<boolean>;
 
 export interface GatewayOptions {
-  /** Standalone: the gateway creates a `node:http` server listening on this port (0 = any free port). */
+  /**
+   * Standalone: listen on this port (0 = any free port), on the server layer's own HTTP server (`createServer({ port
+   * })`), which enforces `handshakeTimeout` on request heads and bodies.
+   */
   port?: number;
   /** Standalone: interface to listen on. Default: all (Node's default). */
   host?: string;
@@ -111,7 +114,10 @@ export interface GatewayOptions {
    * talks to us must keep proving it is alive (and the rate limit, not TCP, bounds what it can make us do).
    */
   pauseOnBackpressure?: boolean;
-  /** Opening handshake (with `authenticate`) must finish within this many ms. Default 10,000. */
+  /**
+   * Opening handshake (with `authenticate`) must finish within this many ms. Default 10,000. Standalone, also every
+   * request head's deadline, and (at least 1 s) every whole request's: the server layer's anti-slowloris settings.
+   */
   handshakeTimeout?: number;
   /** How long a closing socket may take to answer our close frame. Default 5,000 ms. */
   closeTimeout?: number;
