@@ -111,6 +111,17 @@ describe('sessions: prototype pollution (item 5)', () => {
     expect({ ...gateway.localSocket(id)!.session }).toEqual({ k: 'v' });
   });
 
+  it('a session nested more than 64 levels is refused with invalid_argument (it would overflow JSON.stringify later)', async () => {
+    const gateway = await sessionGateway();
+    const client = await open(gateway);
+    const nest = (n: number): string => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+    // `data` itself is level 1.
+    expect(await client.request('replace', JSON.parse(nest(64)))).toMatchObject({ data: true });
+    expect(await client.request('patch', JSON.parse(nest(65)))).toMatchObject({ type: 'error', error: { code: 'invalid_argument' } });
+    client.ws.send(`{"type":"replace","id":"deep","data":${nest(100_000)}}`);
+    expect(await client.json()).toMatchObject({ id: 'deep', type: 'error', error: { code: 'invalid_argument' } });
+  });
+
   it('the initial session from authenticate is cleaned the same way', async () => {
     const gateway = withIdRoute(
       await startGateway({

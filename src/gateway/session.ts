@@ -26,3 +26,25 @@ export function mergeSession(target: Session, patch: Readonly<Session>): void {
     Object.defineProperty(target, key, { value: patch[key], writable: true, enumerable: true, configurable: true });
   }
 }
+
+/**
+ * True when `value` nests objects/arrays more than `maxDepth` levels deep (the session itself is level 1), as
+ * `JSON.stringify` would walk it. Walked with an explicit stack, so measuring can't overflow. An object reached again
+ * is walked again only from a deeper level than before (at most `maxDepth` times), so shared references stay cheap
+ * and a cycle, which only ever gets deeper, ends as "too deep".
+ */
+export function nestingExceeds(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const deepest = new Map<object, number>();
+  const stack: [object, number][] = [[value, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, depth] = top;
+    if (depth > maxDepth) return true;
+    if ((deepest.get(node) ?? 0) >= depth) continue;
+    deepest.set(node, depth);
+    for (const child of Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

@@ -1,6 +1,6 @@
 import { isValidWireCloseCode, MAX_CLOSE_REASON_BYTES } from '../protocol/index.js';
 import { ErrorCode, GatewayError } from './errors.js';
-import { createSession } from './session.js';
+import { createSession, nestingExceeds } from './session.js';
 import type { NameLike, Session } from './types.js';
 
 /** Longest uid or group name accepted. */
@@ -34,10 +34,23 @@ export function toNames(kind: 'uid' | 'group', value: NameLike | readonly NameLi
   return Array.isArray(value) ? value.map((v: unknown) => toName(kind, v)) : [toName(kind, value)];
 }
 
-/** A session argument as a clean copy (null prototype, no `__proto__`/`constructor`/`prototype` keys; see session.ts). */
+/**
+ * Deepest nesting of a session (or session patch), the session object being level 1. Sessions cross the cluster and
+ * Redis as JSON, and `JSON.stringify` recurses: a client-supplied 100,000-deep value stored by a route would overflow
+ * the stack on the node that later answers a `sessions()` or `getSession` from another node.
+ */
+export const MAX_SESSION_DEPTH = 64;
+
+/**
+ * A session argument as a clean copy (null prototype, no `__proto__`/`constructor`/`prototype` keys; see session.ts),
+ * nested at most `MAX_SESSION_DEPTH` levels.
+ */
 export function toSession(value: unknown): Session {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new GatewayError(ErrorCode.InvalidArgument, 'session must be a JSON object');
+  }
+  if (nestingExceeds(value, MAX_SESSION_DEPTH)) {
+    throw new GatewayError(ErrorCode.InvalidArgument, `session must not nest objects/arrays more than ${MAX_SESSION_DEPTH} levels deep`);
   }
   return createSession(value as Session);
 }
