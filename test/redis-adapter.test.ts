@@ -354,4 +354,25 @@ describe('Redis adapter: the per-socket limits and checks of issue 9 hold across
     expect((B.localSocket(idb)!.session as Record<string, unknown>).role).toBeUndefined();
     expect(Object.keys(B.localSocket(idb)!.session)).toEqual(['name']);
   });
+
+  it('sessions that JSON would choke on: deep or cyclic ones are refused, and an unencodable reply is an error event, not a crash', async () => {
+    const A = await redisNode(redis, 'A', 'node-redis');
+    const B = await redisNode(redis, 'B', 'ioredis');
+    const idb = await idOf(await open(B));
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 100_000; i++) deep = { d: deep };
+    expect(await codeOf(A.setSession(idb, deep))).toBe('invalid_argument');
+    expect(await codeOf(B.updateSession(idb, { x: deep }))).toBe('invalid_argument');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(await codeOf(B.setSession(idb, { c: cyclic }))).toBe('invalid_argument');
+    // A value JSON can't encode at all: B must report it and answer, not throw in a microtask.
+    const errors: unknown[] = [];
+    B.adapter.on('error', (error) => void errors.push(error));
+    expect(await B.setSession(idb, { big: 1n })).toBe(true);
+    expect(await A.getSession(idb)).toBeNull();
+    expect(errors).toHaveLength(1);
+    expect(await A.setSession(idb, { fine: true })).toBe(true);
+    expect(await A.getSession(idb)).toEqual({ fine: true });
+  });
 });
