@@ -324,6 +324,9 @@ function logServe(command: ServeCommand, port: number, log: (line: string) => vo
   log(`  WebSocket   ws://${displayHost(command.host)}:${port}${command.path}`);
   log(`  status      /status   metrics /metrics   client /wsgate.js`);
   log(command.apiKey === undefined ? '  push API    off (pass --api-key to enable)' : '  push API    /api/* (Authorization: Bearer <key>)');
+  const rate = command.rateLimit ?? DEFAULT_SERVE_OPTIONS.rateLimit;
+  const origins = command.origins === '*' ? 'any origin' : `same-origin pages${command.origins === undefined ? '' : ` and ${command.origins.join(', ')}`}`;
+  log(`  limits      ${rate === 0 ? 'no rate limit' : `${rate} messages/s per socket`}; WebSocket upgrades from ${origins} and non-browser clients`);
 }
 
 /** Runs a started command until SIGINT/SIGTERM, then shuts it down. A second signal exits at once. */
