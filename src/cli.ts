@@ -28,6 +28,10 @@ serve options:
                       reach every worker, a crashed worker is restarted
   --redis URL         join the gateways sharing this Redis (redis://host:port): sends and queries
                       reach every node; needs the "redis" or "ioredis" package (npm install redis)
+  --rate-limit N      messages per second each socket may send (default 20; 0 = no limit); over it,
+                      messages are dropped with one rate_limited error per second
+  --origin ORIGIN     also accept WebSocket upgrades from pages of this origin (repeatable;
+                      "*" = any origin). Default: same-origin pages and non-browser clients only
 
 echo options:
   --port N            port to listen on (default 9001)
@@ -52,7 +56,24 @@ export interface ServeCommand {
   readonly workers?: number | undefined;
   /** `--redis URL`: scale out over this Redis. */
   readonly redis?: string | undefined;
+  /** `--rate-limit N`: messages per second per socket; 0 = off. Default `DEFAULT_SERVE_OPTIONS.rateLimit`. */
+  readonly rateLimit?: number | undefined;
+  /** `--origin`: origins accepted besides same-origin ones, or `'*'`. Default: same-origin only. */
+  readonly origins?: readonly string[] | '*' | undefined;
 }
+
+/**
+ * `wsgate serve` defaults, in one place. The rate limit bounds what one socket can make the demo routes write: a
+ * `sendToAll` fans one message out to every socket, so without it 2 MiB sent made the gateway write 84 MiB. 20
+ * messages a second is far above what a person types, and with `MAX_CHAT_TEXT` (2,000 characters) it caps one
+ * socket's fan-out at ~40 KB/s per recipient.
+ */
+export const DEFAULT_SERVE_OPTIONS = {
+  port: 8080,
+  host: '0.0.0.0',
+  path: '/ws',
+  rateLimit: 20,
+} as const;
 
 export interface EchoCommand {
   readonly command: 'echo';
@@ -64,7 +85,7 @@ export interface EchoCommand {
 
 export type Command = ServeCommand | EchoCommand | { readonly command: 'help' } | { readonly command: 'version' };
 
-type FlagKind = 'port' | 'string' | 'path' | 'bytes' | 'boolean' | 'count';
+type FlagKind = 'port' | 'string' | 'path' | 'bytes' | 'boolean' | 'count' | 'rate' | 'list';
 
 const SERVE_FLAGS: Readonly<Record<string, FlagKind>> = {
   port: 'port',
@@ -73,6 +94,8 @@ const SERVE_FLAGS: Readonly<Record<string, FlagKind>> = {
   'api-key': 'string',
   workers: 'count',
   redis: 'string',
+  'rate-limit': 'rate',
+  origin: 'list',
 };
 const ECHO_FLAGS: Readonly<Record<string, FlagKind>> = { port: 'port', host: 'string', deflate: 'boolean', 'max-payload': 'bytes' };
 
@@ -93,14 +116,17 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       const flags = parseFlags('serve', rest, SERVE_FLAGS);
       if (flags.help === true) return { command: 'help' };
       const apiKey = (flags['api-key'] as string | undefined) ?? env.WSGATE_API_KEY;
+      const origins = flags.origin as string[] | undefined;
       return {
         command: 'serve',
-        port: (flags.port as number | undefined) ?? 8080,
-        host: (flags.host as string | undefined) ?? '0.0.0.0',
-        path: (flags.path as string | undefined) ?? '/ws',
+        port: (flags.port as number | undefined) ?? DEFAULT_SERVE_OPTIONS.port,
+        host: (flags.host as string | undefined) ?? DEFAULT_SERVE_OPTIONS.host,
+        path: (flags.path as string | undefined) ?? DEFAULT_SERVE_OPTIONS.path,
         apiKey: apiKey === '' ? undefined : apiKey,
         workers: flags.workers as number | undefined,
         redis: redisUrl(flags.redis as string | undefined),
+        rateLimit: flags['rate-limit'] as number | undefined,
+        origins: origins?.includes('*') === true ? '*' : origins,
       };
     }
     case 'echo': {
@@ -119,8 +145,8 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   }
 }
 
-function parseFlags(command: string, args: readonly string[], spec: Readonly<Record<string, FlagKind>>): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
+function parseFlags(command: string, args: readonly string[], spec: Readonly<Record<string, FlagKind>>): Record<string, string | number | boolean | string[]> {
+  const out: Record<string, string | number | boolean | string[]> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--help' || arg === '-h') return { help: true };
@@ -145,12 +171,18 @@ function parseFlags(command: string, args: readonly string[], spec: Readonly<Rec
       value = next;
       i++;
     }
+    if (kind === 'list') {
+      if (value === '') throw new UsageError(`--${flag} must not be empty`);
+      const list = out[flag];
+      out[flag] = Array.isArray(list) ? [...list, value] : [value];
+      continue;
+    }
     out[flag] = convert(flag, kind, value);
   }
   return out;
 }
 
-function convert(flag: string, kind: Exclude<FlagKind, 'boolean'>, value: string): string | number {
+function convert(flag: string, kind: Exclude<FlagKind, 'boolean' | 'list'>, value: string): string | number {
   switch (kind) {
     case 'port': {
       const port = /^\d+$/.test(value) ? Number(value) : NaN;
@@ -166,6 +198,11 @@ function convert(flag: string, kind: Exclude<FlagKind, 'boolean'>, value: string
       const count = /^\d+$/.test(value) ? Number(value) : NaN;
       if (!(count >= 1 && count <= 1024)) throw new UsageError(`--${flag} must be a number 1-1024, got "${value}"`);
       return count;
+    }
+    case 'rate': {
+      const rate = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!(rate >= 0 && rate <= 1_000_000)) throw new UsageError(`--${flag} must be a number 0-1000000 (0 = no limit), got "${value}"`);
+      return rate;
     }
     case 'path':
       if (!value.startsWith('/')) throw new UsageError(`--${flag} must start with "/", got "${value}"`);
@@ -206,7 +243,17 @@ export async function startServe(
   onError: (error: unknown) => void = (error) => void process.stderr.write(`wsgate: ${String(error instanceof Error ? (error.stack ?? error.message) : error)}\n`),
 ): Promise<Running> {
   const adapter = await serveAdapter(options);
-  const gateway = await createGateway({ port: options.port, host: options.host, path: options.path, apiKey: options.apiKey, web: { demo: true }, adapter });
+  const rate = options.rateLimit ?? DEFAULT_SERVE_OPTIONS.rateLimit;
+  const gateway = await createGateway({
+    port: options.port,
+    host: options.host,
+    path: options.path,
+    apiKey: options.apiKey,
+    web: { demo: true },
+    adapter,
+    rateLimit: rate === 0 ? false : { messages: rate, interval: 1_000 },
+    origins: options.origins,
+  });
   gateway.on('error', (error) => onError(error));
   installDemoRoutes(gateway);
   const port = gateway.port;
@@ -283,6 +330,9 @@ function logServe(command: ServeCommand, port: number, log: (line: string) => vo
   log(`  WebSocket   ws://${displayHost(command.host)}:${port}${command.path}`);
   log(`  status      /status   metrics /metrics   client /wsgate.js`);
   log(command.apiKey === undefined ? '  push API    off (pass --api-key to enable)' : '  push API    /api/* (Authorization: Bearer <key>)');
+  const rate = command.rateLimit ?? DEFAULT_SERVE_OPTIONS.rateLimit;
+  const origins = command.origins === '*' ? 'any origin' : `same-origin pages${command.origins === undefined ? '' : ` and ${command.origins.join(', ')}`}`;
+  log(`  limits      ${rate === 0 ? 'no rate limit' : `${rate} messages/s per socket`}; WebSocket upgrades from ${origins} and non-browser clients`);
 }
 
 /** Runs a started command until SIGINT/SIGTERM, then shuts it down. A second signal exits at once. */

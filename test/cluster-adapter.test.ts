@@ -36,6 +36,14 @@ async function call(client: Client, method: string, ...args: unknown[]): Promise
   return result.ok;
 }
 
+/** Runs a gateway method that should fail; resolves to its GatewayError code. */
+async function callError(client: Client, method: string, ...args: unknown[]): Promise<string | undefined> {
+  const reply = await client.ws.request('call', { method, args }, 5_000);
+  const result = reply.data as RpcResult;
+  if (!('err' in result)) throw new Error(`${method} on ${client.node} resolved ${JSON.stringify(result.ok)}; expected an error`);
+  return result.code;
+}
+
 /** Connects until there is a client on `count` distinct workers (round-robin makes it quick). */
 async function clientsOnDistinctNodes(count: number, exclude: ReadonlySet<string> = new Set()): Promise<Client[]> {
   const byNode = new Map<string, Client>();
@@ -51,7 +59,7 @@ const sorted = (value: unknown): string[] => [...(value as string[])].sort();
 
 beforeAll(async () => {
   // Port 0: the primary picks one free port and every worker shares it (no window for another process to take it).
-  app = new ChildApp('../helpers/cluster-app.ts', { PORT: '0', WORKERS: '3' });
+  app = new ChildApp('../helpers/cluster-app.ts', { PORT: '0', WORKERS: '3', MAX_GROUPS: '3' });
   const listening = await app.waitEvents((e) => e.event === 'listening', 3);
   port = listening[0]!.port as number;
   expect(listening.every((e) => e.port === port)).toBe(true);
@@ -136,6 +144,32 @@ describe('node:cluster adapter: three workers on one port', () => {
     all.splice(all.indexOf(C), 1);
     await expect.poll(() => call(A, 'isOnline', C.id)).toBe(false);
     await expect.poll(() => call(B, 'socketCount')).toBe(all.length);
+  }, 30_000);
+
+  it('the groups cap, name checks and session cleaning of issue 9 hold across workers', async () => {
+    const [a, b] = await clientsOnDistinctNodes(2);
+    const A = a!;
+    const B = b!;
+    // maxGroupsPerSocket (3 in this app) is enforced by the worker holding the socket.
+    for (const g of ['c1', 'c2', 'c3']) expect(await call(A, 'joinGroup', B.id, g)).toBe(true);
+    expect(await callError(A, 'joinGroup', B.id, 'c4')).toBe('too_many_groups');
+    expect(await callError(B, 'joinGroup', B.id, 'c5')).toBe('too_many_groups');
+    expect(sorted(await call(A, 'groupsOfSocket', B.id))).toEqual(['c1', 'c2', 'c3']);
+    for (const g of ['c1', 'c2', 'c3']) expect(await call(A, 'leaveGroup', B.id, g)).toBe(true);
+
+    // Lone surrogates are refused; U+FFFD is an ordinary name.
+    expect(await callError(A, 'joinGroup', B.id, '\ud800room')).toBe('invalid_argument');
+    expect(await callError(B, 'bindUid', A.id, 'u\udc00')).toBe('invalid_argument');
+    expect(await call(A, 'joinGroup', B.id, '\ufffdroom')).toBe(true);
+    expect(await call(A, 'sendToGroup', '\ufffdroom', 'fffd')).toBe(1);
+    expect(await B.ws.next()).toBe('fffd');
+    expect(await call(A, 'leaveGroup', B.id, '\ufffdroom')).toBe(true);
+
+    // A patch with "__proto__" (an own key after JSON.parse on A) never reaches the prototype of B's session.
+    const patch = JSON.parse('{"name":"eve","__proto__":{"role":"admin"},"constructor":{"x":1}}') as Record<string, unknown>;
+    expect(await call(A, 'updateSession', B.id, patch)).toBe(true);
+    expect((await B.ws.request('sessionProbe', undefined, 5_000)).data).toEqual({ keys: ['name'], nullPrototype: true, role: null });
+    expect(await call(A, 'getSession', B.id)).toEqual({ name: 'eve' });
   }, 30_000);
 
   it('a worker killed with SIGKILL leaves presence at once and is replaced', async () => {

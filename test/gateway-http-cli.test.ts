@@ -33,6 +33,15 @@ describe('parseArgs', () => {
     expect(parseArgs(['echo', '--help'])).toEqual({ command: 'help' });
   });
 
+  it('--rate-limit N (0 = off) and repeatable --origin ("*" = any)', () => {
+    expect(parseArgs(['serve', '--rate-limit', '0', '--origin', 'https://a.example', '--origin=https://b.example'])).toMatchObject({
+      rateLimit: 0,
+      origins: ['https://a.example', 'https://b.example'],
+    });
+    expect(parseArgs(['serve', '--rate-limit=50', '--origin', '*'])).toMatchObject({ rateLimit: 50, origins: '*' });
+    expect(parseArgs(['serve'])).toMatchObject({ rateLimit: undefined, origins: undefined });
+  });
+
   it('reads the API key from WSGATE_API_KEY when no flag is given', () => {
     expect(parseArgs(['serve'], { WSGATE_API_KEY: 'from-env' })).toMatchObject({ apiKey: 'from-env' });
     expect(parseArgs(['serve', '--api-key', 'flag'], { WSGATE_API_KEY: 'from-env' })).toMatchObject({ apiKey: 'flag' });
@@ -42,7 +51,7 @@ describe('parseArgs', () => {
   it('says what is wrong', () => {
     const cases: [string[], RegExp][] = [
       [['launch'], /unknown command "launch"/],
-      [['serve', '--prot', '1'], /unknown option --prot for "wsgate serve" \(options: --port, --host, --path, --api-key, --workers, --redis\)/],
+      [['serve', '--prot', '1'], /unknown option --prot for "wsgate serve" \(options: --port, --host, --path, --api-key, --workers, --redis, --rate-limit, --origin\)/],
       [['echo', '--api-key', 'x'], /unknown option --api-key for "wsgate echo"/],
       [['serve', '--port'], /--port needs a value/],
       [['serve', '--port', '--host', 'x'], /--port needs a value/],
@@ -50,6 +59,8 @@ describe('parseArgs', () => {
       [['serve', '--port', '80a'], /--port must be a port number/],
       [['serve', '--path', 'ws'], /--path must start with "\/"/],
       [['serve', '--api-key='], /--api-key must not be empty/],
+      [['serve', '--rate-limit', 'fast'], /--rate-limit must be a number 0-1000000/],
+      [['serve', '--origin='], /--origin must not be empty/],
       [['echo', '--max-payload', '0'], /--max-payload must be a positive number of bytes/],
       [['echo', '--deflate=yes'], /--deflate takes no value/],
       [['echo', 'extra'], /unexpected argument "extra"/],

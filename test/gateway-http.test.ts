@@ -112,8 +112,17 @@ describe('gateway HTTP with an API key', () => {
       expect(res.json.messagesIn).toBeGreaterThanOrEqual(6);
       expect(res.json.messagesOut).toBeGreaterThanOrEqual(6);
       expect(typeof res.json.uptime).toBe('number');
-      expect(res.json.memory.rss).toBeGreaterThan(0);
-      expect(res.json.memory.heapUsed).toBeGreaterThan(0);
+      // Process details only for the API key's holders (a Prometheus-style bearer token).
+      expect(res.json.memory).toBeUndefined();
+      expect(res.json.pid).toBeUndefined();
+      expect(res.json.node).toBeUndefined();
+      const wrong = await call(base, 'GET', '/status', undefined, { authorization: 'Bearer nope' });
+      expect(wrong.status).toBe(200);
+      expect(wrong.json.memory).toBeUndefined();
+      const keyed = await call(base, 'GET', '/status');
+      expect(keyed.json).toMatchObject({ sockets: 2, uids: 1, groups: 2, pid: process.pid, node: process.version });
+      expect(keyed.json.memory.rss).toBeGreaterThan(0);
+      expect(keyed.json.memory.heapUsed).toBeGreaterThan(0);
     });
 
     it('answers HEAD without a body and refuses POST with 405', async () => {
@@ -131,7 +140,11 @@ describe('gateway HTTP with an API key', () => {
     it('is Prometheus text format 0.0.4 with HELP and TYPE for every metric', async () => {
       const a = await peer(gateway);
       await a.client.request('bind', { uid: 'metrics-user' });
-      const res = await call(base, 'GET', '/metrics', undefined, {});
+      const anonymous = await call(base, 'GET', '/metrics', undefined, {});
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.text).toContain('wsgate_sockets 1');
+      expect(anonymous.text).not.toMatch(/^(process|nodejs)_/m);
+      const res = await call(base, 'GET', '/metrics');
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
       expect(res.text.endsWith('\n')).toBe(true);
@@ -375,8 +388,23 @@ describe('gateway HTTP with an API key', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(res.text).toContain('<meta name="wsgate-path" content="/ws">');
-      expect(res.text).toContain("from '/wsgate.js'");
-      expect(res.headers.get('content-security-policy')).toContain("connect-src 'self'");
+      expect(res.text).toContain('<script type="module" src="/demo.js"></script>');
+      const csp = res.headers.get('content-security-policy')!;
+      expect(csp).toContain("connect-src 'self'");
+      // No inline script or style may run, and no other site may frame the page.
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      expect(res.text).not.toMatch(/<style|\sstyle=|\son[a-z]+=/);
+      const script = await call(base, 'GET', '/demo.js', undefined, {});
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(script.text).toContain("from '/wsgate.js'");
+      const css = await call(base, 'GET', '/demo.css', undefined, {});
+      expect(css.status).toBe(200);
+      expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
     });
   });
 

@@ -292,3 +292,87 @@ async function redisNodeWith(adapter: RedisAdapter): Promise<Gateway> {
   const { startGateway } = await import('./gateway-helpers.js');
   return startGateway({ adapter, heartbeat: false });
 }
+
+describe('Redis adapter: the per-socket limits and checks of issue 9 hold across nodes', () => {
+  /** The GatewayError code a call rejected with. */
+  async function codeOf(promise: Promise<unknown>): Promise<string> {
+    try {
+      await promise;
+    } catch (error) {
+      return (error as { code?: string }).code ?? String(error);
+    }
+    return 'resolved';
+  }
+
+  it('maxGroupsPerSocket is enforced by the owning node: joins from another node get too_many_groups, Redis holds no more', async () => {
+    const A = await redisNode(redis, 'A', 'node-redis', {}, { maxGroupsPerSocket: 3 });
+    const B = await redisNode(redis, 'B', 'ioredis', {}, { maxGroupsPerSocket: 3 });
+    const b = await open(B);
+    const idb = await idOf(b);
+    for (const g of ['g1', 'g2', 'g3']) expect(await A.joinGroup(idb, g)).toBe(true);
+    expect(await codeOf(A.joinGroup(idb, 'g4'))).toBe('too_many_groups');
+    expect(await codeOf(B.joinGroup(idb, 'g5'))).toBe('too_many_groups');
+    expect(await A.joinGroup(idb, 'g1')).toBe(true); // already a member: no growth
+    expect(sorted(await A.groupsOfSocket(idb))).toEqual(['g1', 'g2', 'g3']);
+    expect(sorted(await A.groups())).toEqual(['g1', 'g2', 'g3']);
+    expect((await admin.keys('wsgate:{default}:g:*')).length).toBe(3);
+    expect(((await admin.sendCommand(['PUBSUB', 'CHANNELS', 'wsgate:{default}:ch:g:*'])) as string[]).length).toBe(3);
+    expect(await strayKeys(admin, truthOf([A, B]))).toEqual([]);
+  });
+
+  it('lone surrogates are refused with invalid_argument, so "\\ud800room" can no longer merge with "\\ufffdroom" in Redis', async () => {
+    const A = await redisNode(redis, 'A', 'node-redis');
+    const B = await redisNode(redis, 'B', 'ioredis');
+    const [a, b] = await Promise.all([open(A), open(B)]);
+    const [ida, idb] = [await idOf(a!), await idOf(b!)];
+    expect(await codeOf(B.joinGroup(ida, '\ud800room'))).toBe('invalid_argument');
+    expect(await codeOf(A.bindUid(idb, 'user\udc00'))).toBe('invalid_argument');
+    expect(await codeOf(A.sendToGroup('\ud800room', 'x'))).toBe('invalid_argument');
+    expect(await codeOf(A.isUidOnline('\udc00'))).toBe('invalid_argument');
+    expect(await A.joinGroup(idb, '\ufffdroom')).toBe(true);
+    expect(await B.sendToGroup('\ufffdroom', 'only b')).toBe(1);
+    expect(await b!.next()).toBe('only b');
+    expect(await a!.silentFor(100)).toBe(true);
+    expect(await A.groups()).toEqual(['\ufffdroom']);
+    expect(await strayKeys(admin, truthOf([A, B]))).toEqual([]);
+  });
+
+  it('a "__proto__" key in a session patch sent to another node does not reach the session\'s prototype', async () => {
+    const A = await redisNode(redis, 'A', 'node-redis');
+    const B = await redisNode(redis, 'B', 'ioredis');
+    const idb = await idOf(await open(B));
+    const patch = JSON.parse('{"name":"eve","__proto__":{"role":"admin"},"constructor":{"x":1}}') as Record<string, unknown>;
+    expect(await A.updateSession(idb, patch)).toBe(true);
+    const session = B.localSocket(idb)!.session as Record<string, unknown>;
+    expect(session.role).toBeUndefined();
+    expect(Object.getPrototypeOf(session)).toBeNull();
+    expect({ ...(await A.getSession(idb)) }).toEqual({ name: 'eve' });
+    expect(await A.setSession(idb, JSON.parse('{"__proto__":{"role":"admin"}}') as Record<string, unknown>)).toBe(true);
+    expect((B.localSocket(idb)!.session as Record<string, unknown>).role).toBeUndefined();
+    // The receiving node cleans what arrives too (a patch from a node that did not): straight through the adapter.
+    expect(await A.adapter.forward('B', { op: 'updateSession', socketId: idb, patch })).toBe(true);
+    expect((B.localSocket(idb)!.session as Record<string, unknown>).role).toBeUndefined();
+    expect(Object.keys(B.localSocket(idb)!.session)).toEqual(['name']);
+  });
+
+  it('sessions that JSON would choke on: deep or cyclic ones are refused, and an unencodable reply is an error event, not a crash', async () => {
+    const A = await redisNode(redis, 'A', 'node-redis');
+    const B = await redisNode(redis, 'B', 'ioredis');
+    const idb = await idOf(await open(B));
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 100_000; i++) deep = { d: deep };
+    expect(await codeOf(A.setSession(idb, deep))).toBe('invalid_argument');
+    expect(await codeOf(B.updateSession(idb, { x: deep }))).toBe('invalid_argument');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(await codeOf(B.setSession(idb, { c: cyclic }))).toBe('invalid_argument');
+    // A value JSON can't encode at all: B must report it and answer, not throw in a microtask.
+    const errors: unknown[] = [];
+    B.adapter.on('error', (error) => void errors.push(error));
+    expect(await B.setSession(idb, { big: 1n })).toBe(true);
+    expect(await A.getSession(idb)).toBeNull();
+    expect(errors).toHaveLength(1);
+    expect(await A.setSession(idb, { fine: true })).toBe(true);
+    expect(await A.getSession(idb)).toEqual({ fine: true });
+  });
+});

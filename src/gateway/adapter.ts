@@ -1,3 +1,4 @@
+import { ErrorCode } from './errors.js';
 import type { LocalNode } from './local-node.js';
 import type { GroupName, Payload, Session, SocketId, Uid } from './types.js';
 
@@ -42,6 +43,9 @@ export type SocketCommand =
   | { readonly op: 'updateSession'; readonly socketId: SocketId; readonly patch: Session }
   | { readonly op: 'close'; readonly socketId: SocketId; readonly code: number; readonly reason: string };
 
+/** What a `joinGroup` command resolves to when the socket is at its group cap: plain data, so it crosses any adapter. */
+export const TOO_MANY_GROUPS = ErrorCode.TooManyGroups;
+
 /** What each command resolves to. `false`/`null`/`0` mean "no such socket" (or no change). */
 export interface SocketCommandResults {
   /** Sockets the message was written to. */
@@ -53,8 +57,11 @@ export interface SocketCommandResults {
   bindUid: boolean;
   /** True if a uid was unbound. */
   unbindUid: boolean;
-  /** True if the socket exists. */
-  joinGroup: boolean;
+  /**
+   * True if the socket exists (and is now in the group); `'too_many_groups'` when it was already in
+   * `maxGroupsPerSocket` other groups (the owning node decides, so the cap is the same whatever the adapter).
+   */
+  joinGroup: boolean | typeof TOO_MANY_GROUPS;
   /** True if the socket was in the group. */
   leaveGroup: boolean;
   /** A snapshot (shallow copy) of the session, or null when the socket doesn't exist. */

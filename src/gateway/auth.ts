@@ -3,6 +3,7 @@ import { reject, UpgradeRejection, type AuthorizeResult } from '../server/upgrad
 import { ErrorCode, errorBody } from './errors.js';
 import { GatewaySocket } from './gateway-socket.js';
 import type { AuthenticateResult } from './options.js';
+import { createSession } from './session.js';
 import type { Counters } from './stats.js';
 import type { SocketId } from './types.js';
 import { toName, toSession } from './validate.js';
@@ -47,11 +48,11 @@ export function createAuthorize(
       return deny(401, ErrorCode.Unauthorized, 'authentication required');
     }
     let uid: string | null = null;
-    let session = {};
+    let session = createSession();
     if (typeof decision === 'object') {
       try {
         if (decision.uid !== undefined && decision.uid !== null) uid = toName('uid', decision.uid);
-        if (decision.session !== undefined) session = { ...toSession(decision.session) };
+        if (decision.session !== undefined) session = toSession(decision.session);
       } catch (error) {
         onError(error);
         counters.authRejected++;

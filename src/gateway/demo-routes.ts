@@ -1,6 +1,7 @@
 import { ErrorCode, GatewayError } from './errors.js';
 import type { Gateway } from './gateway.js';
 import type { RouteContext } from './dispatch.js';
+import { createSession } from './session.js';
 import type { GroupName, Session, SocketId, Uid } from './types.js';
 
 /** Longest chat text the demo routes accept. */
@@ -72,7 +73,7 @@ export function installDemoRoutes(gateway: Gateway): void {
   });
 
   gateway.route('whoami', ({ socket }) => {
-    const session: Session = { ...socket.session };
+    const session: Session = createSession(socket.session);
     return { socketId: socket.id, uid: socket.uid, groups: [...socket.groups], session };
   });
 }

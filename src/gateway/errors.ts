@@ -15,6 +15,8 @@ export const ErrorCode = {
   RateLimited: 'rate_limited',
   /** A gateway method got an unusable uid, group, session or socket id. */
   InvalidArgument: 'invalid_argument',
+  /** `joinGroup` on a socket already in `maxGroupsPerSocket` groups (HTTP 409 from the push API). */
+  TooManyGroups: 'too_many_groups',
   /** HTTP 401 before the upgrade: `authenticate` returned false/null. */
   Unauthorized: 'unauthorized',
   /** HTTP 403 before the upgrade (`deny()` default). */
@@ -25,6 +27,8 @@ export const ErrorCode = {
   NotFound: 'not_found',
   /** HTTP 426 for a plain request to the WebSocket path. */
   UpgradeRequired: 'upgrade_required',
+  /** HTTP 400: a JSON request body nested deeper than `maxJsonDepth` levels (arrays and objects). */
+  JsonTooDeep: 'json_too_deep',
   /** HTTP 500 when an `http` hook threw. */
   InternalError: 'internal_error',
 } as const;

@@ -1,13 +1,14 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer, type WsServer } from '../server/server.js';
 import type { SocketHandlers, WsSocket } from '../server/socket.js';
 import type { Adapter, SocketCommand, SocketCommandResult } from './adapter.js';
-import { absentResult } from './adapter.js';
+import { absentResult, TOO_MANY_GROUPS } from './adapter.js';
 import { createAuthorize } from './auth.js';
 import { GatewayCloseCode, GatewayCloseReason } from './close-codes.js';
 import { Dispatcher, type BinaryHandler, type RouteHandler } from './dispatch.js';
+import { ErrorCode, GatewayError } from './errors.js';
 import { GatewayEmitter, type GatewayEventName, type GatewayEvents } from './events.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import { Heartbeat } from './heartbeat.js';
@@ -15,6 +16,7 @@ import { HttpHost } from './http-host.js';
 import { installHttp, type GatewayHttp } from './http/gateway-http.js';
 import { LocalNode } from './local-node.js';
 import { MemoryAdapter } from './memory-adapter.js';
+import { originPolicy } from './origin.js';
 import { DEFAULT_GATEWAY_OPTIONS, resolveGatewayOptions, type GatewayOptions, type HttpHook, type ResolvedGatewayOptions } from './options.js';
 import { createNodeId, nodeOfSocketId, SocketIdAllocator } from './socket-id.js';
 import { createCounters, type Counters, type GatewayStats } from './stats.js';
@@ -83,7 +85,7 @@ export class Gateway {
     this.options = resolveGatewayOptions(options, this.nodeId);
     this.adapter = options.adapter ?? new MemoryAdapter();
     const adapter = this.adapter;
-    this.node = new LocalNode(this.nodeId, this.counters, (change) => adapter.presenceChanged(change));
+    this.node = new LocalNode(this.nodeId, this.counters, (change) => adapter.presenceChanged(change), this.options.maxGroupsPerSocket);
     this.timers = new GatewayTimers((error) => this.events.emit('error', error, null));
     this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters);
     this.httpHost = new HttpHost(this, this.options.path, (error) => this.events.emit('error', error, null));
@@ -97,20 +99,21 @@ export class Gateway {
     const o = this.userOptions;
     const d = DEFAULT_GATEWAY_OPTIONS;
     await this.adapter.attach(this.node);
-    if (o.server !== undefined) {
-      this.http = o.server;
+    const attachTo = o.server;
+    const standalone = attachTo === undefined;
+    if (attachTo !== undefined) {
+      this.http = attachTo;
       if (this.httpHost.hooks.length > 0) this.listenForRequests();
-    } else {
-      this.http = createHttpServer();
-      this.ownsHttp = true;
-      this.listenForRequests();
     }
+    // Standalone: the server layer's own HTTP server, so the gateway's port gets its anti-slowloris settings (head
+    // and whole-request deadlines from `handshakeTimeout`, swept often) instead of Node's 30 s sweep and 300 s
+    // request timeout. Plain requests come to our hooks through its `request` option.
     this.wss = await createServer<GatewaySocket>({
-      server: this.http,
+      ...(standalone ? { port: o.port ?? 0, host: o.host, request: this.httpHost.listener } : { server: attachTo }),
       path: this.options.path,
       handlers: this.socketHandlers(),
       authorize: createAuthorize(o.authenticate, () => this.ids.next(), this.counters, (error) => this.events.emit('error', error, null)),
-      origins: o.origins,
+      origins: originPolicy(o.origins),
       perMessageDeflate: o.perMessageDeflate,
       maxPayload: this.options.maxMessageSize,
       maxBufferedAmount: o.maxBufferedAmount ?? d.maxBufferedAmount,
@@ -119,16 +122,10 @@ export class Gateway {
       handshakeTimeout: o.handshakeTimeout ?? d.handshakeTimeout,
       closeTimeout: o.closeTimeout ?? d.closeTimeout,
     });
-    if (this.ownsHttp) {
-      const http = this.http;
-      http.headersTimeout = o.handshakeTimeout ?? d.handshakeTimeout;
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(o.port ?? 0, o.host, () => {
-          http.removeListener('error', reject);
-          resolve();
-        });
-      });
+    if (standalone) {
+      this.http = this.wss.httpServer!;
+      this.ownsHttp = true;
+      this.listeningForRequests = true;
     }
     this.heartbeat?.start();
   }
@@ -274,9 +271,16 @@ export class Gateway {
     return this.command(uid === undefined ? { op: 'unbindUid', socketId } : { op: 'unbindUid', socketId, uid: toName('uid', uid) });
   }
 
-  /** Adds a socket to a group. Resolves false if the socket doesn't exist. */
+  /**
+   * Adds a socket to a group. Resolves false if the socket doesn't exist; rejects with `GatewayError`
+   * `too_many_groups` if it is already in `maxGroupsPerSocket` other groups.
+   */
   async joinGroup(socketId: SocketId, group: NameLike): Promise<boolean> {
-    return this.command({ op: 'joinGroup', socketId, group: toName('group', group) });
+    const result = await this.command({ op: 'joinGroup', socketId, group: toName('group', group) });
+    if (result === TOO_MANY_GROUPS) {
+      throw new GatewayError(ErrorCode.TooManyGroups, 'the socket is in as many groups as allowed (maxGroupsPerSocket): leave one first');
+    }
+    return result;
   }
 
   /** Removes a socket from a group. Resolves true if it was a member. */

@@ -17,6 +17,8 @@ export { GatewaySocket } from './gateway-socket.js';
 export { GatewayCloseCode, GatewayCloseReason } from './close-codes.js';
 export { GatewayError, ErrorCode, errorBody } from './errors.js';
 export { deny } from './auth.js';
+export { isSameOrigin } from './origin.js';
+export type { OriginsOption } from './origin.js';
 export { FALLBACK_ROUTE } from './dispatch.js';
 export type { RouteContext, RouteHandler, BinaryHandler } from './dispatch.js';
 export type { GatewayEvents, GatewayEventName, GatewayMessage } from './events.js';
@@ -25,7 +27,7 @@ export { parseEnvelope, encodeReply, encodeError } from './envelope.js';
 export type { TimerHandle } from './timers.js';
 export type { GatewayStats, Counters } from './stats.js';
 export { MemoryAdapter } from './memory-adapter.js';
-export { absentResult } from './adapter.js';
+export { absentResult, TOO_MANY_GROUPS } from './adapter.js';
 export type {
   Adapter,
   Audience,

@@ -1,7 +1,8 @@
 import { prepareMessage } from '../server/prepared.js';
 import type { SendResult } from '../server/socket.js';
-import type { Audience, PresenceChange, SocketCommand, SocketCommandResult, SocketCommandResults } from './adapter.js';
+import { TOO_MANY_GROUPS, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult, type SocketCommandResults } from './adapter.js';
 import type { GatewaySocket } from './gateway-socket.js';
+import { createSession, mergeSession } from './session.js';
 import type { Counters } from './stats.js';
 import type { GroupName, Payload, Session, SocketId, Uid } from './types.js';
 
@@ -22,12 +23,14 @@ export class LocalNode {
   private readonly groupIndex = new Map<GroupName, Set<GatewaySocket>>();
   private readonly counters: Counters;
   private readonly listener: PresenceListener;
+  private readonly maxGroupsPerSocket: number;
 
   /** @internal Created by the gateway. */
-  constructor(nodeId: string, counters: Counters, listener: PresenceListener) {
+  constructor(nodeId: string, counters: Counters, listener: PresenceListener, maxGroupsPerSocket: number) {
     this.nodeId = nodeId;
     this.counters = counters;
     this.listener = listener;
+    this.maxGroupsPerSocket = maxGroupsPerSocket;
   }
 
   /** The socket with this id if this node holds it. */
@@ -110,6 +113,7 @@ export class LocalNode {
         return true;
       case 'joinGroup':
         if (socket === undefined) return false;
+        if (!socket.groups.has(command.group) && socket.groups.size >= this.maxGroupsPerSocket) return TOO_MANY_GROUPS;
         if (socket.addGroup(command.group)) {
           addTo(this.groupIndex, command.group, socket);
           this.report({ type: 'join', socketId: socket.id, group: command.group }, pending);
@@ -121,14 +125,14 @@ export class LocalNode {
         this.report({ type: 'leave', socketId: socket.id, group: command.group }, pending);
         return true;
       case 'getSession':
-        return socket === undefined ? null : { ...socket.sessionData };
+        return socket === undefined ? null : createSession(socket.sessionData);
       case 'setSession':
         if (socket === undefined) return false;
-        socket.sessionData = { ...command.session };
+        socket.sessionData = createSession(command.session);
         return true;
       case 'updateSession':
         if (socket === undefined) return false;
-        Object.assign(socket.sessionData, command.patch);
+        mergeSession(socket.sessionData, command.patch);
         return true;
       case 'close': {
         if (socket?.ws == null || socket.ws.readyState !== 1) return false;
@@ -304,7 +308,7 @@ export class LocalNode {
   sessions(group?: GroupName): Record<SocketId, Session> {
     const result: Record<SocketId, Session> = {};
     const members = group === undefined ? this.socketMap.values() : (this.groupIndex.get(group) ?? []);
-    for (const socket of members) result[socket.id] = { ...socket.sessionData };
+    for (const socket of members) result[socket.id] = createSession(socket.sessionData);
     return result;
   }
 }

@@ -6,6 +6,7 @@ import type { UpgradeRejection } from '../server/upgrade.js';
 import type { PerMessageDeflateOptions } from '../protocol/index.js';
 import type { Adapter } from './adapter.js';
 import type { Gateway } from './gateway.js';
+import type { OriginsOption } from './origin.js';
 import type { NameLike, Session } from './types.js';
 
 /** Liveness: protocol pings from one sweep timer; any inbound message, ping or pong counts as alive. */
@@ -49,7 +50,10 @@ export type AuthenticateResult =
 export type HttpHook = (req: IncomingMessage, res: ServerResponse, gateway: Gateway) => boolean | Promise<boolean>;
 
 export interface GatewayOptions {
-  /** Standalone: the gateway creates a `node:http` server listening on this port (0 = any free port). */
+  /**
+   * Standalone: listen on this port (0 = any free port), on the server layer's own HTTP server (`createServer({ port
+   * })`), which enforces `handshakeTimeout` on request heads and bodies.
+   */
   port?: number;
   /** Standalone: interface to listen on. Default: all (Node's default). */
   host?: string;
@@ -67,6 +71,13 @@ export interface GatewayOptions {
   authenticate?: (req: IncomingMessage) => AuthenticateResult | Promise<AuthenticateResult>;
   /** Per-socket rate limit. Default: none. */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * Most groups one socket may be in; `joinGroup` beyond it rejects with `GatewayError('too_many_groups')` (HTTP 409
+   * from the push API). Enforced by the node that holds the socket, so alike in memory, cluster and Redis mode.
+   * Default 128 (Centrifugo's channel limit per connection): it bounds what one socket costs in memory, presence
+   * keys and subscriptions, and what a `whoami`-style reply listing its groups can weigh.
+   */
+  maxGroupsPerSocket?: number;
   /** Largest message accepted, in bytes; larger → close 1009. Default 1 MiB. */
   maxMessageSize?: number;
   /** Raw mode: no envelope, no routing, no error replies; the `message` event gets every message as bytes. */
@@ -84,8 +95,14 @@ export interface GatewayOptions {
    * `gateway.web.get(...)` / `.post(...)`.
    */
   web?: GatewayHttpOptions | false;
-  /** Allowed `Origin`s (exact) or a predicate; others get 403 at the upgrade. Default: any origin. */
-  origins?: readonly string[] | ((origin: string | undefined, req: IncomingMessage) => boolean);
+  /**
+   * Which browser pages may open sockets (others get 403 at the upgrade, before `authenticate` runs). Default:
+   * same-origin — a request whose `Origin` names another host:port than its `Host` header is refused; requests
+   * without `Origin` (non-browser clients) are accepted. A list adds exact origins to the same-origin ones
+   * (`['https://app.example']`); `'*'` accepts any origin; a predicate decides alone. Behind a proxy, keep the
+   * `Host` header or list the public origin (docs/gateway.md, "Origins and proxies").
+   */
+  origins?: OriginsOption;
   /** permessage-deflate (off by default, as in the server layer). */
   perMessageDeflate?: boolean | (PerMessageDeflateOptions & { threshold?: number });
   /** Per-socket cap on bytes buffered for writing. Default 4 MiB; over it, sends to that socket are dropped. */
@@ -97,7 +114,10 @@ export interface GatewayOptions {
    * talks to us must keep proving it is alive (and the rate limit, not TCP, bounds what it can make us do).
    */
   pauseOnBackpressure?: boolean;
-  /** Opening handshake (with `authenticate`) must finish within this many ms. Default 10,000. */
+  /**
+   * Opening handshake (with `authenticate`) must finish within this many ms. Default 10,000. Standalone, also every
+   * request head's deadline, and (at least 1 s) every whole request's: the server layer's anti-slowloris settings.
+   */
   handshakeTimeout?: number;
   /** How long a closing socket may take to answer our close frame. Default 5,000 ms. */
   closeTimeout?: number;
@@ -111,6 +131,7 @@ export const DEFAULT_GATEWAY_OPTIONS = {
   heartbeat: { interval: 15_000, maxMissed: 3 },
   authTimeout: 0,
   maxMessageSize: 1024 * 1024,
+  maxGroupsPerSocket: 128,
   rateLimitInterval: 1_000,
   maxBufferedAmount: 4 * 1024 * 1024,
   backpressurePolicy: 'drop' satisfies BackpressurePolicy,
@@ -130,6 +151,7 @@ export interface ResolvedGatewayOptions {
   /** `null` when there is no rate limit. */
   readonly rateLimit: { readonly messages: number; readonly interval: number; readonly action: 'reject' | 'close' } | null;
   readonly maxMessageSize: number;
+  readonly maxGroupsPerSocket: number;
   readonly raw: boolean;
   readonly apiKey: string | undefined;
 }
@@ -161,6 +183,7 @@ export function resolveGatewayOptions(options: GatewayOptions, nodeId: string): 
     authTimeout: nonNegative('authTimeout', options.authTimeout ?? d.authTimeout),
     rateLimit,
     maxMessageSize: positive('maxMessageSize', options.maxMessageSize ?? d.maxMessageSize),
+    maxGroupsPerSocket: positiveInteger('maxGroupsPerSocket', options.maxGroupsPerSocket ?? d.maxGroupsPerSocket),
     raw: options.raw ?? false,
     apiKey: options.apiKey === '' ? undefined : options.apiKey,
   };
@@ -168,6 +191,11 @@ export function resolveGatewayOptions(options: GatewayOptions, nodeId: string): 
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 

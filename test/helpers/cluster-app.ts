@@ -21,7 +21,8 @@ if (cluster.isPrimary) {
   process.stdin.on('end', stop);
   process.stdin.resume();
 } else {
-  const gateway = await createGateway({ port, host: '127.0.0.1', heartbeat: false, adapter: new ClusterAdapter({ requestTimeout: 2_000 }) });
+  const maxGroupsPerSocket = process.env.MAX_GROUPS === undefined ? undefined : Number(process.env.MAX_GROUPS);
+  const gateway = await createGateway({ port, host: '127.0.0.1', heartbeat: false, maxGroupsPerSocket, adapter: new ClusterAdapter({ requestTimeout: 2_000 }) });
   installRpc(gateway);
   gateway.on('error', (error) => report({ event: 'error', pid: process.pid, message: String(error) }));
   process.send!({ app: 'listening', node: gateway.nodeId, port: gateway.port });

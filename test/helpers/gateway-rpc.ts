@@ -13,8 +13,11 @@ export const RPC_METHODS = [
 
 export type RpcMethod = (typeof RPC_METHODS)[number];
 
-/** What `call` answers: the method's value, or the error's name and message (and `delivered` for send errors). */
-export type RpcResult = { ok: unknown } | { err: string; message: string; delivered?: number };
+/**
+ * What `call` answers: the method's value, or the error's name and message (and `code` for a GatewayError,
+ * `delivered` for send errors).
+ */
+export type RpcResult = { ok: unknown } | { err: string; message: string; code?: string; delivered?: number };
 
 export function installRpc(gateway: Gateway): void {
   gateway.route('whoami', ({ socket }) => ({ id: socket.id, node: gateway.nodeId, pid: process.pid }));
@@ -25,9 +28,19 @@ export function installRpc(gateway: Gateway): void {
       const fn = gateway[method] as (...a: unknown[]) => Promise<unknown>;
       return { ok: await fn.apply(gateway, args) };
     } catch (error) {
-      const e = error as Error & { delivered?: number };
-      return { err: e.name, message: e.message, ...(e.delivered !== undefined ? { delivered: e.delivered } : {}) };
+      const e = error as Error & { delivered?: number; code?: unknown };
+      return {
+        err: e.name,
+        message: e.message,
+        ...(typeof e.code === 'string' ? { code: e.code } : {}),
+        ...(e.delivered !== undefined ? { delivered: e.delivered } : {}),
+      };
     }
+  });
+  // What the caller's own session looks like on this node (prototype included: what getSession can't show).
+  gateway.route('sessionProbe', ({ socket }) => {
+    const session = socket.session as Record<string, unknown>;
+    return { keys: Object.keys(session), nullPrototype: Object.getPrototypeOf(session) === null, role: session.role ?? null };
   });
   // Benchmarks: runs a method `count` times, `concurrency` calls in flight, on this node; times each call.
   gateway.route('burst', async ({ data }): Promise<BurstResult> => {

@@ -2,7 +2,7 @@
 // ioredis, an admin client, and a check that what Redis stores is exactly the union of the nodes' own state.
 import { Redis as IORedis } from 'ioredis';
 import { createClient } from 'redis';
-import { RedisAdapter, type Gateway, type RedisAdapterOptions, type RedisClientLike } from '../../src/gateway/index.js';
+import { RedisAdapter, type Gateway, type GatewayOptions, type RedisAdapterOptions, type RedisClientLike } from '../../src/gateway/index.js';
 import { startGateway, withIdRoute } from '../gateway-helpers.js';
 import type { RedisServer } from './redis-server.js';
 
@@ -21,9 +21,10 @@ export async function redisNode(
   nodeId: string,
   kind: ClientKind,
   options: Omit<RedisAdapterOptions, 'client'> = {},
+  gatewayOptions: Omit<GatewayOptions, 'adapter' | 'nodeId'> = {},
 ): Promise<Gateway & { adapter: RedisAdapter }> {
   const adapter = new RedisAdapter({ client: redisClient(server, kind), ...options });
-  const gateway = withIdRoute(await startGateway({ nodeId, adapter, heartbeat: false }));
+  const gateway = withIdRoute(await startGateway({ heartbeat: false, ...gatewayOptions, nodeId, adapter }));
   return gateway as Gateway & { adapter: RedisAdapter };
 }
 

@@ -640,8 +640,16 @@ export class RedisAdapter implements Adapter {
     for (const [to, list] of this.replies) {
       if (pub === null || !pub.ready) break; // the askers time out
       const o = this.local.nodeId;
-      const header: WireHeader = list.length === 1 ? { k: 'r', o, m: list[0]![0], v: list[0]![1] } : { k: 'R', o, m: 0, a: list };
-      pub.command(['PUBLISH', this.keys.nodeChannel(to), encodeWire(header)]).catch((error: unknown) => this.events.emit('error', error));
+      let message: Buffer;
+      try {
+        message = encodeReplies(o, list);
+      } catch (error) {
+        // A value JSON can't encode (an application put a cyclic or BigInt value in a session): this runs in a
+        // microtask, where a throw would end the process. Report it; those askers get null, the others their value.
+        this.events.emit('error', error);
+        message = encodeReplies(o, list.map(([id, value]) => [id, encodesAsJson(value) ? value : null]));
+      }
+      pub.command(['PUBLISH', this.keys.nodeChannel(to), message]).catch((error: unknown) => this.events.emit('error', error));
     }
     this.replies.clear();
   }
@@ -744,6 +752,21 @@ export class RedisAdapter implements Adapter {
   private get local(): LocalNode {
     if (this.node === null) throw new Error('RedisAdapter used before attach()');
     return this.node;
+  }
+}
+
+/** One reply message (`r`) or a batch (`R`) from node `o`. */
+function encodeReplies(o: string, list: readonly [id: number, value: unknown][]): Buffer {
+  const header: WireHeader = list.length === 1 ? { k: 'r', o, m: list[0]![0], v: list[0]![1] } : { k: 'R', o, m: 0, a: [...list] };
+  return encodeWire(header);
+}
+
+function encodesAsJson(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
   }
 }
 

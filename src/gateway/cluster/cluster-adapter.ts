@@ -235,7 +235,14 @@ export class ClusterAdapter implements Adapter {
 
   private answer(request: IpcMessage, value: unknown): void {
     if (this.channel.connected === false || this.channel.send === undefined) return;
-    this.channel.send({ wsgate: IPC_TAG, node: request.node, id: request.id, t: 'res', v: value }, undefined, undefined, noop);
+    const reply = (v: unknown): void => void this.channel.send?.({ wsgate: IPC_TAG, node: request.node, id: request.id, t: 'res', v }, undefined, undefined, noop);
+    try {
+      reply(value);
+    } catch {
+      // Not serializable (an application put a cyclic or BigInt value in a session): a throw here would be an
+      // unhandled rejection. The asker gets null ("no such socket") rather than waiting for its timeout.
+      reply(null);
+    }
   }
 
   private readonly onDisconnect = (): void => {

@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import { ErrorCode } from '../errors.js';
+import { jsonDepthExceeds } from '../json-depth.js';
 import { HttpError } from './respond.js';
 
 /** Default cap on a request body: 1 MiB. */
@@ -56,12 +58,22 @@ export function readBody(req: IncomingMessage, limit = DEFAULT_MAX_BODY_SIZE): P
   });
 }
 
-/** Reads and parses a JSON body. Invalid JSON or an empty body: HttpError 400. */
-export async function readJson(req: IncomingMessage, limit = DEFAULT_MAX_BODY_SIZE): Promise<unknown> {
+/** Default cap on the nesting of a JSON request body: 64 levels of arrays and objects. */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
+
+/**
+ * Reads and parses a JSON body. Invalid JSON or an empty body: HttpError 400 `bad_json`/`bad_request`; nested deeper
+ * than `maxDepth`: HttpError 400 `json_too_deep` (checked before parsing, without recursion; see json-depth.ts).
+ */
+export async function readJson(req: IncomingMessage, limit = DEFAULT_MAX_BODY_SIZE, maxDepth = DEFAULT_MAX_JSON_DEPTH): Promise<unknown> {
   const body = await readBody(req, limit);
   if (body.length === 0) throw new HttpError(400, 'bad_request', 'request body is empty: expected JSON');
+  const text = body.toString('utf8');
+  if (jsonDepthExceeds(text, maxDepth)) {
+    throw new HttpError(400, ErrorCode.JsonTooDeep, `request body nests arrays/objects more than ${maxDepth} levels deep`);
+  }
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new HttpError(400, 'bad_json', `request body is not valid JSON: ${(err as Error).message}`);
   }

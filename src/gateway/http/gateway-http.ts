@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GatewayError } from '../errors.js';
+import { ErrorCode, GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { HttpHook } from '../options.js';
 import { addApiRoutes } from './api.js';
 import { createBearerCheck } from './auth.js';
-import { DEFAULT_MAX_BODY_SIZE, readJson } from './body.js';
+import { DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH, readJson } from './body.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { HttpError, sendError, sendJson, sendText } from './respond.js';
 import { Router, type HttpContext, type RouteHandler, type RouteMatch } from './router.js';
 import { demoPage, publicFile } from './static.js';
-import { gatewayMetrics, processInfo, statusBody } from './status.js';
+import { gatewayMetrics, processInfo, statusBody, type ProcessInfo } from './status.js';
 
 export interface GatewayHttpOptions {
   /**
@@ -22,13 +22,21 @@ export interface GatewayHttpOptions {
   apiPrefix?: string;
   /** Largest request body read, in bytes (413 above). Default 1 MiB. */
   maxBodySize?: number;
+  /**
+   * Deepest nesting of arrays/objects accepted in a JSON body (400 `json_too_deep` above). Default 64: far more than
+   * any API call needs, far less than what makes `JSON.stringify` and other recursive code overflow the stack.
+   */
+  maxJsonDepth?: number;
   /** Serve `GET /status` (JSON). Default true. */
   status?: boolean;
   /** Serve `GET /metrics` (Prometheus text format 0.0.4). Default true. */
   metrics?: boolean;
   /** Serve the browser client at `GET /wsgate.js`. Default true. */
   client?: boolean;
-  /** Serve the demo chat page at `GET /` (it uses the demo routes, see `installDemoRoutes`). Default false. */
+  /**
+   * Serve the demo chat page at `GET /` with its `/demo.js` and `/demo.css` (it uses the demo routes, see
+   * `installDemoRoutes`), under a CSP without inline script and with `frame-ancestors 'none'`. Default false.
+   */
   demo?: boolean;
 }
 
@@ -36,6 +44,7 @@ export interface GatewayHttpOptions {
 export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
   apiPrefix: '/api',
   maxBodySize: DEFAULT_MAX_BODY_SIZE,
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
   status: true,
   metrics: true,
   client: true,
@@ -44,8 +53,15 @@ export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
 
 const CLIENT_CONTENT_TYPE = 'text/javascript; charset=utf-8';
 const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
-// The demo page loads only itself and /wsgate.js, and talks only to its own origin.
-const DEMO_CSP = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
+const CSS_CONTENT_TYPE = 'text/css; charset=utf-8';
+/**
+ * The demo page loads only its own files (/demo.js, /demo.css, /wsgate.js) and talks only to its own origin. No inline
+ * script or style, so an injection into the page could not run; no framing, so no clickjacking of its forms.
+ */
+const DEMO_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** `frame-ancestors` for browsers that predate it. */
+const DEMO_HEADERS = { 'Content-Security-Policy': DEMO_CSP, 'X-Frame-Options': 'DENY' } as const;
 
 /**
  * The gateway's HTTP surface: `/status`, `/metrics`, the push API, `/wsgate.js`, the demo page and your own routes,
@@ -62,6 +78,7 @@ export class GatewayHttp {
   private readonly options: GatewayHttpOptions;
   private readonly apiPrefix: string;
   private readonly maxBodySize: number;
+  private readonly maxJsonDepth: number;
   private apiCheck: { key: string; check: (authorization: string | undefined) => boolean } | null = null;
 
   constructor(options: GatewayHttpOptions = {}) {
@@ -73,13 +90,16 @@ export class GatewayHttp {
     }
     this.maxBodySize = options.maxBodySize ?? d.maxBodySize;
     if (!(Number.isSafeInteger(this.maxBodySize) && this.maxBodySize > 0)) throw new TypeError('maxBodySize must be a positive integer');
+    this.maxJsonDepth = options.maxJsonDepth ?? d.maxJsonDepth;
+    if (!(Number.isSafeInteger(this.maxJsonDepth) && this.maxJsonDepth > 0)) throw new TypeError('maxJsonDepth must be a positive integer');
     if (options.apiKey !== undefined && options.apiKey !== '') this.apiCheck = { key: options.apiKey, check: createBearerCheck(options.apiKey) };
 
     const b = this.builtins;
-    if (options.status ?? d.status) b.get('/status', ({ gateway }) => statusBody(gateway.stats(), processInfo()));
+    if (options.status ?? d.status) b.get('/status', ({ gateway, req }) => statusBody(gateway.stats(), this.processInfoFor(req, gateway)));
     if (options.metrics ?? d.metrics) {
-      b.get('/metrics', ({ gateway, res }) => {
-        sendText(res, 200, formatPrometheus(gatewayMetrics(gateway.stats(), processInfo())), PROMETHEUS_CONTENT_TYPE, { 'Cache-Control': 'no-store' });
+      b.get('/metrics', ({ gateway, req, res }) => {
+        const metrics = gatewayMetrics(gateway.stats(), this.processInfoFor(req, gateway));
+        sendText(res, 200, formatPrometheus(metrics), PROMETHEUS_CONTENT_TYPE, { 'Cache-Control': 'no-store' });
       });
     }
     if (options.client ?? d.client) {
@@ -87,8 +107,10 @@ export class GatewayHttp {
     }
     if (options.demo ?? d.demo) {
       b.get('/', ({ req, res, gateway }) => {
-        sendStatic(req, res, Buffer.from(demoPage(gateway.options.path)), HTML_CONTENT_TYPE, { 'Content-Security-Policy': DEMO_CSP });
+        sendStatic(req, res, Buffer.from(demoPage(gateway.options.path)), HTML_CONTENT_TYPE, DEMO_HEADERS);
       });
+      b.get('/demo.js', ({ req, res }) => sendStatic(req, res, publicFile('demo.js'), CLIENT_CONTENT_TYPE, DEMO_HEADERS));
+      b.get('/demo.css', ({ req, res }) => sendStatic(req, res, publicFile('demo.css'), CSS_CONTENT_TYPE, DEMO_HEADERS));
     }
     addApiRoutes(b, this.apiPrefix);
     this.hook = (req, res, gateway) => this.handle(req, res, gateway);
@@ -143,7 +165,7 @@ export class GatewayHttp {
       }
       const route = this.match(method, pathname, builtins);
       if (route === null) return false;
-      const maxBodySize = this.maxBodySize;
+      const { maxBodySize, maxJsonDepth } = this;
       const ctx: HttpContext = {
         gateway,
         req,
@@ -152,7 +174,7 @@ export class GatewayHttp {
         pathname,
         query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
         params: route.params,
-        json: () => readJson(req, maxBodySize),
+        json: () => readJson(req, maxBodySize, maxJsonDepth),
       };
       const result: unknown = await route.handler(ctx);
       if (!res.headersSent && !res.writableEnded) {
@@ -185,6 +207,15 @@ export class GatewayHttp {
     throw new HttpError(405, 'method_not_allowed', `${method} is not allowed here (allowed: ${allow.join(', ')})`, { Allow: allow.join(', ') });
   }
 
+  /**
+   * Process details (pid, Node version, memory, CPU) for `/status` and `/metrics`: only to a request bearing the API
+   * key (Prometheus scrapers send `Authorization: Bearer`); nobody gets them when no key is configured.
+   */
+  private processInfoFor(req: IncomingMessage, gateway: Gateway): ProcessInfo | null {
+    const key = this.apiKeyFor(gateway);
+    return key !== null && key.check(req.headers.authorization) ? processInfo() : null;
+  }
+
   private apiKeyFor(gateway: Gateway): { check: (authorization: string | undefined) => boolean } | null {
     if (this.options.apiKey !== undefined) return this.apiCheck;
     const key = gateway.options.apiKey;
@@ -194,10 +225,13 @@ export class GatewayHttp {
   }
 }
 
-/** Client-visible errors: ours, and the gateway's `invalid_argument` (a bad uid, group, session or close code). */
+/**
+ * Client-visible errors: ours, and the gateway's own (`invalid_argument`: a bad uid, group, session or close code,
+ * 400; `too_many_groups`: a well-formed request the socket's state refuses, 409).
+ */
 function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
-  if (error instanceof GatewayError) return new HttpError(400, error.code, error.message);
+  if (error instanceof GatewayError) return new HttpError(error.code === ErrorCode.TooManyGroups ? 409 : 400, error.code, error.message);
   return null;
 }
 

@@ -4,7 +4,7 @@ export type { GatewayHttpOptions } from './gateway-http.js';
 export { Router } from './router.js';
 export type { HttpContext, RouteHandler as HttpRouteHandler, HttpMethod, RouteMatch } from './router.js';
 export { HttpError } from './respond.js';
-export { readBody, readJson, JsonFields, DEFAULT_MAX_BODY_SIZE } from './body.js';
+export { readBody, readJson, JsonFields, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH } from './body.js';
 export { createBearerCheck } from './auth.js';
 export { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 export type { Metric, MetricSample } from './metrics.js';

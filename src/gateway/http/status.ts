@@ -27,8 +27,12 @@ export function processInfo(): ProcessInfo {
   };
 }
 
-/** `GET /status`: the gateway's stats (this node) plus process memory, as one JSON object. */
-export function statusBody(stats: GatewayStats, proc: ProcessInfo): Record<string, unknown> {
+/**
+ * `GET /status`: the gateway's stats (this node), plus the process's memory, pid and Node version when `proc` is
+ * given (only to holders of the API key: they help an attacker pick exploits and time memory attacks).
+ */
+export function statusBody(stats: GatewayStats, proc: ProcessInfo | null): Record<string, unknown> {
+  if (proc === null) return { ...stats };
   return {
     ...stats,
     memory: { rss: proc.rss, heapUsed: proc.heapUsed, heapTotal: proc.heapTotal, external: proc.external },
@@ -37,9 +41,12 @@ export function statusBody(stats: GatewayStats, proc: ProcessInfo): Record<strin
   };
 }
 
-/** `GET /metrics`: the same numbers as Prometheus metrics. Counters end in `_total`, as the format expects. */
-export function gatewayMetrics(stats: GatewayStats, proc: ProcessInfo): Metric[] {
-  return [
+/**
+ * `GET /metrics`: the same numbers as Prometheus metrics. Counters end in `_total`, as the format expects. The
+ * `process_*`/`nodejs_*` metrics only with `proc` (see `statusBody`).
+ */
+export function gatewayMetrics(stats: GatewayStats, proc: ProcessInfo | null): Metric[] {
+  const metrics: Metric[] = [
     { name: 'wsgate_info', type: 'gauge', help: 'Gateway node identity (always 1).', samples: [{ value: 1, labels: { node_id: stats.nodeId } }] },
     single('wsgate_sockets', 'gauge', 'Open WebSocket connections on this node.', stats.sockets),
     single('wsgate_uids', 'gauge', 'Distinct uids bound on this node.', stats.uids),
@@ -56,10 +63,14 @@ export function gatewayMetrics(stats: GatewayStats, proc: ProcessInfo): Metric[]
     single('wsgate_rate_limited_total', 'counter', 'Messages dropped or sockets closed by the rate limit.', stats.rateLimited),
     single('wsgate_heartbeat_timeouts_total', 'counter', 'Sockets terminated by the heartbeat.', stats.heartbeatTimeouts),
     single('wsgate_auth_timeouts_total', 'counter', 'Sockets closed for not binding a uid within authTimeout.', stats.authTimeouts),
+  ];
+  if (proc === null) return metrics;
+  metrics.push(
     single('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', proc.rss),
     single('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', proc.cpuSeconds),
     single('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap used in bytes.', proc.heapUsed),
     single('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap allocated in bytes.', proc.heapTotal),
     single('nodejs_external_memory_bytes', 'gauge', 'Memory of C++ objects bound to JavaScript objects, in bytes.', proc.external),
-  ];
+  );
+  return metrics;
 }
