@@ -114,6 +114,8 @@ export class Gateway {
       handlers: this.socketHandlers(),
       authorize: createAuthorize(o.authenticate, () => this.ids.next(), this.counters, (error) => this.events.emit('error', error, null)),
       origins: originPolicy(o.origins),
+      // A user hook (an `origins` predicate...) failed before the 101: the client got a 500, the app the error.
+      handshakeError: (error) => this.events.emit('error', error, null),
       perMessageDeflate: o.perMessageDeflate,
       maxPayload: this.options.maxMessageSize,
       maxBufferedAmount: o.maxBufferedAmount ?? d.maxBufferedAmount,
