@@ -198,6 +198,18 @@ describe('same origin by default (item 7)', () => {
     expect(await status(predicate, { origin: `http://127.0.0.1:${predicate.port}`, cookie: 'sid=x' })).toBe(403);
   });
 
+  it('an origins predicate that throws: HTTP 500, the error on the gateway error event, the gateway serves on', async () => {
+    const { gateway } = await cookieGateway((origin) => {
+      if (origin === 'https://boom.example') throw new Error('predicate bug');
+      return true;
+    });
+    const errors: unknown[] = [];
+    gateway.on('error', (error) => errors.push(error));
+    expect(await status(gateway, { origin: 'https://boom.example', cookie: 'sid=x' })).toBe(500);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['predicate bug']);
+    expect(await status(gateway, { origin: 'https://fine.example', cookie: 'sid=y' })).toBe(101);
+  });
+
   it('wsgate serve refuses foreign pages too, and --origin lets one in', async () => {
     const serve = await startServe({ port: 0, host: '127.0.0.1', path: '/ws', apiKey: undefined });
     running.push(serve);
