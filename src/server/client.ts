@@ -13,7 +13,7 @@ import {
   type PerMessageDeflateOptions,
 } from '../protocol/index.js';
 import { createDeflateCodec } from './deflate-codec.js';
-import { resolveSocketOptions } from './options.js';
+import { resolveSocketOptions, type MessageBudgetOption } from './options.js';
 import { WsSocket, type BackpressurePolicy, type SocketHandlers } from './socket.js';
 
 export interface ConnectOptions<D = unknown> {
@@ -37,6 +37,9 @@ export interface ConnectOptions<D = unknown> {
   maxBufferedAmount?: number;
   backpressurePolicy?: BackpressurePolicy;
   pauseOnBackpressure?: boolean;
+  maxControlBacklog?: number;
+  messageTimeout?: number;
+  messageBudget?: MessageBudgetOption;
 }
 
 /** Why `connect` failed: the HTTP status (0 when the server never answered) and, for refusals, the body. */

@@ -3,7 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ReadyState, type PerMessageDeflateOptions } from '../protocol/index.js';
-import { DEFAULT_SERVER_OPTIONS, resolveSocketOptions } from './options.js';
+import { DEFAULT_SERVER_OPTIONS, resolveSocketOptions, type MessageBudgetOption } from './options.js';
 import { PreparedMessage } from './prepared.js';
 import { WsSocket, type BackpressurePolicy, type SendResult, type SocketHandlers } from './socket.js';
 import { performUpgrade, refuse, type AuthorizeResult } from './upgrade.js';
@@ -37,6 +37,9 @@ export interface ServerOptions<D = unknown> {
   maxBufferedAmount?: number;
   backpressurePolicy?: BackpressurePolicy;
   pauseOnBackpressure?: boolean;
+  maxControlBacklog?: number;
+  messageTimeout?: number;
+  messageBudget?: MessageBudgetOption;
 }
 
 /**
