@@ -103,6 +103,10 @@ const RECEIVING = 128;
  * it, the native call (and the view it needs) costs more than it saves.
  */
 const NATIVE_UTF8_MIN = 64;
+/** Pieces shorter than this are copied into the message buffer byte by byte: cheaper than a view and `set`. */
+const SMALL_PIECE = 32;
+/** Below this capacity the message buffer grows fourfold at a time (see `growMessageBuffer`). */
+const FAST_GROWTH_BELOW = 256 * 1024;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -307,7 +311,7 @@ export class Connection implements FrameSink {
       // RFC 6455 §8.1: fail as soon as the bytes can no longer be valid UTF-8 (not only at the message's end).
       return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
     }
-    this.addPiece(data.subarray(start, end));
+    this.addPiece(data, start, end);
     return true;
   }
 
@@ -336,30 +340,38 @@ export class Connection implements FrameSink {
     return this.utf8State !== UTF8_REJECT;
   }
 
-  private addPiece(piece: Uint8Array): void {
+  /** Adds `data[start..end)` to the message: kept as a view when it is the first piece, copied in otherwise. */
+  private addPiece(data: Uint8Array, start: number, end: number): void {
     const length = this.messageLength;
     if (length === 0) {
-      this.messageFirstPiece = piece;
-      this.messageLength = piece.length;
+      this.messageFirstPiece = data.subarray(start, end);
+      this.messageLength = end - start;
       return;
     }
-    const needed = length + piece.length;
+    const needed = length + end - start;
     let buffer = this.messageBuffer;
     if (buffer === null || needed > buffer.length) buffer = this.growMessageBuffer(needed);
-    buffer.set(piece, length);
+    // No view of the piece is made: copying from the chunk directly costs no object per fragment.
+    if (end - start < SMALL_PIECE) {
+      for (let i = start, j = length; i < end; i++, j++) buffer[j] = data[i];
+    } else {
+      buffer.set(data.subarray(start, end), length);
+    }
     this.messageLength = needed;
   }
 
   /**
-   * A larger gathering buffer holding the message so far. Doubling keeps the copies per byte constant however the
-   * message is cut; the size never passes the message size limit, nor the message's final size once it is known
+   * A larger gathering buffer holding the message so far. Geometric growth keeps the copies per byte constant
+   * however the message is cut; the size never passes the message size limit, nor the message's final size once it is known
    * (the last frame of an uncompressed message), so a message whose frame merely straddles two chunks is copied once
    * into a buffer of its exact size, as a join at the end would have. Announced lengths never make it grow: only
    * bytes that arrived do.
    */
   private growMessageBuffer(needed: number): Uint8Array {
     const old = this.messageBuffer;
-    let capacity = old === null ? 2 * needed : Math.max(needed, 2 * old.length);
+    // ×4 while small, so that a message of many small fragments is not copied over and over; ×2 past that, so that
+    // a large one never holds more than twice its bytes.
+    let capacity = old === null ? 2 * needed : Math.max(needed, old.length < FAST_GROWTH_BELOW ? 4 * old.length : 2 * old.length);
     if (capacity < DEFAULT_LIMITS.minMessageBuffer) capacity = DEFAULT_LIMITS.minMessageBuffer;
     let bound = this.maxMessageSize;
     if (!this.messageCompressed && this.frameFin) bound = needed + (this.frameLength - this.frameReceived);
@@ -428,7 +440,7 @@ export class Connection implements FrameSink {
     const buffer = this.messageBuffer;
     if (buffer === null) return this.messageFirstPiece ?? EMPTY;
     const length = this.messageLength;
-    // Doubling may have left up to half the buffer unused: the application may keep the message, so a buffer with
+    // Growth may have left most of the buffer unused: the application may keep the message, so a buffer with
     // more than an eighth to spare is trimmed (one more copy, only for messages that came in several pieces).
     if (buffer.length - length > buffer.length >>> 3) return buffer.slice(0, length);
     return buffer.subarray(0, length);
@@ -446,7 +458,7 @@ export class Connection implements FrameSink {
     if (this.messageIsText && !this.validateUtf8(output, 0, output.length)) {
       return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
     }
-    this.addPiece(output);
+    this.addPiece(output, 0, output.length);
     return true;
   }
 

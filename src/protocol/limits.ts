@@ -17,8 +17,9 @@ export const DEFAULT_LIMITS = {
    */
   messageBudget: 128 * 1024 * 1024,
   /**
-   * Smallest buffer a message arriving in several pieces is gathered into. Later growth doubles it, never past the
-   * message size limit, so a message never holds more than twice its bytes (or the limit).
+   * Smallest buffer a message arriving in several pieces is gathered into: 16 KiB. It grows fourfold up to 256 KiB,
+   * then twofold, never past the message size limit: a message holds at most max(2 × its bytes, 256 KiB), and never
+   * more than maxMessageSize.
    */
   minMessageBuffer: 16 * 1024,
 } as const;
