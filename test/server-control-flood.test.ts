@@ -97,8 +97,17 @@ describe('ping flood from a peer that never reads', () => {
     const { server, events } = await startEchoServer({ pauseOnBackpressure: false });
     const attacker = await RawClient.connect(server.port);
     attacker.pause();
-    await flood(attacker.socket, pingBlock(true), FLOOD_BYTES, 300);
-    await waitFor(() => events.opened[0]?.isPaused === true, 2_000, 'server to stop reading the flooder');
+    await waitFor(() => events.opened.length === 1, 2_000, 'open');
+    const victim = events.opened[0];
+    // Same process as the server: flood until it stops reading us (bounded by the 300 MiB), not until a stall.
+    const block = pingBlock(true);
+    for (let written = 0; written < FLOOD_BYTES && !victim.isPaused; written += block.length) {
+      if (attacker.socket.write(block)) continue;
+      let drained = false;
+      attacker.socket.once('drain', () => (drained = true));
+      await waitFor(() => drained || victim.isPaused, 10_000, 'drain or pause');
+    }
+    expect(victim.isPaused).toBe(true);
     // Read again, without the naive frame reader (the backlog of pongs is large): only look for our echo.
     attacker.socket.removeAllListeners('data');
     let tail = '';
@@ -108,6 +117,6 @@ describe('ping flood from a peer that never reads', () => {
     attacker.resume();
     attacker.sendText('after the flood');
     await waitFor(() => tail.includes('after the flood'), 10_000, 'the echo after the backlog');
-    expect(events.opened[0].readyState).toBe(1);
+    expect(victim.readyState).toBe(1);
   }, 30_000);
 });
