@@ -362,10 +362,10 @@ export class Connection implements FrameSink {
 
   /**
    * A larger gathering buffer holding the message so far. Geometric growth keeps the copies per byte constant
-   * however the message is cut; the size never passes the message size limit, nor the message's final size once it is known
-   * (the last frame of an uncompressed message), so a message whose frame merely straddles two chunks is copied once
-   * into a buffer of its exact size, as a join at the end would have. Announced lengths never make it grow: only
-   * bytes that arrived do.
+   * however the message is cut; the size never passes the message size limit, nor the message's final size once it
+   * is known (the last frame of an uncompressed message), so a message whose frame merely straddles two chunks is
+   * copied once into a buffer of its exact size, as a join at the end would have. Announced lengths never make it
+   * grow: only bytes that arrived do.
    */
   private growMessageBuffer(needed: number): Uint8Array {
     const old = this.messageBuffer;
@@ -566,6 +566,8 @@ export class Connection implements FrameSink {
    * `code`, sends a Close unless one was sent, and asks for the transport to be closed. Does nothing once CLOSED.
    */
   failConnection(code: number, reason: string): void {
+    // Checked before any state changes: the Close frame is only built once the connection is already failed.
+    encodeClosePayload(code, truncateReason(reason));
     if (this.state === ReadyState.CLOSED) return;
     this.fail(code, reason);
   }
