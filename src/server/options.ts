@@ -22,9 +22,9 @@ export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
    * until it does: 64 KiB, some 500 replies to 125-byte pings, far more than any heartbeat needs.
    */
   maxControlBacklog: 64 * 1024,
-  /** A message must arrive whole within 60 s of its first chunk (a 16 MiB message at 2.2 Mbit/s); 0 = no limit. → 1008. */
+  /** A message must arrive whole within 60 s of its first chunk (16 MiB at 2.2 Mbit/s); 0 = no limit. → 1008. */
   messageTimeout: 60_000,
-  /** Shared by every socket of the process: 128 MiB of unfinished messages in all (`DEFAULT_LIMITS.messageBudget`). → 1013. */
+  /** Shared by every socket of the process: 128 MiB of unfinished messages (`DEFAULT_LIMITS.messageBudget`). → 1013. */
   messageBudget: processMessageBudget(),
 };
 
