@@ -14,5 +14,7 @@ export { PreparedMessage, prepareMessage } from './server/prepared.js';
 export { reject, UpgradeRejection } from './server/upgrade.js';
 export type { AuthorizeResult } from './server/upgrade.js';
 export { DEFAULT_SOCKET_OPTIONS, DEFAULT_SERVER_OPTIONS } from './server/options.js';
+export type { MessageBudgetOption } from './server/options.js';
+export { MessageBudget, processMessageBudget } from './protocol/message-budget.js';
 export { CloseCode, ReadyState, ProtocolError, WebSocketStateError, WebSocketArgumentError } from './protocol/index.js';
 export * from './gateway/index.js';

@@ -9,6 +9,7 @@ import {
   writeFrameHeader,
 } from './frame-serializer.js';
 import { DEFAULT_LIMITS, MAX_CONTROL_PAYLOAD } from './limits.js';
+import type { MessageBudget } from './message-budget.js';
 import { Opcode } from './opcodes.js';
 import { MaskKeySource } from './random.js';
 import { UTF8_ACCEPT, UTF8_REJECT, isValidUtf8, utf8Step } from './utf8.js';
@@ -72,6 +73,12 @@ export interface ConnectionOptions {
    * incremental validator.
    */
   isUtf8?: (data: Uint8Array) => boolean;
+  /**
+   * Shared account of the bytes held for unfinished messages (see `MessageBudget`). When a reservation does not fit,
+   * the connection closes with 1013. Default: none (the engine alone does not know which connections belong
+   * together; the Node server and client pass the process-wide budget).
+   */
+  budget?: MessageBudget | null;
 }
 
 export interface SendOptions {
@@ -96,6 +103,10 @@ const RECEIVING = 128;
  * it, the native call (and the view it needs) costs more than it saves.
  */
 const NATIVE_UTF8_MIN = 64;
+/** Pieces shorter than this are copied into the message buffer byte by byte: cheaper than a view and `set`. */
+const SMALL_PIECE = 32;
+/** Below this capacity the message buffer grows fourfold at a time (see `growMessageBuffer`). */
+const FAST_GROWTH_BELOW = 256 * 1024;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -122,6 +133,7 @@ export class Connection implements FrameSink {
   private readonly maxFragments: number;
   private readonly isUtf8: ((data: Uint8Array) => boolean) | undefined;
   private readonly maskKeys: MaskKeySource | null;
+  private readonly budget: MessageBudget | null;
 
   // Current frame.
   private frameOpcode = 0;
@@ -131,10 +143,19 @@ export class Connection implements FrameSink {
   // Current data message (fragmentation state, RFC 6455 §5.4).
   private messageFragments = 0;
   private messageLength = 0;
-  /** The message's first piece; most messages have only this one, which then needs no array work. */
+  /**
+   * The message's first piece, a view of the chunk (or inflater output) it came in. Most messages have only this
+   * one, which is then delivered as is: no copy.
+   */
   private messageFirstPiece: Uint8Array | null = null;
-  /** The pieces after the first; created the first time a message has a second piece. */
-  private messagePieces: Uint8Array[] | null = null;
+  /**
+   * Where a message of two or more pieces is gathered: `messageLength` bytes used. Copying each piece in, rather
+   * than keeping one view per piece, bounds what a message holds by its size: a view keeps its whole received chunk
+   * alive and costs ~100 bytes of object itself, so 131,000 one-byte fragments held ~16 MiB.
+   */
+  private messageBuffer: Uint8Array | null = null;
+  /** Bytes of the current message reserved from `budget`. */
+  private messageReserved = 0;
   /** UTF-8 validation state of the current text message (`utf8Step`). */
   private utf8State = UTF8_ACCEPT;
 
@@ -162,6 +183,7 @@ export class Connection implements FrameSink {
     this.maxFragments = options.maxFragments ?? DEFAULT_LIMITS.maxFragments;
     this.isUtf8 = options.isUtf8;
     this.maskKeys = options.role === 'client' ? new MaskKeySource() : null;
+    this.budget = options.budget ?? null;
     this.parser = new FrameParser(this, {
       expectMasked: options.role === 'server',
       allowRsv1: this.codec !== null,
@@ -181,6 +203,14 @@ export class Connection implements FrameSink {
 
   get compressionEnabled(): boolean {
     return this.codec !== null;
+  }
+
+  /**
+   * A data message has started and not ended yet. The I/O layer reads it after `receive` to enforce a time limit on
+   * unfinished messages (the engine has no clock).
+   */
+  get messageInProgress(): boolean {
+    return this.messageActive;
   }
 
   // ─── input ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -203,6 +233,9 @@ export class Connection implements FrameSink {
       while (this.pendingInput !== null && this.pendingInput.length > 0 && !this.closeReceived && !this.parser.stopped) {
         this.parser.push(this.pendingInput.shift()!);
       }
+      // Once per chunk, not per frame: what an unfinished message holds while we wait for the next chunk is what
+      // counts against the shared budget (within one chunk a message is bounded by maxMessageSize anyway).
+      if (this.messageActive && this.budget !== null) this.reserveHeldMessage(this.budget);
     } catch (error) {
       this.internalError(error);
     } finally {
@@ -278,7 +311,7 @@ export class Connection implements FrameSink {
       // RFC 6455 §8.1: fail as soon as the bytes can no longer be valid UTF-8 (not only at the message's end).
       return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
     }
-    this.addPiece(data.subarray(start, end));
+    this.addPiece(data, start, end);
     return true;
   }
 
@@ -307,10 +340,77 @@ export class Connection implements FrameSink {
     return this.utf8State !== UTF8_REJECT;
   }
 
-  private addPiece(piece: Uint8Array): void {
-    if (this.messageFirstPiece === null) this.messageFirstPiece = piece;
-    else (this.messagePieces ??= []).push(piece);
-    this.messageLength += piece.length;
+  /** Adds `data[start..end)` to the message: kept as a view when it is the first piece, copied in otherwise. */
+  private addPiece(data: Uint8Array, start: number, end: number): void {
+    const length = this.messageLength;
+    if (length === 0) {
+      this.messageFirstPiece = data.subarray(start, end);
+      this.messageLength = end - start;
+      return;
+    }
+    const needed = length + end - start;
+    let buffer = this.messageBuffer;
+    if (buffer === null || needed > buffer.length) buffer = this.growMessageBuffer(needed);
+    // No view of the piece is made: copying from the chunk directly costs no object per fragment.
+    if (end - start < SMALL_PIECE) {
+      for (let i = start, j = length; i < end; i++, j++) buffer[j] = data[i];
+    } else {
+      buffer.set(data.subarray(start, end), length);
+    }
+    this.messageLength = needed;
+  }
+
+  /**
+   * A larger gathering buffer holding the message so far. Geometric growth keeps the copies per byte constant
+   * however the message is cut; the size never passes the message size limit, nor the message's final size once it
+   * is known (the last frame of an uncompressed message), so a message whose frame merely straddles two chunks is
+   * copied once into a buffer of its exact size, as a join at the end would have. Announced lengths never make it
+   * grow: only bytes that arrived do.
+   */
+  private growMessageBuffer(needed: number): Uint8Array {
+    const old = this.messageBuffer;
+    // ×4 while small, so that a message of many small fragments is not copied over and over; ×2 past that, so that
+    // a large one never holds more than twice its bytes.
+    let capacity = old === null ? 2 * needed : Math.max(needed, old.length < FAST_GROWTH_BELOW ? 4 * old.length : 2 * old.length);
+    if (capacity < DEFAULT_LIMITS.minMessageBuffer) capacity = DEFAULT_LIMITS.minMessageBuffer;
+    let bound = this.maxMessageSize;
+    if (!this.messageCompressed && this.frameFin) bound = needed + (this.frameLength - this.frameReceived);
+    if (capacity > bound) capacity = bound > needed ? bound : needed;
+    const buffer = new Uint8Array(capacity);
+    if (old === null) {
+      buffer.set(this.messageFirstPiece!, 0);
+      this.messageFirstPiece = null;
+    } else {
+      buffer.set(old.subarray(0, this.messageLength), 0);
+    }
+    this.messageBuffer = buffer;
+    return buffer;
+  }
+
+  /** Brings the budget reservation up to what the unfinished message holds; 1013 when the budget is spent. */
+  private reserveHeldMessage(budget: MessageBudget): void {
+    const held = this.messageBuffer !== null ? this.messageBuffer.length : this.messageLength;
+    const more = held - this.messageReserved;
+    if (more <= 0) return;
+    if (!budget.tryReserve(more)) {
+      // Not the peer's fault: every connection together holds as much as this process allows. RFC 6455 §7.4.1
+      // (IANA registry): 1013 Try Again Later, "a temporary condition".
+      this.fail(CloseCode.TryAgainLater, 'too many unfinished messages: try again later');
+      return;
+    }
+    this.messageReserved = held;
+  }
+
+  /** Forgets the message in progress (delivered, failed or abandoned) and gives back its reservation. */
+  private dropMessage(): void {
+    this.messageActive = false;
+    this.messageFirstPiece = null;
+    this.messageBuffer = null;
+    this.messageLength = 0;
+    if (this.messageReserved !== 0) {
+      this.budget!.release(this.messageReserved);
+      this.messageReserved = 0;
+    }
   }
 
   frameEnd(): boolean {
@@ -327,7 +427,7 @@ export class Connection implements FrameSink {
     }
     const message = this.takeMessage();
     const isText = this.messageIsText;
-    this.messageActive = false;
+    this.dropMessage();
     this.handler.message(this, message, isText);
     return !this.parser.stopped && !this.closeReceived;
   }
@@ -337,20 +437,13 @@ export class Connection implements FrameSink {
   }
 
   private takeMessage(): Uint8Array {
-    const first = this.messageFirstPiece;
-    if (first === null) return EMPTY;
-    this.messageFirstPiece = null;
-    const pieces = this.messagePieces;
-    if (pieces === null || pieces.length === 0) return first;
-    const message = new Uint8Array(this.messageLength);
-    message.set(first, 0);
-    let offset = first.length;
-    for (let i = 0; i < pieces.length; i++) {
-      message.set(pieces[i], offset);
-      offset += pieces[i].length;
-    }
-    pieces.length = 0;
-    return message;
+    const buffer = this.messageBuffer;
+    if (buffer === null) return this.messageFirstPiece ?? EMPTY;
+    const length = this.messageLength;
+    // Growth may have left most of the buffer unused: the application may keep the message, so a buffer with
+    // more than an eighth to spare is trimmed (one more copy, only for messages that came in several pieces).
+    if (buffer.length - length > buffer.length >>> 3) return buffer.slice(0, length);
+    return buffer.subarray(0, length);
   }
 
   private inflate(compressed: Uint8Array, end: boolean): boolean {
@@ -365,7 +458,7 @@ export class Connection implements FrameSink {
     if (this.messageIsText && !this.validateUtf8(output, 0, output.length)) {
       return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
     }
-    this.addPiece(output);
+    this.addPiece(output, 0, output.length);
     return true;
   }
 
@@ -467,6 +560,18 @@ export class Connection implements FrameSink {
     this.writeFrame(Opcode.Close, payload, true, false);
   }
 
+  /**
+   * RFC 6455 §7.1.7 _Fail the WebSocket Connection_ for a rule the I/O layer enforces (the engine has no clock: a
+   * time limit on unfinished messages, say): drops the message in progress, reports `error` then `close` with
+   * `code`, sends a Close unless one was sent, and asks for the transport to be closed. Does nothing once CLOSED.
+   */
+  failConnection(code: number, reason: string): void {
+    // Checked before any state changes: the Close frame is only built once the connection is already failed.
+    encodeClosePayload(code, truncateReason(reason));
+    if (this.state === ReadyState.CLOSED) return;
+    this.fail(code, reason);
+  }
+
   private sendControl(opcode: number, payload: Uint8Array | string): void {
     if (this.closeSent || this.state === ReadyState.CLOSED) throw new WebSocketStateError('the connection is closing or closed');
     const bytes = typeof payload === 'string' ? textEncoder.encode(payload) : payload;
@@ -536,9 +641,7 @@ export class Connection implements FrameSink {
   private fail(closeCode: number, reason: string): false {
     this.parser.stop();
     if (this.state === ReadyState.CLOSED) return false;
-    this.messageFirstPiece = null;
-    if (this.messagePieces !== null) this.messagePieces.length = 0;
-    this.messageActive = false;
+    this.dropMessage();
     const error = new ProtocolError(closeCode, reason);
     // State and the error report before the write: the write may re-enter (an in-process peer answering, or
     // dropping the transport, at once), and `error` must still come before `close`. With `closeSent` already set,
@@ -565,6 +668,8 @@ export class Connection implements FrameSink {
 
   private toClosed(): void {
     this.state = ReadyState.CLOSED;
+    // A message cut short by the peer's Close or by the end of the transport is never delivered.
+    this.dropMessage();
     if (this.closeReported) return;
     this.closeReported = true;
     this.codec?.dispose();

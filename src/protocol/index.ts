@@ -12,6 +12,7 @@ export { FrameParser } from './frame-parser.js';
 export type { FrameSink, FrameParserOptions } from './frame-parser.js';
 export { encodeFrame, encodeFrameHeader, frameHeaderLength, writeFrameHeader } from './frame-serializer.js';
 export { DEFAULT_LIMITS, MAX_CONTROL_PAYLOAD } from './limits.js';
+export { MessageBudget, processMessageBudget } from './message-budget.js';
 export { Opcode, isControlOpcode } from './opcodes.js';
 export { applyMask } from './mask.js';
 export { MaskKeySource, randomBytes } from './random.js';

@@ -11,6 +11,17 @@ export const DEFAULT_LIMITS = {
   maxFrameSize: 16 * 1024 * 1024,
   /** Most frames one message may be split into: 131,072 (a 4 MiB message in 64-byte fragments fits: Autobahn 9.3.1). More → 1009. */
   maxFragments: 131_072,
+  /**
+   * Bytes of unfinished messages (received or inflated, not yet delivered) all the connections sharing one
+   * `MessageBudget` may hold together: 128 MiB, eight messages at the 16 MiB size limit. More → close 1013.
+   */
+  messageBudget: 128 * 1024 * 1024,
+  /**
+   * Smallest buffer a message arriving in several pieces is gathered into: 16 KiB. It grows fourfold up to 256 KiB,
+   * then twofold, never past the message size limit: a message holds at most max(2 × its bytes, 256 KiB), and never
+   * more than maxMessageSize.
+   */
+  minMessageBuffer: 16 * 1024,
 } as const;
 
 /** RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0; we also refuse what a JS number can't hold. */

@@ -14,7 +14,7 @@ import {
 } from '../protocol/index.js';
 import { createDeflateCodec } from './deflate-codec.js';
 import { guardHandlers } from './hooks.js';
-import { DEFAULT_CLIENT_OPTIONS, resolveSocketOptions } from './options.js';
+import { DEFAULT_CLIENT_OPTIONS, resolveSocketOptions, type MessageBudgetOption } from './options.js';
 import { WsSocket, type BackpressurePolicy, type SocketHandlers } from './socket.js';
 
 export interface ConnectOptions<D = unknown> {
@@ -41,6 +41,9 @@ export interface ConnectOptions<D = unknown> {
   maxBufferedAmount?: number;
   backpressurePolicy?: BackpressurePolicy;
   pauseOnBackpressure?: boolean;
+  maxControlBacklog?: number;
+  messageTimeout?: number;
+  messageBudget?: MessageBudgetOption;
 }
 
 /** Why `connect` failed: the HTTP status (0 when the server never answered) and, for refusals, the body. */

@@ -1,3 +1,4 @@
+import { MessageBudget, processMessageBudget } from '../protocol/message-budget.js';
 import type { BackpressurePolicy, SocketOptions } from './socket.js';
 
 /** Defaults shared by `createServer` and `connect`, in one place (documented in docs/server.md). */
@@ -16,6 +17,15 @@ export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
   /** Stop reading from a peer while our writes to it are backed up. */
   pauseOnBackpressure: true,
   compressionThreshold: 1024,
+  /**
+   * Pongs queued since the send buffer was last empty, past which a peer that pings without reading stops being read
+   * until it does: 64 KiB, some 500 replies to 125-byte pings, far more than any heartbeat needs.
+   */
+  maxControlBacklog: 64 * 1024,
+  /** A message must arrive whole within 60 s of its first chunk (16 MiB at 2.2 Mbit/s); 0 = no limit. → 1008. */
+  messageTimeout: 60_000,
+  /** Shared by every socket of the process: 128 MiB of unfinished messages (`DEFAULT_LIMITS.messageBudget`). → 1013. */
+  messageBudget: processMessageBudget(),
 };
 
 export const DEFAULT_SERVER_OPTIONS = {
@@ -38,12 +48,22 @@ export const DEFAULT_CLIENT_OPTIONS = {
   refusalBodyLimit: 4096,
 } as const;
 
+/**
+ * How `createServer` and `connect` take the message budget: a `MessageBudget` to share (e.g. between a server and
+ * its clients), or a number of bytes for a budget of this server's (or this client's) own.
+ */
+export type MessageBudgetOption = MessageBudget | number;
+
 /** Defaults overlaid with the socket options found in `options` (other keys, e.g. a server's, are ignored). */
-export function resolveSocketOptions(options: Partial<SocketOptions>): SocketOptions {
+export function resolveSocketOptions(
+  options: Partial<Omit<SocketOptions, 'messageBudget'>> & { messageBudget?: MessageBudgetOption },
+): SocketOptions {
   const resolved: SocketOptions = { ...DEFAULT_SOCKET_OPTIONS };
   for (const key of Object.keys(resolved) as (keyof SocketOptions)[]) {
     const value = options[key];
     if (value !== undefined) (resolved as unknown as Record<string, unknown>)[key] = value;
   }
+  const budget = options.messageBudget;
+  if (typeof budget === 'number') resolved.messageBudget = new MessageBudget(budget);
   return resolved;
 }

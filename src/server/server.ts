@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ReadyState, type PerMessageDeflateOptions } from '../protocol/index.js';
 import { guardHandlers, toError, type HandshakeErrorHook } from './hooks.js';
-import { DEFAULT_SERVER_OPTIONS, resolveSocketOptions } from './options.js';
+import { DEFAULT_SERVER_OPTIONS, resolveSocketOptions, type MessageBudgetOption } from './options.js';
 import { PreparedMessage } from './prepared.js';
 import { WsSocket, type BackpressurePolicy, type SendResult, type SocketHandlers } from './socket.js';
 import { performUpgrade, refuse, type AuthorizeResult } from './upgrade.js';
@@ -43,6 +43,9 @@ export interface ServerOptions<D = unknown> {
   maxBufferedAmount?: number;
   backpressurePolicy?: BackpressurePolicy;
   pauseOnBackpressure?: boolean;
+  maxControlBacklog?: number;
+  messageTimeout?: number;
+  messageBudget?: MessageBudgetOption;
 }
 
 /**

@@ -1,14 +1,17 @@
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import {
+  CloseCode,
   Connection,
   ReadyState,
   type ConnectionHandler,
+  type MessageBudget,
   type PerMessageCodec,
   type ProtocolError,
   type Role,
 } from '../protocol/index.js';
 import { SMALL_FRAME_COPY_LIMIT } from '../protocol/frame-serializer.js';
+import { startMessageClock, stopMessageClock, type MessageClockOwner } from './message-timeouts.js';
 import type { PreparedMessage } from './prepared.js';
 
 /**
@@ -54,6 +57,15 @@ export interface SocketOptions {
   pauseOnBackpressure: boolean;
   /** Messages smaller than this are sent uncompressed even when `compress` is asked for. */
   compressionThreshold: number;
+  /**
+   * Bytes of automatic control replies (pongs) queued since our send buffer was last empty, past which we stop
+   * reading from the peer until it drains.
+   */
+  maxControlBacklog: number;
+  /** Most ms a message may take from its first chunk to its last; 0 = no limit. Past it → close 1008. */
+  messageTimeout: number;
+  /** Account of unfinished-message bytes shared with other sockets; past it → close 1013. */
+  messageBudget: MessageBudget;
 }
 
 export interface SendOptions {
@@ -74,13 +86,15 @@ const PAUSED_BY_USER = 8;
 const PAUSED_BY_BACKPRESSURE = 16;
 const CLOSED_REPORTED = 32;
 const LISTENING_FOR_DRAIN = 64;
+const PAUSED_BY_CONTROL = 128;
+const MESSAGE_CLOCK = 256;
 type TaggedSocket = Socket & { [kSocket]?: WsSocket<unknown> };
 
 /**
  * One WebSocket connection over a Node socket: the `src/protocol` engine plus I/O, timers and backpressure. The
  * same class serves accepted (server) and connected (client) sockets.
  */
-export class WsSocket<D = unknown> {
+export class WsSocket<D = unknown> implements MessageClockOwner {
   /** Your per-socket state. */
   data: D;
   /** The negotiated subprotocol, or '' when none. */
@@ -95,6 +109,8 @@ export class WsSocket<D = unknown> {
   private readonly handlers: SocketHandlers<D>;
   private readonly options: SocketOptions;
   private received = 0;
+  /** Bytes of pongs written since the send buffer was last seen empty (see `noteControlReply`). */
+  private controlBacklog = 0;
   /** Packed booleans (see the bit constants above and the accessors at the end of the class). */
   private flags = LAST_WRITE_OK;
   private closeTimer: NodeJS.Timeout | null = null;
@@ -123,6 +139,7 @@ export class WsSocket<D = unknown> {
         maxFragments: options.maxFragments,
         codec: init.codec,
         isUtf8,
+        budget: options.messageBudget,
       },
       engineHandler,
     );
@@ -152,7 +169,7 @@ export class WsSocket<D = unknown> {
     socket.on('error', onSocketError);
     this.handlers.open?.(this);
     if (head !== null && head.length > 0 && this.connection.readyState !== ReadyState.CLOSED) {
-      this.connection.receive(head);
+      this.receive(head);
     }
   }
 
@@ -175,7 +192,7 @@ export class WsSocket<D = unknown> {
   }
 
   get isPaused(): boolean {
-    return this.pausedByUser || this.pausedByBackpressure;
+    return this.pausedByUser || this.pausedByBackpressure || this.pausedByControl;
   }
 
   /**
@@ -244,7 +261,7 @@ export class WsSocket<D = unknown> {
 
   resume(): void {
     this.pausedByUser = false;
-    if (!this.pausedByBackpressure) this.socket.resume();
+    if (!this.pausedByBackpressure && !this.pausedByControl) this.socket.resume();
   }
 
   /** Checks the buffer cap; applies the backpressure policy when a message does not fit. */
@@ -264,15 +281,35 @@ export class WsSocket<D = unknown> {
     // once; what is still queued after the write is what counts.
     if (this.lastWriteOk || this.socket.writableLength < this.socket.writableHighWaterMark) return 'sent';
     this.awaitingDrain = true;
-    if (!this.listeningForDrain) {
-      this.listeningForDrain = true;
-      this.socket.on('drain', onSocketDrain);
-    }
+    this.listenForDrain();
     if (this.options.pauseOnBackpressure && !this.pausedByBackpressure) {
       this.pausedByBackpressure = true;
       this.socket.pause();
     }
     return 'buffered';
+  }
+
+  private listenForDrain(): void {
+    if (this.listeningForDrain) return;
+    this.listeningForDrain = true;
+    this.socket.on('drain', onSocketDrain);
+  }
+
+  /**
+   * RFC 6455 §5.5.2 makes us answer every ping, and control frames skip the buffer cap, so a peer that pings and
+   * never reads would have us queue its pongs without end (301 MiB of pings took a server from 54 to ~1,340 MiB).
+   * Once more than `maxControlBacklog` bytes of replies were queued since the buffer was last empty, and the buffer
+   * is backed up (so a 'drain' is sure to come), we stop reading from the peer — TCP backpressure — until it drains.
+   * Independent of `pauseOnBackpressure`, which only concerns our own sends. A peer that reads is never paused.
+   * (Pausing rather than closing 1008: a peer that is only slow for a moment keeps its connection.)
+   */
+  private noteControlReply(bytes: number): void {
+    this.controlBacklog += bytes;
+    if (this.controlBacklog <= this.options.maxControlBacklog || this.pausedByControl) return;
+    if (!this.socket.writableNeedDrain) return;
+    this.pausedByControl = true;
+    this.listenForDrain();
+    this.socket.pause();
   }
 
   private armCloseTimer(): void {
@@ -303,6 +340,8 @@ export class WsSocket<D = unknown> {
   uncork(): void {
     this.corked = false;
     this.socket.uncork();
+    // The kernel took everything: the replies queued so far are sent.
+    if (this.controlBacklog !== 0 && this.socket.writableLength === 0) this.controlBacklog = 0;
   }
 
   /** @internal */ deliverMessage(data: Uint8Array, isText: boolean): void {
@@ -310,6 +349,10 @@ export class WsSocket<D = unknown> {
   }
 
   /** @internal */ deliverPing(data: Uint8Array): void {
+    // Still OPEN: the engine has just queued the pong (it sends none once a Close went out).
+    if (this.connection.readyState === ReadyState.OPEN) {
+      this.noteControlReply(data.length + (this.connection.role === 'client' ? CLIENT_CONTROL_HEADER : SERVER_CONTROL_HEADER));
+    }
     this.handlers.ping?.(this, asBuffer(data));
   }
 
@@ -325,6 +368,10 @@ export class WsSocket<D = unknown> {
   reportClosed(code: number, reason: string): void {
     if (this.closedReported) return;
     this.closedReported = true;
+    if (this.messageClock) {
+      this.messageClock = false;
+      stopMessageClock(this);
+    }
     // A client whose peer started the close handshake waits for the server to close TCP (RFC 6455 §7.1.1); bound
     // that wait like every other one.
     this.armCloseTimer();
@@ -346,8 +393,11 @@ export class WsSocket<D = unknown> {
   }
 
   /** @internal */ onDrain(): void {
-    if (this.pausedByBackpressure) {
+    // 'drain' comes when the buffer is empty: every reply queued so far is sent.
+    this.controlBacklog = 0;
+    if (this.pausedByBackpressure || this.pausedByControl) {
       this.pausedByBackpressure = false;
+      this.pausedByControl = false;
       if (!this.pausedByUser) this.socket.resume();
     }
     if (!this.awaitingDrain) return;
@@ -362,7 +412,26 @@ export class WsSocket<D = unknown> {
 
   /** @internal */ receive(chunk: Buffer): void {
     this.received += chunk.length;
-    this.connection.receive(chunk);
+    const connection = this.connection;
+    connection.receive(chunk);
+    // Once per chunk: a message that started (or ended) in it starts (or stops) its clock.
+    if (connection.messageInProgress !== this.messageClock && this.options.messageTimeout > 0) this.updateMessageClock();
+  }
+
+  private updateMessageClock(): void {
+    if (this.messageClock) {
+      this.messageClock = false;
+      stopMessageClock(this);
+    } else if (!this.closedReported) {
+      this.messageClock = true;
+      startMessageClock(this, this.options.messageTimeout);
+    }
+  }
+
+  /** @internal Called by the message clock sweep. */
+  onMessageTimeout(): void {
+    this.messageClock = false;
+    this.connection.failConnection(CloseCode.PolicyViolation, `message not completed within ${this.options.messageTimeout} ms`);
   }
 
   // ─── packed booleans ──────────────────────────────────────────────────────────────────────────────────────────
@@ -406,6 +475,20 @@ export class WsSocket<D = unknown> {
   private set closedReported(on: boolean) {
     this.flags = on ? this.flags | CLOSED_REPORTED : this.flags & ~CLOSED_REPORTED;
   }
+  /** Reading stopped because our pongs back up (`noteControlReply`), until 'drain'. */
+  private get pausedByControl(): boolean {
+    return (this.flags & PAUSED_BY_CONTROL) !== 0;
+  }
+  private set pausedByControl(on: boolean) {
+    this.flags = on ? this.flags | PAUSED_BY_CONTROL : this.flags & ~PAUSED_BY_CONTROL;
+  }
+  /** A message is in progress and its deadline is in the message clock (`message-timeouts.ts`). */
+  private get messageClock(): boolean {
+    return (this.flags & MESSAGE_CLOCK) !== 0;
+  }
+  private set messageClock(on: boolean) {
+    this.flags = on ? this.flags | MESSAGE_CLOCK : this.flags & ~MESSAGE_CLOCK;
+  }
   private get listeningForDrain(): boolean {
     return (this.flags & LISTENING_FOR_DRAIN) !== 0;
   }
@@ -413,6 +496,10 @@ export class WsSocket<D = unknown> {
     this.flags = on ? this.flags | LISTENING_FOR_DRAIN : this.flags & ~LISTENING_FOR_DRAIN;
   }
 }
+
+/** Bytes of a control frame's header: 2, plus the 4-byte masking key a client adds (RFC 6455 §5.2). */
+const SERVER_CONTROL_HEADER = 2;
+const CLIENT_CONTROL_HEADER = 6;
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);

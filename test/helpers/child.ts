@@ -27,8 +27,16 @@ export class ChildServer {
   }
 
   static async start(options: ServerOptions, timeout = 10_000): Promise<ChildServer> {
-    const script = fileURLToPath(new URL('./child-server.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
+    return ChildServer.startScript('./child-server.ts', [JSON.stringify(options)], timeout);
+  }
+
+  /**
+   * Any script of this folder speaking the same protocol (`child-client.ts`: a wsgate client; its first line gives
+   * the port it connected to).
+   */
+  static async startScript(name: string, args: string[], timeout = 10_000): Promise<ChildServer> {
+    const script = fileURLToPath(new URL(name, import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const server = new ChildServer(child);
