@@ -245,6 +245,8 @@ export class WsSocket<D = unknown> implements MessageClockOwner {
   close(code?: number, reason?: string): void {
     if (this.connection.readyState !== ReadyState.OPEN) return;
     this.connection.close(code, reason);
+    // The peer's answer is timed from our Close: it leaves now, not when whatever else this tick runs is done.
+    if (this.corked) this.uncork();
     this.armCloseTimer();
   }
 
@@ -318,6 +320,12 @@ export class WsSocket<D = unknown> implements MessageClockOwner {
     this.closeTimer.unref();
   }
 
+  private clearCloseTimer(): void {
+    if (this.closeTimer === null) return;
+    clearTimeout(this.closeTimer);
+    this.closeTimer = null;
+  }
+
   // Called by the module-level engine handler and socket listeners below.
 
   /** @internal */ writeBytes(bytes: Uint8Array): void {
@@ -372,8 +380,25 @@ export class WsSocket<D = unknown> implements MessageClockOwner {
       this.messageClock = false;
       stopMessageClock(this);
     }
-    // A client whose peer started the close handshake waits for the server to close TCP (RFC 6455 §7.1.1); bound
-    // that wait like every other one.
+    // The engine has just written our last frame (the answer to the peer's Close, or a failure's Close). It leaves
+    // now, before the `close` handler and whatever else this tick runs: the peer times the close handshake from its
+    // own Close (Autobahn aborts after 1 s and calls the close unclean), and a slow handler or a busy loop must not
+    // eat into that.
+    if (this.corked) this.uncork();
+    if (!this.socket.destroyed) {
+      // Nothing more is parsed (RFC 6455 §5.5.1: input after a Close is discarded), but the socket keeps reading,
+      // even when paused: the peer's FIN must be seen, and unread bytes in the receive buffer would turn our
+      // eventual close into an RST, which can discard our Close if it is not yet acknowledged.
+      this.pausedByUser = false;
+      this.pausedByBackpressure = false;
+      this.pausedByControl = false;
+      this.socket.resume();
+    }
+    if (this.connection.closeExpected) {
+      // A client waits for the server to close TCP (RFC 6455 §7.1.1), for closeTimeout from the end of the
+      // handshake: a timer left from our own close() would leave a server that answered late no time to close first.
+      this.clearCloseTimer();
+    }
     this.armCloseTimer();
     this.handlers.close?.(this, code, reason);
   }
@@ -385,10 +410,7 @@ export class WsSocket<D = unknown> implements MessageClockOwner {
   }
 
   /** @internal */ onTransportGone(): void {
-    if (this.closeTimer !== null) {
-      clearTimeout(this.closeTimer);
-      this.closeTimer = null;
-    }
+    this.clearCloseTimer();
     this.connection.receiveEof();
   }
 
