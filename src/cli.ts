@@ -38,6 +38,7 @@ echo options:
   --host H            address to bind (default 0.0.0.0)
   --deflate           accept permessage-deflate
   --max-payload BYTES largest message accepted (default 16 MiB)
+                      (any Origin is accepted: a test tool with nothing to protect)
 
 Ctrl-C (SIGINT) or SIGTERM shuts down gracefully: sockets get a 1001 close, then the process exits.
 `;
