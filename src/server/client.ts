@@ -10,9 +10,9 @@ import {
   randomBytes,
   validateServerResponse,
   type PerMessageCodec,
-  type PerMessageDeflateOptions,
 } from '../protocol/index.js';
-import { createDeflateCodec } from './deflate-codec.js';
+import type { PerMessageDeflateSettings } from './compression-options.js';
+import { checkDeflateCodecOptions, createDeflateCodec } from './deflate-codec.js';
 import { guardHandlers } from './hooks.js';
 import { DEFAULT_CLIENT_OPTIONS, resolveSocketOptions } from './options.js';
 import { WsSocket, type BackpressurePolicy, type SocketHandlers } from './socket.js';
@@ -22,8 +22,11 @@ export interface ConnectOptions<D = unknown> {
   protocols?: readonly string[];
   /** Extra request headers (Authorization, Cookie, Origin...). */
   headers?: Record<string, string>;
-  /** Offer permessage-deflate (`true` or parameters). Off by default. */
-  perMessageDeflate?: boolean | (PerMessageDeflateOptions & { threshold?: number });
+  /**
+   * Offer permessage-deflate (`true` or settings: the parameters to offer, plus `threshold`, `level` and
+   * `memLevel` of our compressor). Off by default.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateSettings;
   /**
    * The whole opening handshake must finish within this many ms, however slowly the server sends (an absolute
    * deadline, not an idle timer). Default 10,000.
@@ -77,8 +80,9 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
     const key = Buffer.from(randomBytes(16)).toString('base64');
     const protocols = options.protocols ?? [];
     const deflate = options.perMessageDeflate;
-    const deflateOptions: (PerMessageDeflateOptions & { threshold?: number }) | null =
+    const deflateOptions: PerMessageDeflateSettings | null =
       deflate === true ? {} : deflate === false || deflate === undefined ? null : deflate;
+    if (deflateOptions !== null) checkDeflateCodecOptions(deflateOptions);
     const headers: Record<string, string> = {
       ...options.headers,
       Connection: 'Upgrade',
@@ -150,7 +154,7 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
           socket.destroy();
           return fail(new ConnectError(`invalid permessage-deflate response: ${params.error}`, 101));
         }
-        codec = createDeflateCodec(params.value, 'client');
+        codec = createDeflateCodec(params.value, 'client', { level: deflateOptions.level, memLevel: deflateOptions.memLevel });
       }
       settled = true;
       const ws = new WsSocket<D>(
