@@ -213,7 +213,9 @@ export class WebSocket extends EventTarget {
 
   /**
    * Reads the messages as a loop: `for await (const event of ws) { event.data }`. Each value is the `MessageEvent`
-   * listeners get (`data` per `binaryType`). Only messages that arrive after the loop starts are seen. The loop
+   * listeners get (`data` per `binaryType`). Only messages dispatched after the loop starts are seen: start it
+   * right after construction or synchronously in `onopen` (a message that came with the 101 is dispatched in the
+   * same tick as `open`, before an `await` on the open event resumes). The loop
    * ends when the socket closes, after the messages already queued: normally after a close handshake
    * (`wasClean`), with an `Error` (the `CloseEvent` as `cause`) when the connection failed or was refused. `break`
    * stops reading but leaves the socket open. A consumer slower than the peer does not grow memory: while a loop's
