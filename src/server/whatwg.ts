@@ -215,12 +215,12 @@ export class WebSocket extends EventTarget {
    * Reads the messages as a loop: `for await (const event of ws) { event.data }`. Each value is the `MessageEvent`
    * listeners get (`data` per `binaryType`). Only messages dispatched after the loop starts are seen: start it
    * right after construction or synchronously in `onopen` (a message that came with the 101 is dispatched in the
-   * same tick as `open`, before an `await` on the open event resumes). The loop
-   * ends when the socket closes, after the messages already queued: normally after a close handshake
-   * (`wasClean`), with an `Error` (the `CloseEvent` as `cause`) when the connection failed or was refused. `break`
-   * stops reading but leaves the socket open. A consumer slower than the peer does not grow memory: while a loop's
-   * queue holds 64 messages or 1 MiB, reading from the network pauses (the peer's TCP window closes and its sends
-   * back up), which also delays the peer's pings and close until the loop catches up.
+   * same tick as `open`, before an `await` on the open event resumes). The loop ends when the socket closes, after
+   * the messages already queued: normally after a close handshake (`wasClean`), with an `Error` (the `CloseEvent` as
+   * `cause`) when the connection failed or was refused. `break` stops reading but leaves the socket open. A consumer
+   * slower than the peer does not grow memory: while a loop's queue holds 64 messages or 1 MiB
+   * (`MESSAGE_QUEUE_LIMITS`), reading from the network pauses (the peer's TCP window closes and its sends back up),
+   * which also delays the peer's pings and close until the loop catches up.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<MessageEvent> {
     return new MessageIterator(this);
