@@ -82,6 +82,26 @@ describe('send(Blob)', () => {
     expect(events.messages[0].data.toString('hex')).toBe('cafe');
     expect(events.closes[0]).toMatchObject({ code: 1000, reason: 'done' });
   });
+  it('a Blob that cannot be read fails the connection: error + close 1006 here, Close 1011 after the earlier sends to the peer; what was queued behind it is not sent', async () => {
+    const events = new Recorder();
+    const server = await startServer({ handlers: events.handlers() });
+    const ws = await opened(`ws://127.0.0.1:${server.port}/`);
+    const order = trace(ws);
+    class UnreadableBlob extends Blob {
+      override arrayBuffer(): Promise<ArrayBuffer> {
+        return Promise.reject(new DOMException('the file changed', 'NotReadableError'));
+      }
+    }
+    ws.send('before');
+    ws.send(new UnreadableBlob(['x']));
+    ws.send('behind');
+    await waitFor(() => order.length === 2, 2_000, 'error and close');
+    expect(order).toEqual(['error', 'close 1006']);
+    expect(ws.bufferedAmount).toBe(0);
+    await waitFor(() => events.closes.length === 1, 1_000, 'server close');
+    expect(events.messages.map((m) => m.data.toString())).toEqual(['before']);
+    expect(events.closes[0]).toMatchObject({ code: 1011, reason: 'Blob read failed' });
+  });
 });
 
 describe('subprotocols: a requested one must be selected', () => {

@@ -104,9 +104,7 @@ export class WebSocket extends EventTarget {
     if (new Set(list).size !== list.length) throw new DOMException('The subprotocol list contains duplicates.', 'SyntaxError');
     this.requestedProtocols = list;
     // The `open` handler (below) runs before any byte that came with the 101 is parsed, so nothing is missed.
-    connect<WebSocket>(parsed, { ...options, protocols: list, handlers: facadeHandlers, data: this }).catch(() =>
-      this.onConnectFailed(),
-    );
+    connect<WebSocket>(parsed, { ...options, protocols: list, handlers: facadeHandlers, data: this }).catch(() => this.fail());
   }
 
   get readyState(): number {
@@ -156,7 +154,7 @@ export class WebSocket extends EventTarget {
    *
    * A Blob is read asynchronously; messages sent after it wait (copied) until it has gone out, so the peer receives
    * them in call order, as in browsers. `bufferedAmount` counts them meanwhile. A Blob that cannot be read fails the
-   * connection (`error`, then `close` 1006).
+   * connection: `error`, then `close` 1006; the peer gets the earlier sends, then a Close frame 1011.
    */
   send(data: WebSocketData): void {
     if (this.state === WebSocket.CONNECTING) throw new DOMException('Still in CONNECTING state.', 'InvalidStateError');
@@ -187,8 +185,12 @@ export class WebSocket extends EventTarget {
         try {
           bytes = new Uint8Array(await next.data.arrayBuffer());
         } catch {
+          // Failed as Chromium fails a channel: a Close frame (1011) follows what was sent before the Blob, and the
+          // page sees the failure at once (error, close 1006) without waiting for the peer's Close. Destroying the
+          // socket instead would also drop the earlier sends still held for this tick's single write.
           this.dropOutbox();
-          socket.terminate();
+          socket.close(1011, 'Blob read failed');
+          this.fail();
           return;
         }
       } else bytes = next.data;
@@ -297,7 +299,8 @@ export class WebSocket extends EventTarget {
     }
   }
 
-  private onConnectFailed(): void {
+  /** The connection failed (or was given up): error, then close 1006. `closed` will report nothing more. */
+  private fail(): void {
     this.state = WebSocket.CLOSED;
     this.dispatchEvent(new Event('error'));
     this.dispatchEvent(new CloseEvent('close', { code: 1006, reason: '', wasClean: false }));
