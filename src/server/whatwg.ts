@@ -185,9 +185,9 @@ export class WebSocket extends EventTarget {
         try {
           bytes = new Uint8Array(await next.data.arrayBuffer());
         } catch {
-          // Failed as Chromium fails a channel: a Close frame (1011) follows what was sent before the Blob, and the
-          // page sees the failure at once (error, close 1006) without waiting for the peer's Close. Destroying the
-          // socket instead would also drop the earlier sends still held for this tick's single write.
+          // The page sees what Chromium shows for a Blob that fails to load (error, close 1006, at once). Chromium
+          // then tears the connection down; we send a Close frame (1011) instead, after the earlier sends:
+          // destroying the socket would also drop those still held for this tick's single write.
           this.dropOutbox();
           socket.close(1011, 'Blob read failed');
           this.fail();
