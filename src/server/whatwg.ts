@@ -185,6 +185,7 @@ export class WebSocket extends EventTarget {
         try {
           bytes = new Uint8Array(await next.data.arrayBuffer());
         } catch {
+          if (this.outbox[0] !== next) return; // closed meanwhile: already reported
           // The page sees what Chromium shows for a Blob that fails to load (error, close 1006, at once). Chromium
           // then tears the connection down; we send a Close frame (1011) instead, after the earlier sends:
           // destroying the socket would also drop those still held for this tick's single write.
