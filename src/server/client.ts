@@ -10,9 +10,9 @@ import {
   randomBytes,
   validateServerResponse,
   type PerMessageCodec,
-  type PerMessageDeflateOptions,
 } from '../protocol/index.js';
-import { createDeflateCodec } from './deflate-codec.js';
+import type { PerMessageDeflateSettings } from './compression-options.js';
+import { checkDeflateCodecOptions, createDeflateCodec } from './deflate-codec.js';
 import { guardHandlers } from './hooks.js';
 import { DEFAULT_CLIENT_OPTIONS, resolveSocketOptions, type MessageBudgetOption } from './options.js';
 import { WsSocket, type BackpressurePolicy, type SocketHandlers } from './socket.js';
@@ -22,13 +22,22 @@ export interface ConnectOptions<D = unknown> {
   protocols?: readonly string[];
   /** Extra request headers (Authorization, Cookie, Origin...). */
   headers?: Record<string, string>;
-  /** Offer permessage-deflate (`true` or parameters). Off by default. */
-  perMessageDeflate?: boolean | (PerMessageDeflateOptions & { threshold?: number });
+  /**
+   * Offer permessage-deflate (`true` or settings: the parameters to offer, plus `threshold`, `level` and
+   * `memLevel` of our compressor). Off by default.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateSettings;
   /**
    * The whole opening handshake must finish within this many ms, however slowly the server sends (an absolute
    * deadline, not an idle timer). Default 10,000.
    */
   timeout?: number;
+  /**
+   * Aborts the opening handshake: until the 101 arrives, aborting rejects with a `ConnectError` whose `cause` is
+   * `signal.reason` and destroys the request. Once `connect` has resolved the signal has no effect (close the
+   * socket instead).
+   */
+  signal?: AbortSignal;
   handlers?: SocketHandlers<D>;
   /** Initial `ws.data`. */
   data?: D;
@@ -46,15 +55,20 @@ export interface ConnectOptions<D = unknown> {
   messageBudget?: MessageBudgetOption;
 }
 
-/** Why `connect` failed: the HTTP status (0 when the server never answered) and, for refusals, the body. */
+/**
+ * Why `connect` failed: the HTTP status (0 when the server never answered) and, for refusals, the body. When a lower
+ * layer failed — the TCP connection (`ECONNREFUSED`...), TLS, the URL parser — or the handshake was aborted, `cause`
+ * is that error (or the `AbortSignal`'s reason).
+ */
 export class ConnectError extends Error {
   override readonly name = 'ConnectError';
   constructor(
     message: string,
     readonly status = 0,
     readonly body = '',
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -67,8 +81,8 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
     let target: URL;
     try {
       target = new URL(url);
-    } catch {
-      return rejectPromise(new ConnectError(`invalid URL: ${String(url)}`));
+    } catch (error) {
+      return rejectPromise(new ConnectError(`invalid URL: ${String(url)}`, 0, '', { cause: error }));
     }
     if (target.protocol === 'http:') target.protocol = 'ws:';
     if (target.protocol === 'https:') target.protocol = 'wss:';
@@ -80,8 +94,11 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
     const key = Buffer.from(randomBytes(16)).toString('base64');
     const protocols = options.protocols ?? [];
     const deflate = options.perMessageDeflate;
-    const deflateOptions: (PerMessageDeflateOptions & { threshold?: number }) | null =
+    const deflateOptions: PerMessageDeflateSettings | null =
       deflate === true ? {} : deflate === false || deflate === undefined ? null : deflate;
+    if (deflateOptions !== null) checkDeflateCodecOptions(deflateOptions);
+    const signal = options.signal;
+    if (signal?.aborted === true) return rejectPromise(abortError(signal));
     const headers: Record<string, string> = {
       ...options.headers,
       Connection: 'Upgrade',
@@ -108,9 +125,12 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
+      signal?.removeEventListener('abort', onAbort);
       request.destroy();
       rejectPromise(error);
     };
+    const onAbort = (): void => fail(abortError(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
     const timeout = options.timeout ?? DEFAULT_CLIENT_OPTIONS.timeout;
     // Node's request `timeout` is an idle timer, restarted by every byte: a server trickling its response head, or
     // a refusal with an endless body, would keep the promise pending forever. One deadline for the whole handshake.
@@ -119,24 +139,26 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
       const { status, body } = refusal;
       fail(new ConnectError(`server refused the upgrade with HTTP ${status} (body still arriving after ${timeout} ms)`, status, body));
     }, timeout);
-    request.on('error', (error) => fail(new ConnectError(`connection failed: ${error.message}`)));
+    request.on('error', (error) => fail(new ConnectError(`connection failed: ${error.message}`, 0, '', { cause: error })));
     request.on('response', (res: IncomingMessage) => {
       // Any answer but 101 refuses the upgrade; keep a bounded part of the body for the error.
       const current = { status: res.statusCode ?? 0, body: '' };
       refusal = current;
-      const refused = (): void => fail(new ConnectError(`server refused the upgrade with HTTP ${current.status}`, current.status, current.body));
+      const refused = (error?: Error): void =>
+        fail(new ConnectError(`server refused the upgrade with HTTP ${current.status}`, current.status, current.body, { cause: error }));
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         current.body += chunk.slice(0, DEFAULT_CLIENT_OPTIONS.refusalBodyLimit - current.body.length);
         // Enough to say why: no need to wait for the rest (which may never end).
         if (current.body.length >= DEFAULT_CLIENT_OPTIONS.refusalBodyLimit) refused();
       });
-      res.on('end', refused);
+      res.on('end', () => refused());
       res.on('error', refused);
     });
     request.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
       if (settled) return socket.destroy();
       clearTimeout(deadline);
+      signal?.removeEventListener('abort', onAbort);
       const check = validateServerResponse(
         { status: res.statusCode ?? 0, headers: res.headers },
         { key, protocols, extensionsOffered: deflateOptions !== null ? [PERMESSAGE_DEFLATE] : [] },
@@ -153,7 +175,7 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
           socket.destroy();
           return fail(new ConnectError(`invalid permessage-deflate response: ${params.error}`, 101));
         }
-        codec = createDeflateCodec(params.value, 'client');
+        codec = createDeflateCodec(params.value, 'client', { level: deflateOptions.level, memLevel: deflateOptions.memLevel });
       }
       settled = true;
       const ws = new WsSocket<D>(
@@ -174,4 +196,8 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
     });
     request.end();
   });
+}
+
+function abortError(signal: AbortSignal): ConnectError {
+  return new ConnectError('opening handshake aborted', 0, '', { cause: signal.reason });
 }

@@ -353,6 +353,15 @@ export interface DeflateCodecOptions {
 }
 
 /**
+ * Checks `level` and `memLevel` up front (`createServer`, `connect`), so a bad value throws
+ * `WebSocketArgumentError` where it was written rather than at the first handshake that negotiates compression.
+ */
+export function checkDeflateCodecOptions(options: DeflateCodecOptions): void {
+  if (options.level !== undefined) checkInteger('level', options.level, -1, 9);
+  if (options.memLevel !== undefined) checkInteger('memLevel', options.memLevel, 1, 9);
+}
+
+/**
  * The permessage-deflate codec for one connection, for the parameters agreed at the handshake. The server compresses
  * within the server_* parameters and inflates what the client_* parameters allow; the client the other way round.
  *

@@ -2,7 +2,9 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ReadyState, type PerMessageDeflateOptions } from '../protocol/index.js';
+import { ReadyState } from '../protocol/index.js';
+import type { PerMessageDeflateSettings } from './compression-options.js';
+import { checkDeflateCodecOptions } from './deflate-codec.js';
 import { guardHandlers, toError, type HandshakeErrorHook } from './hooks.js';
 import { DEFAULT_SERVER_OPTIONS, resolveSocketOptions, type MessageBudgetOption } from './options.js';
 import { PreparedMessage } from './prepared.js';
@@ -23,8 +25,11 @@ export interface ServerOptions<D = unknown> {
   authorize?: (req: IncomingMessage) => AuthorizeResult<D> | Promise<AuthorizeResult<D>>;
   origins?: readonly string[] | ((origin: string | undefined, req: IncomingMessage) => boolean);
   protocols?: readonly string[] | ((offered: readonly string[], req: IncomingMessage) => string | undefined);
-  /** permessage-deflate: `true` or parameters to enable it; off by default. `threshold`: smallest message compressed. */
-  perMessageDeflate?: boolean | (PerMessageDeflateOptions & { threshold?: number });
+  /**
+   * permessage-deflate: `true` or settings to enable it; off by default. Besides the negotiated parameters:
+   * `threshold` (smallest message compressed), `level` and `memLevel` (our zlib compressor's).
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateSettings;
   /** Initial `ws.data` for each socket (when `authorize` gives none). */
   createData?: (req: IncomingMessage) => D;
   /**
@@ -83,6 +88,7 @@ export class WsServer<D = unknown> {
     };
     const deflate = options.perMessageDeflate;
     const deflateOptions = deflate === true ? {} : deflate === false || deflate === undefined ? false : deflate;
+    if (deflateOptions !== false) checkDeflateCodecOptions(deflateOptions);
     this.upgradeOptions = {
       handlers: this.handlers,
       socketOptions: resolveSocketOptions({ ...options, compressionThreshold: deflateOptions === false ? undefined : deflateOptions.threshold }),

@@ -9,8 +9,8 @@ import {
   selectSubprotocol,
   validateUpgradeRequest,
   type HeaderValue,
-  type PerMessageDeflateOptions,
 } from '../protocol/index.js';
+import type { PerMessageDeflateSettings } from './compression-options.js';
 import { createDeflateCodec } from './deflate-codec.js';
 import { reportHandshakeError, type HandshakeErrorHook } from './hooks.js';
 import { WsSocket, type SocketHandlers, type SocketOptions } from './socket.js';
@@ -50,8 +50,8 @@ export interface UpgradeOptions<D> {
    * RFC 6455 §4.1); a function chooses by its own rule. No match → no subprotocol header.
    */
   protocols?: readonly string[] | ((offered: readonly string[], req: IncomingMessage) => string | undefined);
-  /** permessage-deflate parameters; `false`/undefined disables it (the default on servers). */
-  perMessageDeflate?: PerMessageDeflateOptions | false;
+  /** permessage-deflate settings; `false`/undefined disables it (the default on servers). */
+  perMessageDeflate?: PerMessageDeflateSettings | false;
   handshakeTimeout: number;
   /** Initial `data` for sockets whose `authorize` gave none. */
   createData?: (req: IncomingMessage) => D;
@@ -114,7 +114,8 @@ export async function performUpgrade<D>(
       const accepted = acceptDeflateOffer(upgrade.extensions, options.perMessageDeflate);
       if (accepted !== null) {
         extensions = formatExtensions([accepted.response]);
-        codec = createDeflateCodec(accepted.params, 'server');
+        const { level, memLevel } = options.perMessageDeflate;
+        codec = createDeflateCodec(accepted.params, 'server', { level, memLevel });
       }
     }
 
