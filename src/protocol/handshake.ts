@@ -3,7 +3,7 @@
  * error response) on the server; build the request and validate the server's response on the client. No I/O: callers
  * hand in parsed request/response heads (Node's `IncomingMessage` shape) and write the returned text as UTF-8.
  */
-import { createHash } from 'node:crypto';
+import { encodeBase64 } from './base64.js';
 import { WebSocketArgumentError } from './errors.js';
 import {
   type ExtensionOffer,
@@ -13,13 +13,19 @@ import {
   parseProtocolList,
   parseTokenList,
 } from './header-grammar.js';
+import { sha1 } from './sha1.js';
 
 /** RFC 6455 §1.3: the GUID appended to `Sec-WebSocket-Key` before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-/** RFC 6455 §4.2.2 step 5.4: base64(SHA-1(key + GUID)). The key is used as sent, not decoded. */
+const utf8Encoder = new TextEncoder();
+
+/**
+ * RFC 6455 §4.2.2 step 5.4: base64(SHA-1(key + GUID)). The key is used as sent, not decoded (hashed as UTF-8, as
+ * `node:crypto` hashes a string, for keys that a validator has not checked yet).
+ */
 export function computeAcceptKey(key: string): string {
-  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  return encodeBase64(sha1(utf8Encoder.encode(key + WEBSOCKET_GUID)));
 }
 
 /** A header as Node reports it: a string (repeated lines joined with ", "), an array, or absent. */
@@ -455,9 +461,7 @@ export interface ClientRequestOptions {
 function randomKey(): string {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
-  let binary = '';
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
-  return btoa(binary);
+  return encodeBase64(bytes);
 }
 
 /** Request-target and Host must not contain SP, controls or non-ASCII (RFC 7230 §3.1.1, §5.3, §5.4). */

@@ -1,6 +1,7 @@
 /**
  * wsgate/protocol — a sans-I/O RFC 6455 + RFC 7692 engine: bytes in, events out; commands in, bytes out.
- * No sockets, streams or timers. The only Node import is `node:crypto` (SHA-1 for the accept key).
+ * No sockets, streams or timers, and nothing from Node (no imports, no `Buffer`): it runs in any JavaScript runtime
+ * with `TextEncoder`/`TextDecoder` and Web Crypto's `getRandomValues`.
  */
 export { Connection, ReadyState, encodeClosePayload, prepareFrame } from './connection.js';
 export type { ConnectionHandler, ConnectionOptions, Role, SendOptions } from './connection.js';
