@@ -96,7 +96,10 @@ export async function packTarball(): Promise<Packed> {
 export async function installScratch(packed: Packed, name: string, setup: (dir: string) => Promise<void> | void): Promise<string> {
   const dir = join(packed.home, name);
   if (existsSync(join(dir, 'node_modules', 'wsgate', 'package.json'))) return dir;
-  const work = mkdtempSync(join(packed.home, `.${name}-`));
+  // Built under a temporary parent, in a folder with the project's own name (npm init names the package after it).
+  const parent = mkdtempSync(join(packed.home, '.work-'));
+  const work = join(parent, name);
+  mkdirSync(work);
   try {
     await setup(work);
     // --offline: a tarball without dependencies needs no registry.
@@ -107,7 +110,7 @@ export async function installScratch(packed: Packed, name: string, setup: (dir: 
       if (!existsSync(dir)) throw error;
     }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    rmSync(parent, { recursive: true, force: true });
   }
   return dir;
 }
