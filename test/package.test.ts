@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installScratch, packTarball, writeFiles, REPO, type Packed } from './helpers/packed.js';
 
@@ -108,6 +110,24 @@ describe('the tarball', () => {
 });
 
 describe('consumers', () => {
+  it('esbuild bundles wsgate/protocol for platform=neutral with no externals', async () => {
+    writeFiles(esm, { 'bundle-entry.js': "export * from 'wsgate/protocol';\n" });
+    const result = await build({
+      entryPoints: [join(esm, 'bundle-entry.js')],
+      absWorkingDir: esm,
+      bundle: true,
+      minify: true,
+      platform: 'neutral',
+      write: false,
+      logLevel: 'silent',
+    });
+    const code = result.outputFiles[0].contents;
+    expect(result.errors).toEqual([]);
+    expect(new TextDecoder().decode(code)).not.toMatch(/["']node:|require\(/);
+    // The figures the README quotes (docs are updated by hand when they move).
+    console.log(`wsgate/protocol bundled: ${code.length} B minified, ${gzipSync(code, { level: 9 }).length} B gzip -9`);
+  });
+
   /** Uses every entry point, with types a user would name. */
   const CONSUMER = `
 import { createServer, connect, createGateway, type ServerOptions } from 'wsgate';
