@@ -219,7 +219,7 @@ describe('wsgate/protocol from the packed tarball', () => {
       origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       profile = mkdtempSync(join(tmpdir(), 'wsgate-chromium-'));
       context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 15_000 });
-    });
+    }, 30_000);
 
     afterAll(async () => {
       await context?.close();

@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A pack lock untouched this long (ms) was left by a run that died. */
+const LOCK_STALE = 180_000;
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -61,7 +64,23 @@ export async function packTarball(): Promise<Packed> {
   const home = join(tmpdir(), `wsgate-pack-${inputHash()}`);
   const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
   const tarball = join(home, `wsgate-${version}.tgz`);
-  if (existsSync(tarball)) return { tarball, home, built: false };
+  // One packer per set of sources: vitest runs test files in parallel, and two builds would only waste a core.
+  const lock = `${home}.lock`;
+  for (;;) {
+    if (existsSync(tarball)) return { tarball, home, built: false };
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Another run is packing: wait for its tarball. A lock older than LOCK_STALE is from a run that died.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      await sleep(250);
+    }
+  }
 
   const stage = mkdtempSync(join(tmpdir(), 'wsgate-stage-'));
   try {
@@ -85,6 +104,7 @@ export async function packTarball(): Promise<Packed> {
     pruneOldPacks(home);
   } finally {
     rmSync(stage, { recursive: true, force: true });
+    rmSync(lock, { recursive: true, force: true });
   }
   return { tarball, home, built: true };
 }
