@@ -18,6 +18,12 @@ const SLOW = 120_000;
 /** publint and attw from the project's devDependencies (node_modules/.bin first, then PATH). */
 const TOOL_ENV = { ...process.env, PATH: `${join(REPO, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
 
+function tool(name: string): string {
+  const found = TOOL_ENV.PATH.split(':').map((dir) => join(dir, name)).find((path) => existsSync(path));
+  if (found === undefined) throw new Error(`${name} is not installed: it is a devDependency, run npm ci (or npm install)`);
+  return found;
+}
+
 let packed: Packed;
 let esm: string;
 let cjs: string;
@@ -60,13 +66,13 @@ describe('the tarball', () => {
   });
 
   it('publint finds nothing', { timeout: SLOW }, async () => {
-    const { stdout } = await run('publint', ['--strict', packed.tarball], { env: TOOL_ENV });
+    const { stdout } = await run(tool('publint'), ['--strict', packed.tarball], { env: TOOL_ENV });
     expect(stdout).toContain('All good!');
   });
 
   // require(esm) is the CommonJS story (docs/packaging.md), so attw's "CJS resolves to ESM" is expected.
   it('@arethetypeswrong/cli finds nothing but cjs-resolves-to-esm', { timeout: SLOW }, async () => {
-    const { stdout } = await run('attw', [packed.tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii'], {
+    const { stdout } = await run(tool('attw'), [packed.tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii'], {
       env: TOOL_ENV,
       maxBuffer: 4 << 20,
     });
