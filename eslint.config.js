@@ -19,4 +19,18 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
     },
   },
+  {
+    // wsgate/protocol runs in browsers, workers and workerd (test/runtimes.test.ts proves it on the packed tarball):
+    // nothing from Node, caught here at the line instead of there at load time.
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^node:|^(buffer|crypto|zlib|util|events|stream)$', message: 'wsgate/protocol must not import Node modules' }] }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: 'wsgate/protocol uses Uint8Array, not Buffer' },
+        { name: 'process', message: 'wsgate/protocol must not depend on Node globals' },
+        { name: 'setImmediate', message: 'wsgate/protocol has no timers' },
+      ],
+    },
+  },
 );
