@@ -11,7 +11,7 @@ import {
   type Role,
 } from '../protocol/index.js';
 import { SMALL_FRAME_COPY_LIMIT } from '../protocol/frame-serializer.js';
-import { startMessageClock, stopMessageClock, type MessageClockOwner } from './message-timeouts.js';
+import { startMessageClock, stopMessageClock } from './message-timeouts.js';
 import type { PreparedMessage } from './prepared.js';
 
 /**
@@ -94,7 +94,7 @@ type TaggedSocket = Socket & { [kSocket]?: WsSocket<unknown> };
  * One WebSocket connection over a Node socket: the `src/protocol` engine plus I/O, timers and backpressure. The
  * same class serves accepted (server) and connected (client) sockets.
  */
-export class WsSocket<D = unknown> implements MessageClockOwner {
+export class WsSocket<D = unknown> {
   /** Your per-socket state. */
   data: D;
   /** The negotiated subprotocol, or '' when none. */

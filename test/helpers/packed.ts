@@ -18,18 +18,12 @@ const LOCK_STALE = 180_000;
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** What a pack reads: the package's `files`, package.json and the build's inputs. */
+/** What a pack reads: package.json, the build's configuration, and everything the package's `files` names. */
 const INPUTS = [
   'package.json',
-  'README.md',
-  'LICENSE',
   'tsconfig.json',
   'tsconfig.build.json',
-  'bin',
-  'src',
-  'docs',
-  'autobahn/README.md',
-  'autobahn/RESULTS.md',
+  ...(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { files: string[] }).files.filter((f) => f !== 'dist'),
 ];
 
 function inputFiles(): string[] {
