@@ -3,8 +3,8 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { createGateway, type Gateway } from '../src/gateway/gateway.js';
-import { installDemoRoutes } from '../src/gateway/demo-routes.js';
+import { createGateway, type Gateway } from '../src/gateway/core/gateway.js';
+import { installDemoRoutes } from '../src/gateway/demo/chat-routes.js';
 import { HttpError, installHttp, type GatewayHttp } from '../src/gateway/http/index.js';
 import { WsgateClient } from '../src/gateway/public/wsgate-client.js';
 

@@ -1,4 +1,4 @@
-import type { Gateway } from '../gateway.js';
+import type { Gateway } from '../core/gateway.js';
 import { JsonFields } from './body.js';
 import type { HttpContext, Router, RouteHandler } from './router.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, GatewayError } from '../errors.js';
-import type { Gateway } from '../gateway.js';
-import type { HttpHook } from '../options.js';
+import { ErrorCode, GatewayError } from '../core/errors.js';
+import type { Gateway } from '../core/gateway.js';
+import type { HttpHook } from '../core/options.js';
 import { addApiRoutes } from './api.js';
 import { createBearerCheck } from './auth.js';
 import { DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH, readJson } from './body.js';

@@ -1,10 +1,10 @@
-import type { GatewayHttpOptions } from './http/gateway-http.js';
+import type { GatewayHttpOptions } from '../http/gateway-http.js';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { BackpressurePolicy } from '../server/socket.js';
-import type { UpgradeRejection } from '../server/upgrade.js';
-import type { PerMessageDeflateOptions } from '../protocol/index.js';
-import type { Adapter } from './adapter.js';
+import type { BackpressurePolicy } from '../../server/socket.js';
+import type { UpgradeRejection } from '../../server/upgrade.js';
+import type { PerMessageDeflateOptions } from '../../protocol/index.js';
+import type { Adapter } from '../adapter.js';
 import type { Gateway } from './gateway.js';
 import type { OriginsOption } from './origin.js';
 import type { NameLike, Session } from './types.js';

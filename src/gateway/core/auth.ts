@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { reject, UpgradeRejection, type AuthorizeResult } from '../server/upgrade.js';
+import { reject, UpgradeRejection, type AuthorizeResult } from '../../server/upgrade.js';
 import { ErrorCode, errorBody } from './errors.js';
 import { GatewaySocket } from './gateway-socket.js';
 import type { AuthenticateResult } from './options.js';

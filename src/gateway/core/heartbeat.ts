@@ -1,4 +1,4 @@
-import { ReadyState } from '../protocol/index.js';
+import { ReadyState } from '../../protocol/index.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import type { LocalNode } from './local-node.js';
 

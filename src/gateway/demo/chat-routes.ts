@@ -1,8 +1,8 @@
-import { ErrorCode, GatewayError } from './errors.js';
-import type { Gateway } from './gateway.js';
-import type { RouteContext } from './dispatch.js';
-import { createSession } from './session.js';
-import type { GroupName, Session, SocketId, Uid } from './types.js';
+import { ErrorCode, GatewayError } from '../core/errors.js';
+import type { Gateway } from '../core/gateway.js';
+import type { RouteContext } from '../core/dispatch.js';
+import { createSession } from '../core/session.js';
+import type { GroupName, Session, SocketId, Uid } from '../core/types.js';
 
 /** Longest chat text the demo routes accept. */
 export const MAX_CHAT_TEXT = 2_000;

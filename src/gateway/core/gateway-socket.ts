@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { SendResult, WsSocket } from '../server/socket.js';
+import type { SendResult, WsSocket } from '../../server/socket.js';
 import type { Counters } from './stats.js';
 import { toPayload, type GroupName, type OutboundMessage, type Session, type SocketId, type Uid } from './types.js';
 

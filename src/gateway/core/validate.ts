@@ -1,4 +1,4 @@
-import { isValidWireCloseCode, MAX_CLOSE_REASON_BYTES } from '../protocol/index.js';
+import { isValidWireCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol/index.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import { createSession, nestingExceeds } from './session.js';
 import type { NameLike, Session } from './types.js';

@@ -1,6 +1,6 @@
-import { prepareMessage } from '../server/prepared.js';
-import type { SendResult } from '../server/socket.js';
-import { TOO_MANY_GROUPS, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult, type SocketCommandResults } from './adapter.js';
+import { prepareMessage } from '../../server/prepared.js';
+import type { SendResult } from '../../server/socket.js';
+import { TOO_MANY_GROUPS, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult, type SocketCommandResults } from '../adapter.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import { createSession, mergeSession } from './session.js';
 import type { Counters } from './stats.js';

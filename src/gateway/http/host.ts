@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, errorBody } from './errors.js';
-import type { Gateway } from './gateway.js';
-import type { HttpHook } from './options.js';
+import { ErrorCode, errorBody } from '../core/errors.js';
+import type { Gateway } from '../core/gateway.js';
+import type { HttpHook } from '../core/options.js';
 
 /**
  * Plain HTTP requests on the gateway's port: tried against each hook in order (`options.http`, then
