@@ -2,7 +2,8 @@
 // and events. Clients are `ws` instances on 127.0.0.1; each test gets its own gateway on a free port.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WsSocket } from '../src/server/socket.js';
-import { GatewayError, nodeOfSocketId, type Gateway, type GatewaySocket } from '../src/gateway/index.js';
+import { GatewayError, type Gateway, type GatewaySocket } from '../src/gateway/index.js';
+import { nodeOfSocketId } from '../src/gateway/core/socket-id.js';
 import { cleanup, delay, idOf, open, startGateway, waitFor, withIdRoute, type TestClient } from './gateway-helpers.js';
 
 afterEach(cleanup);

@@ -27,6 +27,7 @@ export function createAuthorize(
   nextId: () => SocketId,
   counters: Counters,
   onError: (error: unknown) => void,
+  now: () => number = Date.now,
 ): (req: IncomingMessage) => Promise<AuthorizeResult<GatewaySocket>> {
   return async (req) => {
     let decision: AuthenticateResult = true;
@@ -59,6 +60,6 @@ export function createAuthorize(
         return deny(500, ErrorCode.AuthError, 'authentication failed');
       }
     }
-    return { data: new GatewaySocket(nextId(), req, uid, session) };
+    return { data: new GatewaySocket(nextId(), req, uid, session, now()) };
   };
 }

@@ -43,3 +43,21 @@ export const GatewayCloseReason = {
   HeartbeatTimeout: 'heartbeat timeout',
   RateLimited: 'rate limit exceeded',
 } as const;
+
+/** The reason sent (or reported) with one of the gateway's own close codes; '' for the others. */
+export function gatewayCloseReason(code: number): string {
+  switch (code) {
+    case GatewayCloseCode.GoingAway:
+      return GatewayCloseReason.GoingAway;
+    case GatewayCloseCode.UnsupportedData:
+      return GatewayCloseReason.UnsupportedData;
+    case GatewayCloseCode.AuthTimeout:
+      return GatewayCloseReason.AuthTimeout;
+    case GatewayCloseCode.HeartbeatTimeout:
+      return GatewayCloseReason.HeartbeatTimeout;
+    case GatewayCloseCode.RateLimited:
+      return GatewayCloseReason.RateLimited;
+    default:
+      return '';
+  }
+}

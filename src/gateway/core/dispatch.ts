@@ -2,33 +2,13 @@ import { GatewayCloseCode, GatewayCloseReason } from './close-codes.js';
 import { encodeError, encodeReply, parseEnvelope, type Envelope } from './envelope.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import type { GatewayEmitter } from './events.js';
-import type { Gateway } from './gateway.js';
-import type { GatewaySocket } from './gateway-socket.js';
-import type { ResolvedGatewayOptions } from './options.js';
+import type { BinaryHandler, GatewayApi, ResolvedGatewayOptions, RouteContext, RouteHandler } from './gateway-api.js';
+import { endWith, type GatewaySocket } from './gateway-socket.js';
+import { markAlive } from './heartbeat.js';
 import { countMessage, RateVerdict } from './rate-limit.js';
-import type { Counters } from './stats.js';
+import { countSend, type Counters } from './stats.js';
+import { systemClock, type Clock } from './clock.js';
 import type { RequestId } from './types.js';
-
-/** What a route handler gets for one request envelope. */
-export interface RouteContext<D = unknown> {
-  readonly gateway: Gateway;
-  /** The socket that sent the request (on this node). */
-  readonly socket: GatewaySocket;
-  readonly type: string;
-  /** The request id, when the client wants a reply. */
-  readonly id: RequestId | undefined;
-  /** The envelope's `data`, unvalidated (`unknown` unless you say otherwise — check it). */
-  readonly data: D;
-}
-
-/**
- * Handles one request type. The resolved value is the reply's `data` (sent only if the request had an `id`); throw a
- * `GatewayError` to answer with its code and message, anything else answers `handler_error`.
- */
-export type RouteHandler<D = unknown> = (ctx: RouteContext<D>) => unknown;
-
-/** Handles binary messages in JSON mode (without one, binary messages close the socket with 1003). */
-export type BinaryHandler = (socket: GatewaySocket, data: Buffer) => unknown;
 
 /** The route that catches types no other route handles. */
 export const FALLBACK_ROUTE = '*';
@@ -44,19 +24,20 @@ export class Dispatcher {
   binaryHandler: BinaryHandler | null = null;
 
   constructor(
-    private readonly gateway: Gateway,
+    private readonly gateway: GatewayApi,
     private readonly options: ResolvedGatewayOptions,
     private readonly events: GatewayEmitter,
     private readonly counters: Counters,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The server's `message` handler, for one socket's message. */
   receive(socket: GatewaySocket, data: Buffer, isBinary: boolean): void {
     this.counters.messagesIn++;
-    socket.alive = true;
+    markAlive(socket);
     const limit = this.options.rateLimit;
     if (limit !== null) {
-      const verdict = countMessage(socket, limit.messages, limit.interval, Date.now());
+      const verdict = countMessage(socket, limit.messages, limit.interval, this.clock.now());
       if (verdict !== RateVerdict.Ok) return this.rateLimited(socket, verdict);
     }
     if (this.options.raw) {
@@ -75,8 +56,7 @@ export class Dispatcher {
     this.counters.rateLimited++;
     const limit = this.options.rateLimit!;
     if (limit.action === 'close') {
-      if (socket.closeCause === null) socket.closeCause = { code: GatewayCloseCode.RateLimited, reason: GatewayCloseReason.RateLimited };
-      socket.ws?.close(GatewayCloseCode.RateLimited, GatewayCloseReason.RateLimited);
+      endWith(socket, GatewayCloseCode.RateLimited);
       return;
     }
     // One error per window: answering every dropped message would let a flood make us write as much as it sends.
@@ -88,7 +68,7 @@ export class Dispatcher {
   private binary(socket: GatewaySocket, data: Buffer): void {
     const handler = this.binaryHandler;
     if (handler === null) {
-      socket.ws?.close(GatewayCloseCode.UnsupportedData, GatewayCloseReason.UnsupportedData);
+      socket.transport?.close(GatewayCloseCode.UnsupportedData, GatewayCloseReason.UnsupportedData);
       return;
     }
     try {
@@ -145,10 +125,8 @@ export class Dispatcher {
   }
 
   private write(socket: GatewaySocket, text: string): void {
-    const ws = socket.ws;
-    if (ws === null) return;
-    if (ws.send(text) === 'dropped') this.counters.messagesDropped++;
-    else this.counters.messagesOut++;
+    const transport = socket.transport;
+    if (transport !== null) countSend(this.counters, transport.send(text));
   }
 }
 

@@ -6,33 +6,26 @@ import type { SocketHandlers, WsSocket } from '../../server/socket.js';
 import type { Adapter, SocketCommand, SocketCommandResult } from '../adapter.js';
 import { absentResult, TOO_MANY_GROUPS } from '../adapter.js';
 import { createAuthorize } from './auth.js';
-import { GatewayCloseCode, GatewayCloseReason } from './close-codes.js';
-import { Dispatcher, type BinaryHandler, type RouteHandler } from './dispatch.js';
+import { AuthTimer } from './auth-timer.js';
+import { systemClock, type Clock } from './clock.js';
+import { GatewayCloseCode, GatewayCloseReason, gatewayCloseReason } from './close-codes.js';
+import { Dispatcher } from './dispatch.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import { GatewayEmitter, type GatewayEventName, type GatewayEvents } from './events.js';
-import type { GatewaySocket } from './gateway-socket.js';
-import { Heartbeat } from './heartbeat.js';
+import type { BinaryHandler, ExcludeOptions, GatewayApi, HttpHook, ResolvedGatewayOptions, RouteHandler, SendToAllOptions } from './gateway-api.js';
+import { endWith, type GatewaySocket } from './gateway-socket.js';
+import { Heartbeat, markAlive } from './heartbeat.js';
 import { HttpHost } from '../http/host.js';
 import { installHttp, type GatewayHttp } from '../http/gateway-http.js';
 import { LocalNode } from './local-node.js';
 import { MemoryAdapter } from '../memory-adapter.js';
 import { originPolicy } from './origin.js';
-import { DEFAULT_GATEWAY_OPTIONS, resolveGatewayOptions, type GatewayOptions, type HttpHook, type ResolvedGatewayOptions } from './options.js';
+import { DEFAULT_GATEWAY_OPTIONS, resolveGatewayOptions, type GatewayOptions } from './options.js';
 import { createNodeId, nodeOfSocketId, SocketIdAllocator } from './socket-id.js';
 import { createCounters, type Counters, type GatewayStats } from './stats.js';
 import { GatewayTimers, type TimerHandle } from './timers.js';
 import { toPayload, type GroupName, type NameLike, type OutboundMessage, type Session, type SocketId, type Uid } from './types.js';
 import { isSocketIdLike, toCloseCode, toName, toNames, toSession } from './validate.js';
-
-/** `exclude` of the fan-out sends: one socket id or several. */
-export interface ExcludeOptions {
-  exclude?: SocketId | readonly SocketId[];
-}
-
-export interface SendToAllOptions extends ExcludeOptions {
-  /** Only sockets bound to a uid (GMWebSockets' `send_to_all_clients`). */
-  onlyBound?: boolean;
-}
 
 export interface GatewayCloseOptions {
   /** Close code sent to every socket. Default 1001. */
@@ -49,7 +42,7 @@ export interface GatewayCloseOptions {
  * Every operation that may concern another node returns a promise and goes through the adapter (in memory by
  * default); socket-addressed ones go straight to the node named in the socket id.
  */
-export class Gateway {
+export class Gateway implements GatewayApi {
   /** Resolved options (defaults applied); the HTTP layer reads `apiKey` here. */
   readonly options: ResolvedGatewayOptions;
   /** This node's id: the prefix of its socket ids. */
@@ -58,7 +51,7 @@ export class Gateway {
   readonly node: LocalNode;
   readonly adapter: Adapter;
   /** When the gateway started (epoch ms). */
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   /** The built-in HTTP routes (status, metrics, client, push API, demo) and your own: `gateway.web.get(path, fn)`. */
   web: GatewayHttp | null = null;
 
@@ -68,6 +61,8 @@ export class Gateway {
   private readonly dispatcher: Dispatcher;
   private readonly httpHost: HttpHost;
   private readonly heartbeat: Heartbeat | null;
+  private readonly authTimer: AuthTimer;
+  private readonly clock: Clock;
   private readonly ids: SocketIdAllocator;
   private readonly userOptions: GatewayOptions;
   private http: HttpServer | HttpsServer | null = null;
@@ -76,8 +71,10 @@ export class Gateway {
   private wss: WsServer<GatewaySocket> | null = null;
   private closing: Promise<void> | null = null;
 
-  /** @internal Use `createGateway`. */
-  constructor(options: GatewayOptions) {
+  /** @internal Use `createGateway` (`clock`: tests only). */
+  constructor(options: GatewayOptions, clock: Clock = systemClock) {
+    this.clock = clock;
+    this.startedAt = clock.now();
     if (options.port !== undefined && options.server !== undefined) throw new TypeError('give either port or server, not both');
     this.userOptions = options;
     this.nodeId = options.nodeId ?? createNodeId();
@@ -85,13 +82,14 @@ export class Gateway {
     this.options = resolveGatewayOptions(options, this.nodeId);
     this.adapter = options.adapter ?? new MemoryAdapter();
     const adapter = this.adapter;
-    this.node = new LocalNode(this.nodeId, this.counters, (change) => adapter.presenceChanged(change), this.options.maxGroupsPerSocket);
-    this.timers = new GatewayTimers((error) => this.events.emit('error', error, null));
-    this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters);
+    this.authTimer = new AuthTimer(this.options.authTimeout, (socket) => this.authExpired(socket), clock);
+    this.node = new LocalNode(this.nodeId, this.counters, (change) => adapter.presenceChanged(change), this.options.maxGroupsPerSocket, this.authTimer);
+    this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock);
+    this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters, clock);
     this.httpHost = new HttpHost(this, this.options.path, (error) => this.events.emit('error', error, null));
     if (options.http !== undefined) this.httpHost.hooks.push(options.http);
     const hb = this.options.heartbeat;
-    this.heartbeat = hb === null ? null : new Heartbeat(this.node, hb.interval, hb.maxMissed, (socket) => this.heartbeatTimeout(socket));
+    this.heartbeat = hb === null ? null : new Heartbeat(this.node, hb.interval, hb.maxMissed, (socket) => this.heartbeatTimeout(socket), clock);
   }
 
   /** @internal Attaches the adapter, creates the servers and starts listening (standalone) and the heartbeat. */
@@ -112,7 +110,7 @@ export class Gateway {
       ...(standalone ? { port: o.port ?? 0, host: o.host, request: this.httpHost.listener } : { server: attachTo }),
       path: this.options.path,
       handlers: this.socketHandlers(),
-      authorize: createAuthorize(o.authenticate, () => this.ids.next(), this.counters, (error) => this.events.emit('error', error, null)),
+      authorize: createAuthorize(o.authenticate, () => this.ids.next(), this.counters, (error) => this.events.emit('error', error, null), this.clock.now),
       origins: originPolicy(o.origins),
       // A user hook (an `origins` predicate...) failed before the 101: the client got a 500, the app the error.
       handshakeError: (error) => this.events.emit('error', error, null),
@@ -384,7 +382,7 @@ export class Gateway {
 
   /** This node's numbers, cheap and synchronous (for `/status` and `/metrics`). */
   stats(): GatewayStats {
-    const now = Date.now();
+    const now = this.clock.now();
     return {
       ...this.counters,
       nodeId: this.nodeId,
@@ -414,12 +412,7 @@ export class Gateway {
   private async shutdown(options: GatewayCloseOptions | undefined): Promise<void> {
     this.heartbeat?.stop();
     this.timers.clear();
-    for (const socket of this.node.values()) {
-      if (socket.authTimer !== null) {
-        clearTimeout(socket.authTimer);
-        socket.authTimer = null;
-      }
-    }
+    for (const socket of this.node.values()) this.authTimer.clear(socket);
     await this.wss?.close({
       code: options?.code ?? GatewayCloseCode.GoingAway,
       reason: options?.reason ?? GatewayCloseReason.GoingAway,
@@ -458,17 +451,12 @@ export class Gateway {
 
   private heartbeatTimeout(socket: GatewaySocket): void {
     this.counters.heartbeatTimeouts++;
-    socket.closeCause ??= { code: GatewayCloseCode.HeartbeatTimeout, reason: GatewayCloseReason.HeartbeatTimeout };
-    socket.ws?.terminate();
+    endWith(socket, GatewayCloseCode.HeartbeatTimeout, true);
   }
 
-  /** @internal The auth timer of a socket fired. */
-  authExpired(socket: GatewaySocket): void {
-    socket.authTimer = null;
-    if (socket.boundUid !== null || socket.ws === null || socket.ws.readyState !== 1) return;
+  private authExpired(socket: GatewaySocket): void {
     this.counters.authTimeouts++;
-    socket.closeCause ??= { code: GatewayCloseCode.AuthTimeout, reason: GatewayCloseReason.AuthTimeout };
-    socket.ws.close(GatewayCloseCode.AuthTimeout, GatewayCloseReason.AuthTimeout);
+    endWith(socket, GatewayCloseCode.AuthTimeout);
   }
 
   private reportAsync(result: Promise<void> | void, socket: GatewaySocket): void {
@@ -479,18 +467,15 @@ export class Gateway {
   private socketHandlers(): SocketHandlers<GatewaySocket> {
     const gateway = this;
     const counters = this.counters;
-    const authTimeout = this.options.authTimeout;
+    const authTimer = this.authTimer;
     return {
       open(ws: WsSocket<GatewaySocket>) {
         const socket = ws.data;
-        socket.ws = ws;
+        socket.transport = ws;
         socket.counters = counters;
         counters.connections++;
         gateway.reportAsync(gateway.node.add(socket), socket);
-        if (authTimeout > 0 && socket.boundUid === null) {
-          socket.authTimer = setTimeout(authExpired, authTimeout, gateway, socket);
-          socket.authTimer.unref();
-        }
+        authTimer.start(socket);
         const req = socket.request as IncomingMessage;
         socket.request = null;
         gateway.events.emit('connect', socket, req);
@@ -499,27 +484,24 @@ export class Gateway {
         gateway.dispatcher.receive(ws.data, data, isBinary);
       },
       ping(ws) {
-        ws.data.alive = true;
+        markAlive(ws.data);
       },
       pong(ws) {
-        ws.data.alive = true;
+        markAlive(ws.data);
       },
       drain(ws) {
         // The peer is reading what we send: alive.
-        ws.data.alive = true;
+        markAlive(ws.data);
       },
       close(ws, code, reason) {
         const socket = ws.data;
         gateway.reportAsync(gateway.node.remove(socket), socket);
-        const cause = socket.closeCause;
-        gateway.events.emit('close', socket, cause?.code ?? code, cause?.reason ?? reason);
+        const cause = socket.closeCode;
+        if (cause === 0) gateway.events.emit('close', socket, code, reason);
+        else gateway.events.emit('close', socket, cause, gatewayCloseReason(cause));
       },
     };
   }
-}
-
-function authExpired(gateway: Gateway, socket: GatewaySocket): void {
-  gateway.authExpired(socket);
 }
 
 function excludeList(options: ExcludeOptions | undefined): readonly SocketId[] {

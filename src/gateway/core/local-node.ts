@@ -1,20 +1,27 @@
 import { prepareMessage } from '../../server/prepared.js';
-import type { SendResult } from '../../server/socket.js';
 import { TOO_MANY_GROUPS, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult, type SocketCommandResults } from '../adapter.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import { createSession, mergeSession } from './session.js';
-import type { Counters } from './stats.js';
+import { countSend, type Counters } from './stats.js';
+import { OPEN } from './transport.js';
 import type { GroupName, Payload, Session, SocketId, Uid } from './types.js';
 
 /** Receives the node's presence changes (the gateway wires it to `adapter.presenceChanged`). */
 export type PresenceListener = (change: PresenceChange) => void | Promise<void>;
+
+/** Told when a socket binds a uid or leaves (the gateway's `AuthTimer`: a bound socket has no auth deadline). */
+export interface AuthDeadlines {
+  clear(socket: GatewaySocket): void;
+}
 
 /**
  * The sockets one gateway process holds, with two mirrored indexes (uid → sockets, group → sockets; each socket
  * keeps its own uid and groups) and the local half of every operation. Adapters call `execute` for commands routed
  * to this node, `deliver` for fan-out, and the query methods to answer presence questions about this node.
  *
- * Everything here is synchronous except `execute` and `ungroup`, which also wait for the presence listener.
+ * Everything here is synchronous except `execute` and `ungroup`, which also wait for the presence listener. It is
+ * the only writer of the sockets' `boundUid`, `joined` and `sessionData`, and reaches them only through the
+ * `Transport` seam, so tests drive it with fake transports.
  */
 export class LocalNode {
   readonly nodeId: string;
@@ -24,10 +31,12 @@ export class LocalNode {
   private readonly counters: Counters;
   private readonly listener: PresenceListener;
   private readonly maxGroupsPerSocket: number;
+  private readonly deadlines: AuthDeadlines | null;
 
   /** @internal Created by the gateway. */
-  constructor(nodeId: string, counters: Counters, listener: PresenceListener, maxGroupsPerSocket: number) {
+  constructor(nodeId: string, counters: Counters, listener: PresenceListener, maxGroupsPerSocket: number, deadlines: AuthDeadlines | null = null) {
     this.nodeId = nodeId;
+    this.deadlines = deadlines;
     this.counters = counters;
     this.listener = listener;
     this.maxGroupsPerSocket = maxGroupsPerSocket;
@@ -70,10 +79,7 @@ export class LocalNode {
   remove(socket: GatewaySocket): Promise<void> | void {
     if (this.socketMap.get(socket.id) !== socket) return;
     this.socketMap.delete(socket.id);
-    if (socket.authTimer !== null) {
-      clearTimeout(socket.authTimer);
-      socket.authTimer = null;
-    }
+    this.deadlines?.clear(socket);
     const uid = socket.boundUid;
     if (uid !== null) removeFrom(this.uidIndex, uid, socket);
     for (const group of socket.groups) removeFrom(this.groupIndex, group, socket);
@@ -114,13 +120,13 @@ export class LocalNode {
       case 'joinGroup':
         if (socket === undefined) return false;
         if (!socket.groups.has(command.group) && socket.groups.size >= this.maxGroupsPerSocket) return TOO_MANY_GROUPS;
-        if (socket.addGroup(command.group)) {
+        if (addGroup(socket, command.group)) {
           addTo(this.groupIndex, command.group, socket);
           this.report({ type: 'join', socketId: socket.id, group: command.group }, pending);
         }
         return true;
       case 'leaveGroup':
-        if (socket === undefined || !socket.removeGroup(command.group)) return false;
+        if (socket === undefined || !removeGroup(socket, command.group)) return false;
         removeFrom(this.groupIndex, command.group, socket);
         this.report({ type: 'leave', socketId: socket.id, group: command.group }, pending);
         return true;
@@ -135,18 +141,15 @@ export class LocalNode {
         mergeSession(socket.sessionData, command.patch);
         return true;
       case 'close': {
-        if (socket?.ws == null || socket.ws.readyState !== 1) return false;
-        socket.ws.close(command.code, command.reason);
+        if (socket?.transport == null || socket.transport.readyState !== OPEN) return false;
+        socket.transport.close(command.code, command.reason);
         return true;
       }
     }
   }
 
   private bind(socket: GatewaySocket, uid: Uid, pending: Promise<void>[]): void {
-    if (socket.authTimer !== null) {
-      clearTimeout(socket.authTimer);
-      socket.authTimer = null;
-    }
+    this.deadlines?.clear(socket);
     if (socket.boundUid === uid) return;
     if (socket.boundUid !== null) this.unbind(socket, pending);
     socket.boundUid = uid;
@@ -169,7 +172,7 @@ export class LocalNode {
     this.groupIndex.delete(group);
     const pending: Promise<void>[] = [];
     for (const socket of members) {
-      socket.removeGroup(group);
+      removeGroup(socket, group);
       this.report({ type: 'leave', socketId: socket.id, group }, pending);
     }
     if (pending.length > 0) await Promise.all(pending);
@@ -249,24 +252,15 @@ export class LocalNode {
     const message = prepareMessage(payload.data, { binary: payload.binary });
     let written = 0;
     for (const socket of targets) {
-      if (socket.ws === null) continue;
-      written += this.count(socket.ws.sendPrepared(message));
+      if (socket.transport === null) continue;
+      written += countSend(this.counters, socket.transport.sendPrepared(message));
     }
     return written;
   }
 
   private writeOne(socket: GatewaySocket, payload: Payload): number {
-    if (socket.ws === null) return 0;
-    return this.count(socket.ws.send(payload.data, { binary: payload.binary }));
-  }
-
-  private count(result: SendResult): number {
-    if (result === 'dropped') {
-      this.counters.messagesDropped++;
-      return 0;
-    }
-    this.counters.messagesOut++;
-    return 1;
+    if (socket.transport === null) return 0;
+    return countSend(this.counters, socket.transport.send(payload.data, { binary: payload.binary }));
   }
 
   // ── queries about this node ────────────────────────────────────────────────────────────────────────────────────
@@ -311,6 +305,19 @@ export class LocalNode {
     for (const socket of members) result[socket.id] = createSession(socket.sessionData);
     return result;
   }
+}
+
+/** Adds a group to the socket's own list; false when it was already in it. */
+function addGroup(socket: GatewaySocket, group: GroupName): boolean {
+  const joined = (socket.joined ??= new Set());
+  if (joined.has(group)) return false;
+  joined.add(group);
+  return true;
+}
+
+/** Removes a group from the socket's own list; false when it was not in it. */
+function removeGroup(socket: GatewaySocket, group: GroupName): boolean {
+  return socket.joined !== null && socket.joined.delete(group);
 }
 
 function addTo<K>(index: Map<K, Set<GatewaySocket>>, key: K, socket: GatewaySocket): void {

@@ -1,11 +1,11 @@
-import type { GatewayHttpOptions } from '../http/gateway-http.js';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { BackpressurePolicy } from '../../server/socket.js';
 import type { UpgradeRejection } from '../../server/upgrade.js';
 import type { PerMessageDeflateOptions } from '../../protocol/index.js';
 import type { Adapter } from '../adapter.js';
-import type { Gateway } from './gateway.js';
+import type { HttpHook, ResolvedGatewayOptions } from './gateway-api.js';
+import type { GatewayHttpOptions } from '../http/options.js';
 import type { OriginsOption } from './origin.js';
 import type { NameLike, Session } from './types.js';
 
@@ -46,8 +46,6 @@ export type AuthenticateResult =
   | void
   | UpgradeRejection;
 
-/** HTTP hook: return true when you answered the request; false lets the next hook (or the 404) have it. */
-export type HttpHook = (req: IncomingMessage, res: ServerResponse, gateway: Gateway) => boolean | Promise<boolean>;
 
 export interface GatewayOptions {
   /**
@@ -140,21 +138,6 @@ export const DEFAULT_GATEWAY_OPTIONS = {
   closeTimeout: 5_000,
   shutdownTimeout: 5_000,
 } as const;
-
-/** The options a running gateway uses (`gateway.options`), defaults applied. */
-export interface ResolvedGatewayOptions {
-  readonly path: string;
-  readonly nodeId: string;
-  /** `null` when the heartbeat is off. */
-  readonly heartbeat: { readonly interval: number; readonly maxMissed: number } | null;
-  readonly authTimeout: number;
-  /** `null` when there is no rate limit. */
-  readonly rateLimit: { readonly messages: number; readonly interval: number; readonly action: 'reject' | 'close' } | null;
-  readonly maxMessageSize: number;
-  readonly maxGroupsPerSocket: number;
-  readonly raw: boolean;
-  readonly apiKey: string | undefined;
-}
 
 export function resolveGatewayOptions(options: GatewayOptions, nodeId: string): ResolvedGatewayOptions {
   const d = DEFAULT_GATEWAY_OPTIONS;

@@ -13,7 +13,8 @@ export type RateVerdict = (typeof RateVerdict)[keyof typeof RateVerdict];
 
 /**
  * Fixed-window counter kept on the socket itself (two numbers, no timer): at most `messages` per `interval` ms,
- * the window starting with the first message after the previous one ended.
+ * the window starting with the first message after the previous one ended. The only writer of the socket's
+ * `windowStart`/`windowCount`.
  */
 export function countMessage(socket: GatewaySocket, messages: number, interval: number, now: number): RateVerdict {
   if (now - socket.windowStart >= interval) {

@@ -51,3 +51,13 @@ export interface GatewayStats extends Counters {
   /** Registered route types. */
   routes: number;
 }
+
+/** Counts one write's outcome: the one place `messagesOut`/`messagesDropped` move. Returns 1 if written, else 0. */
+export function countSend(counters: Counters, result: 'sent' | 'buffered' | 'dropped'): number {
+  if (result === 'dropped') {
+    counters.messagesDropped++;
+    return 0;
+  }
+  counters.messagesOut++;
+  return 1;
+}

@@ -1,3 +1,5 @@
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
+
 /** A timer from `gateway.every` / `gateway.after`. */
 export interface TimerHandle {
   /** Stops the timer (idempotent). */
@@ -16,7 +18,10 @@ export class GatewayTimers {
   private readonly live = new Set<Timer>();
   private closed = false;
 
-  constructor(private readonly onError: ErrorSink) {}
+  constructor(
+    private readonly onError: ErrorSink,
+    /** @internal */ readonly clock: Clock = systemClock,
+  ) {}
 
   every(ms: number, fn: () => unknown): TimerHandle {
     return this.add(ms, fn, true);
@@ -62,7 +67,7 @@ export class GatewayTimers {
 }
 
 class Timer implements TimerHandle {
-  private handle: NodeJS.Timeout | null = null;
+  private handle: ClockTimer | null = null;
 
   constructor(
     private readonly owner: GatewayTimers,
@@ -75,7 +80,8 @@ class Timer implements TimerHandle {
   }
 
   start(ms: number): void {
-    this.handle = this.repeat ? setInterval(fire, ms, this) : setTimeout(fire, ms, this);
+    const clock = this.owner.clock;
+    this.handle = this.repeat ? clock.setInterval(fire, ms, this) : clock.setTimeout(fire, ms, this, null);
   }
 
   /** @internal */ fired(): void {
@@ -85,7 +91,7 @@ class Timer implements TimerHandle {
 
   cancel(): void {
     if (this.handle === null) return;
-    clearTimeout(this.handle);
+    this.owner.clock.clear(this.handle);
     this.handle = null;
     this.owner.forget(this);
   }

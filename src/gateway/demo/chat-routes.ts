@@ -1,6 +1,5 @@
 import { ErrorCode, GatewayError } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
-import type { RouteContext } from '../core/dispatch.js';
+import type { GatewayApi, RouteContext } from '../core/gateway-api.js';
 import { createSession } from '../core/session.js';
 import type { GroupName, Session, SocketId, Uid } from '../core/types.js';
 
@@ -36,7 +35,7 @@ export interface ChatMessage {
  * The sends push `{"type":"chat","data":{from, to, text, at}}` to their audience, sender included when in it.
  * There is no authorization here: anyone may bind any uid. It is a demo.
  */
-export function installDemoRoutes(gateway: Gateway): void {
+export function installDemoRoutes(gateway: GatewayApi): void {
   gateway.route('bind', async ({ gateway: gw, socket, data }) => {
     const uid = field(data, 'uid');
     await gw.bindUid(socket.id, uid);

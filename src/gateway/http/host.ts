@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, errorBody } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
-import type { HttpHook } from '../core/options.js';
+import type { GatewayApi, HttpHook } from '../core/gateway-api.js';
+import { sendJson } from './respond.js';
 
 /**
  * Plain HTTP requests on the gateway's port: tried against each hook in order (`options.http`, then
@@ -12,7 +12,7 @@ export class HttpHost {
   readonly hooks: HttpHook[] = [];
 
   constructor(
-    private readonly gateway: Gateway,
+    private readonly gateway: GatewayApi,
     private readonly wsPath: string,
     private readonly onError: (error: unknown) => void,
   ) {}
@@ -44,17 +44,6 @@ export class HttpHost {
       sendJson(res, 404, errorBody(ErrorCode.NotFound, 'not found'));
     }
   }
-}
-
-/** Writes a JSON response (`Content-Type: application/json; charset=utf-8`). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  res.end(text);
 }
 
 function pathOf(url: string | undefined): string {
