@@ -25,7 +25,7 @@ export { isSameOrigin } from './core/origin.js';
 export type { OriginsOption } from './core/origin.js';
 export { FALLBACK_ROUTE } from './core/dispatch.js';
 export type { GatewayEvents, GatewayEventName, GatewayMessage } from './core/events.js';
-export type { Envelope } from './core/envelope.js';
+export type { RequestEnvelope } from './core/envelope.js';
 export type { TimerHandle } from './core/timers.js';
 export type { GatewayStats } from './core/stats.js';
 export type { SocketId, Uid, GroupName, NameLike, Session, RequestId, OutboundMessage } from './core/types.js';

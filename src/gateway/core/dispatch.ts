@@ -1,5 +1,5 @@
 import { GatewayCloseCode, GatewayCloseReason } from './close-codes.js';
-import { encodeError, encodeReply, parseEnvelope, type Envelope } from './envelope.js';
+import { encodeError, encodeReply, parseEnvelope, type RequestEnvelope } from './envelope.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import type { GatewayEmitter } from './events.js';
 import type { BinaryHandler, GatewayApi, ResolvedGatewayOptions, RouteContext, RouteHandler } from './gateway-api.js';
@@ -79,7 +79,7 @@ export class Dispatcher {
     }
   }
 
-  private route(socket: GatewaySocket, envelope: Envelope): void {
+  private route(socket: GatewaySocket, envelope: RequestEnvelope): void {
     const handler = this.routes.get(envelope.type) ?? this.routes.get(FALLBACK_ROUTE);
     const id = envelope.id;
     if (handler === undefined) {
@@ -102,7 +102,7 @@ export class Dispatcher {
     }
   }
 
-  private reply(socket: GatewaySocket, envelope: Envelope, value: unknown): void {
+  private reply(socket: GatewaySocket, envelope: RequestEnvelope, value: unknown): void {
     if (envelope.id === undefined) return;
     let text: string;
     try {
@@ -113,7 +113,7 @@ export class Dispatcher {
     this.write(socket, text);
   }
 
-  private fail(socket: GatewaySocket, envelope: Envelope, error: unknown): void {
+  private fail(socket: GatewaySocket, envelope: RequestEnvelope, error: unknown): void {
     if (error instanceof GatewayError) return this.sendError(socket, envelope.id, error.code, error.message);
     this.events.emit('error', error, socket);
     this.sendError(socket, envelope.id, ErrorCode.HandlerError, INTERNAL_ERROR_MESSAGE);

@@ -9,7 +9,7 @@ import type { RequestId } from './types.js';
  */
 
 /** A request envelope from a client, validated. */
-export interface Envelope {
+export interface RequestEnvelope {
   readonly type: string;
   readonly data: unknown;
   readonly id: RequestId | undefined;
@@ -19,7 +19,7 @@ export interface Envelope {
 export const MAX_TYPE_LENGTH = 128;
 
 export type ParseResult =
-  | { readonly ok: true; readonly envelope: Envelope }
+  | { readonly ok: true; readonly envelope: RequestEnvelope }
   | { readonly ok: false; readonly code: string; readonly message: string; readonly id: RequestId | undefined };
 
 /** Parses and validates one text message. Never throws. */

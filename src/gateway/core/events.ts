@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import type { Envelope } from './envelope.js';
+import type { RequestEnvelope } from './envelope.js';
 import { GatewaySocket } from './gateway-socket.js';
 
 /** A message as the `message` event sees it: a validated envelope (JSON mode) or the raw bytes (raw mode). */
 export type GatewayMessage =
-  | (Envelope & { readonly raw: false })
+  | (RequestEnvelope & { readonly raw: false })
   | { readonly raw: true; readonly data: Buffer; readonly binary: boolean };
 
 /** Gateway events and their listener signatures. */

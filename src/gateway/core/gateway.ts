@@ -61,7 +61,7 @@ export class Gateway implements GatewayApi {
   private readonly dispatcher: Dispatcher;
   private readonly httpHost: HttpHost;
   private readonly heartbeat: Heartbeat | null;
-  private readonly authTimer: AuthTimer;
+  private readonly authDeadlines: AuthTimer;
   private readonly clock: Clock;
   private readonly ids: SocketIdAllocator;
   private readonly userOptions: GatewayOptions;
@@ -82,8 +82,8 @@ export class Gateway implements GatewayApi {
     this.options = resolveGatewayOptions(options, this.nodeId);
     this.adapter = options.adapter ?? new MemoryAdapter();
     const adapter = this.adapter;
-    this.authTimer = new AuthTimer(this.options.authTimeout, (socket) => this.authExpired(socket), clock);
-    this.node = new LocalNode(this.nodeId, this.counters, (change) => adapter.presenceChanged(change), this.options.maxGroupsPerSocket, this.authTimer);
+    this.authDeadlines = new AuthTimer(this.options.authTimeout, (socket) => this.authExpired(socket), clock);
+    this.node = new LocalNode(this.nodeId, this.counters, (change) => adapter.presenceChanged(change), this.options.maxGroupsPerSocket, this.authDeadlines);
     this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock);
     this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters, clock);
     this.httpHost = new HttpHost(this, this.options.path, (error) => this.events.emit('error', error, null));
@@ -412,7 +412,7 @@ export class Gateway implements GatewayApi {
   private async shutdown(options: GatewayCloseOptions | undefined): Promise<void> {
     this.heartbeat?.stop();
     this.timers.clear();
-    for (const socket of this.node.values()) this.authTimer.clear(socket);
+    for (const socket of this.node.values()) this.authDeadlines.clear(socket);
     await this.wss?.close({
       code: options?.code ?? GatewayCloseCode.GoingAway,
       reason: options?.reason ?? GatewayCloseReason.GoingAway,
@@ -467,7 +467,7 @@ export class Gateway implements GatewayApi {
   private socketHandlers(): SocketHandlers<GatewaySocket> {
     const gateway = this;
     const counters = this.counters;
-    const authTimer = this.authTimer;
+    const authDeadlines = this.authDeadlines;
     return {
       open(ws: WsSocket<GatewaySocket>) {
         const socket = ws.data;
@@ -475,7 +475,7 @@ export class Gateway implements GatewayApi {
         socket.counters = counters;
         counters.connections++;
         gateway.reportAsync(gateway.node.add(socket), socket);
-        authTimer.start(socket);
+        authDeadlines.start(socket);
         const req = socket.request as IncomingMessage;
         socket.request = null;
         gateway.events.emit('connect', socket, req);
