@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import WebSocket from 'ws';
-import { createGateway, type Gateway, type GatewayOptions } from '../src/gateway/index.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway/index.js';
 
 const gateways: Gateway[] = [];
 const clients: TestClient[] = [];

@@ -1,8 +1,8 @@
 // The JSON wire protocol and bad input: replies, errors, the binary handler, raw mode, oversized messages and the
 // rate limit. Whatever one client sends, the gateway doesn't crash and the other clients carry on.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FALLBACK_ROUTE, GatewayCloseCode, GatewayError, type GatewayMessage } from '../src/gateway/index.js';
-import { cleanup, open, startGateway, waitFor } from './gateway-helpers.js';
+import { FALLBACK_ROUTE, GatewayCloseCode, GatewayError, type GatewayMessage } from '../../../src/gateway/index.js';
+import { cleanup, open, startGateway, waitFor } from '../helpers.js';
 
 afterEach(cleanup);
 

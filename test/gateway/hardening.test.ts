@@ -5,9 +5,9 @@
 // test/redis-adapter.test.ts.
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServe, type Running } from '../src/cli.js';
-import { DEFAULT_GATEWAY_OPTIONS, ErrorCode, GatewayError, isSameOrigin, type Gateway, type GatewayOptions } from '../src/gateway/index.js';
-import { cleanup, closedAt, httpUrl, idOf, open, startGateway, TestClient, withIdRoute, wsUrl } from './gateway-helpers.js';
+import { startServe, type Running } from '../../src/cli.js';
+import { DEFAULT_GATEWAY_OPTIONS, ErrorCode, GatewayError, isSameOrigin, type Gateway, type GatewayOptions } from '../../src/gateway/index.js';
+import { cleanup, closedAt, httpUrl, idOf, open, startGateway, TestClient, withIdRoute, wsUrl } from './helpers.js';
 
 const KEY = 'hardening-key-0123456789';
 const AUTH = { authorization: `Bearer ${KEY}` };

@@ -3,10 +3,10 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { createGateway, type Gateway } from '../src/gateway/core/gateway.js';
-import { installDemoRoutes } from '../src/gateway/demo/chat-routes.js';
-import { HttpError, installHttp, type GatewayHttp } from '../src/gateway/http/index.js';
-import { WsgateClient } from '../src/gateway/public/wsgate-client.js';
+import { createGateway, type Gateway } from '../../../src/gateway/core/gateway.js';
+import { installDemoRoutes } from '../../../src/gateway/demo/chat-routes.js';
+import { HttpError, installHttp, type GatewayHttp } from '../../../src/gateway/http/index.js';
+import { WsgateClient } from '../../../src/gateway/public/wsgate-client.js';
 
 const KEY = 'test-key-0123456789';
 const AUTH = { authorization: `Bearer ${KEY}` };
@@ -496,7 +496,7 @@ describe('installHttp options', () => {
   });
 
   it('can be passed as the gateway http option', async () => {
-    const { GatewayHttp } = await import('../src/gateway/http/index.js');
+    const { GatewayHttp } = await import('../../../src/gateway/http/index.js');
     const http = new GatewayHttp().get('/ping', () => ({ pong: true }));
     const gateway = await createGateway({ port: 0, host: '127.0.0.1', heartbeat: false, http: http.hook, web: false });
     try {
@@ -509,7 +509,7 @@ describe('installHttp options', () => {
   });
 
   it('rejects a bad apiPrefix or maxBodySize', async () => {
-    const { GatewayHttp } = await import('../src/gateway/http/index.js');
+    const { GatewayHttp } = await import('../../../src/gateway/http/index.js');
     expect(() => new GatewayHttp({ apiPrefix: 'api' })).toThrow(TypeError);
     expect(() => new GatewayHttp({ apiPrefix: '/api/' })).toThrow(TypeError);
     expect(() => new GatewayHttp({ maxBodySize: 0 })).toThrow(TypeError);

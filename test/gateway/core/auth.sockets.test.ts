@@ -2,10 +2,10 @@
 // (a socket that has not bound a uid within authTimeout is closed with 4001).
 import { connect as netConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ConnectError } from '../src/index.js';
-import { deny, GatewayCloseCode, installDemoRoutes, type GatewayOptions } from '../src/gateway/index.js';
-import { reject } from '../src/server/upgrade.js';
-import { cleanup, delay, open, startGateway, TestClient, waitFor, wsUrl } from './gateway-helpers.js';
+import { connect, ConnectError } from '../../../src/index.js';
+import { deny, GatewayCloseCode, installDemoRoutes, type GatewayOptions } from '../../../src/gateway/index.js';
+import { reject } from '../../../src/server/upgrade.js';
+import { cleanup, delay, open, startGateway, TestClient, waitFor, wsUrl } from '../helpers.js';
 
 afterEach(cleanup);
 

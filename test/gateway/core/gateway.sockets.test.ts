@@ -1,10 +1,10 @@
 // Gateway core over real sockets: routable ids, uid binding, groups, sessions, sends, queries, closeSocket, timers
 // and events. Clients are `ws` instances on 127.0.0.1; each test gets its own gateway on a free port.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WsSocket } from '../src/server/socket.js';
-import { GatewayError, type Gateway, type GatewaySocket } from '../src/gateway/index.js';
-import { nodeOfSocketId } from '../src/gateway/core/socket-id.js';
-import { cleanup, delay, idOf, open, startGateway, waitFor, withIdRoute, type TestClient } from './gateway-helpers.js';
+import { WsSocket } from '../../../src/server/socket.js';
+import { GatewayError, type Gateway, type GatewaySocket } from '../../../src/gateway/index.js';
+import { nodeOfSocketId } from '../../../src/gateway/core/socket-id.js';
+import { cleanup, delay, idOf, open, startGateway, waitFor, withIdRoute, type TestClient } from '../helpers.js';
 
 afterEach(cleanup);
 

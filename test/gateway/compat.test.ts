@@ -2,8 +2,8 @@
 // docs/gateway.md maps it to. Fixture: sockets a and b bound to uid "ada", c bound to "bob", d unbound;
 // group "g" = {a, c}; a has a session.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Gateway } from '../src/gateway/index.js';
-import { cleanup, idOf, open, startGateway, waitFor, withIdRoute, type TestClient } from './gateway-helpers.js';
+import type { Gateway } from '../../src/gateway/index.js';
+import { cleanup, idOf, open, startGateway, waitFor, withIdRoute, type TestClient } from './helpers.js';
 
 let gw: Gateway;
 let clients: Record<'a' | 'b' | 'c' | 'd', TestClient>;

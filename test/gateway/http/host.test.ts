@@ -4,8 +4,8 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGateway, sendJson, type Gateway } from '../src/gateway/index.js';
-import { cleanup, httpUrl, open, startGateway, TestClient, waitFor } from './gateway-helpers.js';
+import { createGateway, sendJson, type Gateway } from '../../../src/gateway/index.js';
+import { cleanup, httpUrl, open, startGateway, TestClient, waitFor } from '../helpers.js';
 
 const servers: Server[] = [];
 const attached: Gateway[] = [];

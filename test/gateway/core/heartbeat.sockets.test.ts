@@ -3,8 +3,8 @@
 // last sign of life, even when its send buffer is full.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatewayCloseCode, type Gateway } from '../src/gateway/index.js';
-import { cleanup, clientFrame, closedAt, delay, open, rawConnect, startGateway, waitFor } from './gateway-helpers.js';
+import { GatewayCloseCode, type Gateway } from '../../../src/gateway/index.js';
+import { cleanup, clientFrame, closedAt, delay, open, rawConnect, startGateway, waitFor } from '../helpers.js';
 
 afterEach(cleanup);
 

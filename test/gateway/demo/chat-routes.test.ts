@@ -1,8 +1,8 @@
 // The demo route set the browser demo depends on: bind, join, leave, sendToUid, sendToGroup, sendToAll, whoami, and
 // the exact shape of the pushed chat messages.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installDemoRoutes, type Gateway } from '../src/gateway/index.js';
-import { cleanup, open, startGateway, type TestClient } from './gateway-helpers.js';
+import { installDemoRoutes, type Gateway } from '../../../src/gateway/index.js';
+import { cleanup, open, startGateway, type TestClient } from '../helpers.js';
 
 let gw: Gateway;
 let ada: TestClient;

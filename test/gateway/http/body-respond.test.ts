@@ -2,11 +2,11 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBearerCheck } from '../src/gateway/http/auth.js';
-import { JsonFields, readBody, readJson } from '../src/gateway/http/body.js';
-import { formatPrometheus, single } from '../src/gateway/http/metrics.js';
-import { HttpError, sendError, sendJson } from '../src/gateway/http/respond.js';
-import { Router } from '../src/gateway/http/router.js';
+import { createBearerCheck } from '../../../src/gateway/http/auth.js';
+import { JsonFields, readBody, readJson } from '../../../src/gateway/http/body.js';
+import { formatPrometheus, single } from '../../../src/gateway/http/metrics.js';
+import { HttpError, sendError, sendJson } from '../../../src/gateway/http/respond.js';
+import { Router } from '../../../src/gateway/http/router.js';
 
 describe('Router', () => {
   const router = new Router<string>()
