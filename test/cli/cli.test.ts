@@ -178,7 +178,7 @@ describe('servers started by the CLI', () => {
 
 describe('the wsgate process', () => {
   it('prints where it listens and shuts down gracefully on SIGTERM (clients get 1001)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', "import('../src/cli.ts').then((m) => m.main(['echo', '--port', '0', '--host', '127.0.0.1']))"], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', "import('./src/cli.ts').then((m) => m.main(['echo', '--port', '0', '--host', '127.0.0.1']))"], {
       cwd: process.cwd(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
