@@ -6,8 +6,8 @@ import { createRedisClientFromUrl } from './gateway/adapters/load-redis.js';
 import { RedisAdapter } from './gateway/adapters/redis-adapter.js';
 import { ClusterAdapter } from './gateway/cluster/cluster-adapter.js';
 import { createClusterHub } from './gateway/cluster/hub.js';
-import { createGateway } from './gateway/gateway.js';
-import { installDemoRoutes } from './gateway/demo-routes.js';
+import { createGateway } from './gateway/core/gateway.js';
+import { installDemoRoutes } from './gateway/demo/chat-routes.js';
 import { createServer } from './server/server.js';
 
 export const HELP = `wsgate — WebSocket server and gateway for Node.js

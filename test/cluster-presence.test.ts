@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PresenceChange } from '../src/gateway/index.js';
-import { PresenceIndex } from '../src/gateway/index.js';
+import { PresenceIndex } from '../src/gateway/cluster/presence-index.js';
 
 type Step = { node: string; change: PresenceChange } | { drop: string };
 

@@ -1,6 +1,6 @@
-import { ErrorCode } from './errors.js';
-import type { LocalNode } from './local-node.js';
-import type { GroupName, Payload, Session, SocketId, Uid } from './types.js';
+import { ErrorCode } from './core/errors.js';
+import type { LocalNode } from './core/local-node.js';
+import type { GroupName, Payload, Session, SocketId, Uid } from './core/types.js';
 
 /*
  * Scale-out seam. A gateway is one *node*; its `LocalNode` holds its sockets, uid/group indexes and sessions. The

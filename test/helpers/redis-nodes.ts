@@ -3,7 +3,7 @@
 import { Redis as IORedis } from 'ioredis';
 import { createClient } from 'redis';
 import { RedisAdapter, type Gateway, type GatewayOptions, type RedisAdapterOptions, type RedisClientLike } from '../../src/gateway/index.js';
-import { startGateway, withIdRoute } from '../gateway-helpers.js';
+import { startGateway, withIdRoute } from '../gateway/helpers.js';
 import type { RedisServer } from './redis-server.js';
 
 export type ClientKind = 'node-redis' | 'ioredis';

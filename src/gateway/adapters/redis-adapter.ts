@@ -1,7 +1,7 @@
 import { absentResult, type Adapter, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult } from '../adapter.js';
-import type { LocalNode } from '../local-node.js';
-import { nodeOfSocketId } from '../socket-id.js';
-import type { GroupName, Payload, Session, SocketId, Uid } from '../types.js';
+import type { LocalNode } from '../core/local-node.js';
+import { nodeOfSocketId } from '../core/socket-id.js';
+import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
 import { AdapterEmitter, type AdapterEventName, type AdapterEvents } from './adapter-events.js';
 import { AdapterUnavailableError } from './errors.js';
 import { openLink, type RedisArgument, type RedisClientLike, type RedisLink } from './redis-client.js';

@@ -1,5 +1,5 @@
 import type { Audience, SocketCommand } from '../adapter.js';
-import type { GroupName, Payload, SocketId } from '../types.js';
+import type { GroupName, Payload, SocketId } from '../core/types.js';
 
 /*
  * What the nodes publish to each other: a JSON header, a newline, then the message payload as raw bytes (a text

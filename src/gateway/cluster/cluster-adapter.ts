@@ -1,6 +1,6 @@
 import { absentResult, type Adapter, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult } from '../adapter.js';
-import type { LocalNode } from '../local-node.js';
-import type { GroupName, Payload, Session, SocketId, Uid } from '../types.js';
+import type { LocalNode } from '../core/local-node.js';
+import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
 import { AdapterUnavailableError } from '../adapters/errors.js';
 import {
   decodeCommand,

@@ -1,5 +1,5 @@
 import type { Audience, PresenceChange } from '../adapter.js';
-import type { GroupName, SocketId, Uid } from '../types.js';
+import type { GroupName, SocketId, Uid } from '../core/types.js';
 import type { PresenceQuery } from './messages.js';
 
 interface Entry {

@@ -1,6 +1,6 @@
-import type { Gateway } from '../gateway.js';
+import type { GatewayApi } from '../core/gateway-api.js';
 import { JsonFields } from './body.js';
-import type { HttpContext, Router, RouteHandler } from './router.js';
+import type { HttpContext, Router, HttpRouteHandler } from './router.js';
 
 /*
  * The push API: the gateway's operations over HTTP for application servers (PHP, Python, cron jobs...) that are not
@@ -31,10 +31,10 @@ import type { HttpContext, Router, RouteHandler } from './router.js';
 
 /** Registers the API routes under `prefix` (e.g. `/api`). */
 export function addApiRoutes(router: Router, prefix: string): void {
-  const post = (name: string, handler: (gateway: Gateway, body: JsonFields) => Promise<unknown>): void => {
+  const post = (name: string, handler: (gateway: GatewayApi, body: JsonFields) => Promise<unknown>): void => {
     router.post(`${prefix}/${name}`, async (ctx: HttpContext) => handler(ctx.gateway, JsonFields.from(await ctx.json())));
   };
-  const get = (path: string, handler: RouteHandler): void => void router.get(`${prefix}${path}`, handler);
+  const get = (path: string, handler: HttpRouteHandler): void => void router.get(`${prefix}${path}`, handler);
 
   post('sendToSocket', async (gateway, body) => {
     return sent(await gateway.sendToSocket(body.stringOrList('socketId'), messageOf(body)));

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { ErrorCode } from '../errors.js';
-import { jsonDepthExceeds } from '../json-depth.js';
+import { ErrorCode } from '../core/errors.js';
+import { jsonDepthExceeds } from '../core/json-depth.js';
 import { HttpError } from './respond.js';
 
 /** Default cap on a request body: 1 MiB. */

@@ -1,44 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, GatewayError } from '../errors.js';
-import type { Gateway } from '../gateway.js';
-import type { HttpHook } from '../options.js';
+import { ErrorCode, GatewayError } from '../core/errors.js';
+import type { GatewayApi, HttpHook } from '../core/gateway-api.js';
+import type { GatewayHttpOptions } from './options.js';
 import { addApiRoutes } from './api.js';
 import { createBearerCheck } from './auth.js';
 import { DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH, readJson } from './body.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { HttpError, sendError, sendJson, sendText } from './respond.js';
-import { Router, type HttpContext, type RouteHandler, type RouteMatch } from './router.js';
+import { Router, type HttpContext, type HttpRouteHandler, type RouteMatch } from './router.js';
 import { demoPage, publicFile } from './static.js';
 import { gatewayMetrics, processInfo, statusBody, type ProcessInfo } from './status.js';
-
-export interface GatewayHttpOptions {
-  /**
-   * Bearer token of the push API. Default: the gateway's `apiKey` option. Without a key the API is off: its paths
-   * answer 404 like any unknown path.
-   */
-  apiKey?: string;
-  /** Where the push API lives. Default `/api`. */
-  apiPrefix?: string;
-  /** Largest request body read, in bytes (413 above). Default 1 MiB. */
-  maxBodySize?: number;
-  /**
-   * Deepest nesting of arrays/objects accepted in a JSON body (400 `json_too_deep` above). Default 64: far more than
-   * any API call needs, far less than what makes `JSON.stringify` and other recursive code overflow the stack.
-   */
-  maxJsonDepth?: number;
-  /** Serve `GET /status` (JSON). Default true. */
-  status?: boolean;
-  /** Serve `GET /metrics` (Prometheus text format 0.0.4). Default true. */
-  metrics?: boolean;
-  /** Serve the browser client at `GET /wsgate.js`. Default true. */
-  client?: boolean;
-  /**
-   * Serve the demo chat page at `GET /` with its `/demo.js` and `/demo.css` (it uses the demo routes, see
-   * `installDemoRoutes`), under a CSP without inline script and with `frame-ancestors 'none'`. Default false.
-   */
-  demo?: boolean;
-}
 
 /** Defaults of `GatewayHttpOptions`, in one place. */
 export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
@@ -73,8 +45,8 @@ const DEMO_HEADERS = { 'Content-Security-Policy': DEMO_CSP, 'X-Frame-Options': '
 export class GatewayHttp {
   /** Pass to `createGateway({ http })` or `gateway.addHttpHandler`. */
   readonly hook: HttpHook;
-  private readonly userRoutes = new Router<RouteHandler>();
-  private readonly builtins = new Router<RouteHandler>();
+  private readonly userRoutes = new Router<HttpRouteHandler>();
+  private readonly builtins = new Router<HttpRouteHandler>();
   private readonly options: GatewayHttpOptions;
   private readonly apiPrefix: string;
   private readonly maxBodySize: number;
@@ -116,28 +88,28 @@ export class GatewayHttp {
     this.hook = (req, res, gateway) => this.handle(req, res, gateway);
   }
 
-  get(path: string, handler: RouteHandler): this {
+  get(path: string, handler: HttpRouteHandler): this {
     this.userRoutes.get(path, handler);
     return this;
   }
 
-  post(path: string, handler: RouteHandler): this {
+  post(path: string, handler: HttpRouteHandler): this {
     this.userRoutes.post(path, handler);
     return this;
   }
 
-  put(path: string, handler: RouteHandler): this {
+  put(path: string, handler: HttpRouteHandler): this {
     this.userRoutes.put(path, handler);
     return this;
   }
 
-  delete(path: string, handler: RouteHandler): this {
+  delete(path: string, handler: HttpRouteHandler): this {
     this.userRoutes.delete(path, handler);
     return this;
   }
 
   /** A route for any method name (`PATCH`, ...). */
-  route(method: string, path: string, handler: RouteHandler): this {
+  route(method: string, path: string, handler: HttpRouteHandler): this {
     this.userRoutes.add(method, path, handler);
     return this;
   }
@@ -146,7 +118,7 @@ export class GatewayHttp {
    * Answers `req` if one of our paths matches (true), else leaves it to the gateway (false). Client mistakes are
    * JSON 4xx; an unexpected error thrown by a route is rethrown for the gateway (500 JSON + its `error` event).
    */
-  async handle(req: IncomingMessage, res: ServerResponse, gateway: Gateway): Promise<boolean> {
+  async handle(req: IncomingMessage, res: ServerResponse, gateway: GatewayApi): Promise<boolean> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
@@ -196,10 +168,10 @@ export class GatewayHttp {
   }
 
   /** User routes first, then built-ins. Null: no such path (the gateway's 404); throws 405 or 400. */
-  private match(method: string, pathname: string, builtins: boolean): { handler: RouteHandler; params: Record<string, string> } | null {
+  private match(method: string, pathname: string, builtins: boolean): { handler: HttpRouteHandler; params: Record<string, string> } | null {
     const user = this.userRoutes.match(method, pathname);
     if (user.kind === 'found') return user;
-    const builtin: RouteMatch<RouteHandler> = builtins ? this.builtins.match(method, pathname) : { kind: 'not-found' };
+    const builtin: RouteMatch<HttpRouteHandler> = builtins ? this.builtins.match(method, pathname) : { kind: 'not-found' };
     if (builtin.kind === 'found') return builtin;
     if (user.kind === 'bad-path' || builtin.kind === 'bad-path') throw new HttpError(400, 'bad_request', 'malformed percent-encoding in the path');
     const allow = [...new Set([...(user.kind === 'method-not-allowed' ? user.allow : []), ...(builtin.kind === 'method-not-allowed' ? builtin.allow : [])])];
@@ -211,12 +183,12 @@ export class GatewayHttp {
    * Process details (pid, Node version, memory, CPU) for `/status` and `/metrics`: only to a request bearing the API
    * key (Prometheus scrapers send `Authorization: Bearer`); nobody gets them when no key is configured.
    */
-  private processInfoFor(req: IncomingMessage, gateway: Gateway): ProcessInfo | null {
+  private processInfoFor(req: IncomingMessage, gateway: GatewayApi): ProcessInfo | null {
     const key = this.apiKeyFor(gateway);
     return key !== null && key.check(req.headers.authorization) ? processInfo() : null;
   }
 
-  private apiKeyFor(gateway: Gateway): { check: (authorization: string | undefined) => boolean } | null {
+  private apiKeyFor(gateway: GatewayApi): { check: (authorization: string | undefined) => boolean } | null {
     if (this.options.apiKey !== undefined) return this.apiCheck;
     const key = gateway.options.apiKey;
     if (key === undefined || key === '') return null;
@@ -253,7 +225,7 @@ function sendStatic(req: IncomingMessage, res: ServerResponse, body: Buffer, con
  *   const http = installHttp(gateway, { demo: true });
  *   http.get('/hello/:name', ({ params }) => ({ hello: params.name }));
  */
-export function installHttp(gateway: Gateway, options?: GatewayHttpOptions): GatewayHttp {
+export function installHttp(gateway: GatewayApi, options?: GatewayHttpOptions): GatewayHttp {
   const http = new GatewayHttp(options);
   gateway.addHttpHandler(http.hook);
   return http;

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Gateway } from '../gateway.js';
+import type { GatewayApi } from '../core/gateway-api.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What a route handler gets. `params` holds the `:name` segments of the pattern, URL-decoded. */
 export interface HttpContext {
-  readonly gateway: Gateway;
+  readonly gateway: GatewayApi;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly method: string;
@@ -21,7 +21,7 @@ export interface HttpContext {
  * (`undefined` with nothing written: 204). Throw an `HttpError` for a JSON error reply; anything else thrown is a
  * 500 whose details stay in the server.
  */
-export type RouteHandler = (ctx: HttpContext) => unknown;
+export type HttpRouteHandler = (ctx: HttpContext) => unknown;
 
 export type RouteMatch<H> =
   | { readonly kind: 'found'; readonly handler: H; readonly params: Record<string, string> }
@@ -39,7 +39,7 @@ interface Route<H> {
  * The smallest router that does the job: exact segments and `:param` segments, first match in insertion order.
  * `HEAD` is answered by `GET` routes. A path that matches with another method gives the methods to put in `Allow`.
  */
-export class Router<H = RouteHandler> {
+export class Router<H = HttpRouteHandler> {
   private readonly routes: Route<H>[] = [];
 
   add(method: string, pattern: string, handler: H): this {

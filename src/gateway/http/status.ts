@@ -1,4 +1,4 @@
-import type { GatewayStats } from '../stats.js';
+import type { GatewayStats } from '../core/stats.js';
 import { single, type Metric } from './metrics.js';
 
 /** Process numbers shown next to the gateway's. */

@@ -1,0 +1,51 @@
+/**
+ * What an application needs from the gateway: exported by `wsgate` and by `wsgate/gateway`. Internals (indexes,
+ * id allocation, wire helpers, Redis keys and scripts, the cluster's presence index) stay out; adapter authors find
+ * the adapter seam in `wsgate/gateway` (./index.ts). Changing this list changes api/*.api.md: `npm run api:update`.
+ */
+export { createGateway, Gateway } from './core/gateway.js';
+export type { GatewayCloseOptions } from './core/gateway.js';
+export type {
+  GatewayApi,
+  ExcludeOptions,
+  SendToAllOptions,
+  ResolvedGatewayOptions,
+  RouteContext,
+  RouteHandler,
+  BinaryHandler,
+  HttpHook,
+} from './core/gateway-api.js';
+export { DEFAULT_GATEWAY_OPTIONS } from './core/options.js';
+export type { GatewayOptions, HeartbeatOptions, RateLimitOptions, AuthenticateResult } from './core/options.js';
+export { GatewaySocket } from './core/gateway-socket.js';
+export { GatewayCloseCode, GatewayCloseReason } from './core/close-codes.js';
+export { GatewayError, ErrorCode, errorBody } from './core/errors.js';
+export { deny } from './core/auth.js';
+export { isSameOrigin } from './core/origin.js';
+export type { OriginsOption } from './core/origin.js';
+export { FALLBACK_ROUTE } from './core/dispatch.js';
+export type { GatewayEvents, GatewayEventName, GatewayMessage } from './core/events.js';
+export type { RequestEnvelope } from './core/envelope.js';
+export type { TimerHandle } from './core/timers.js';
+export type { GatewayStats } from './core/stats.js';
+export type { SocketId, Uid, GroupName, NameLike, Session, RequestId, OutboundMessage } from './core/types.js';
+
+// HTTP: the built-in routes and your own (`gateway.web.get(path, fn)`), and a JSON writer for HTTP hooks.
+export { DEFAULT_GATEWAY_HTTP_OPTIONS } from './http/gateway-http.js';
+export type { GatewayHttp } from './http/gateway-http.js';
+export type { GatewayHttpOptions } from './http/options.js';
+export type { HttpContext, HttpRouteHandler } from './http/router.js';
+export { HttpError, sendJson } from './http/respond.js';
+
+// Scale-out adapters.
+export { MemoryAdapter } from './memory-adapter.js';
+export { RedisAdapter, DEFAULT_REDIS_ADAPTER_OPTIONS } from './adapters/redis-adapter.js';
+export type { RedisAdapterOptions } from './adapters/redis-adapter.js';
+export { AdapterUnavailableError } from './adapters/errors.js';
+export type { AdapterEvents, AdapterEventName } from './adapters/adapter-events.js';
+export type { RedisClientLike, NodeRedisClientLike, IoRedisClientLike, RedisArgument } from './adapters/redis-client.js';
+export { createRedisClientFromUrl, RedisClientMissingError } from './adapters/load-redis.js';
+export { ClusterAdapter } from './cluster/cluster-adapter.js';
+export type { ClusterAdapterOptions, IpcChannel } from './cluster/cluster-adapter.js';
+export { createClusterHub } from './cluster/hub.js';
+export type { ClusterHub, ClusterHubOptions, ClusterHubEvents, WorkerExit } from './cluster/hub.js';

@@ -1,0 +1,63 @@
+/** Running totals since the gateway started, kept by the node and the dispatcher (plain increments, no timers). */
+export interface Counters {
+  /** Connections accepted. */
+  connections: number;
+  /** Upgrades refused by `authenticate` (401/403/500 before the 101). */
+  authRejected: number;
+  /** Messages received (text and binary, before rate limiting). */
+  messagesIn: number;
+  /** Messages written to sockets: a broadcast to N sockets counts N. Replies and errors count too. */
+  messagesOut: number;
+  /** Messages not written because the socket was closing or its buffer was over `maxBufferedAmount`. */
+  messagesDropped: number;
+  /** Error envelopes sent (`{"type":"error",...}`). */
+  errorsOut: number;
+  /** Messages dropped or sockets closed by the rate limit. */
+  rateLimited: number;
+  /** Sockets terminated by the heartbeat. */
+  heartbeatTimeouts: number;
+  /** Sockets closed with 4001 (no uid bound within `authTimeout`). */
+  authTimeouts: number;
+}
+
+export function createCounters(): Counters {
+  return {
+    connections: 0,
+    authRejected: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    messagesDropped: 0,
+    errorsOut: 0,
+    rateLimited: 0,
+    heartbeatTimeouts: 0,
+    authTimeouts: 0,
+  };
+}
+
+/** `gateway.stats()`: this node's numbers, cheap to compute (for `/status` and `/metrics`). */
+export interface GatewayStats extends Counters {
+  /** This node's id (the prefix of its socket ids). */
+  nodeId: string;
+  /** Open sockets on this node. */
+  sockets: number;
+  /** Distinct uids bound on this node. */
+  uids: number;
+  /** Groups with at least one socket on this node. */
+  groups: number;
+  /** Seconds since the gateway started. */
+  uptime: number;
+  /** When the gateway started (epoch ms). */
+  startedAt: number;
+  /** Registered route types. */
+  routes: number;
+}
+
+/** Counts one write's outcome: the one place `messagesOut`/`messagesDropped` move. Returns 1 if written, else 0. */
+export function countSend(counters: Counters, result: 'sent' | 'buffered' | 'dropped'): number {
+  if (result === 'dropped') {
+    counters.messagesDropped++;
+    return 0;
+  }
+  counters.messagesOut++;
+  return 1;
+}

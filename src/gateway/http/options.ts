@@ -1,0 +1,28 @@
+/** The built-in HTTP routes of a gateway (`createGateway({ web })`); defaults in `DEFAULT_GATEWAY_HTTP_OPTIONS`. */
+export interface GatewayHttpOptions {
+  /**
+   * Bearer token of the push API. Default: the gateway's `apiKey` option. Without a key the API is off: its paths
+   * answer 404 like any unknown path.
+   */
+  apiKey?: string;
+  /** Where the push API lives. Default `/api`. */
+  apiPrefix?: string;
+  /** Largest request body read, in bytes (413 above). Default 1 MiB. */
+  maxBodySize?: number;
+  /**
+   * Deepest nesting of arrays/objects accepted in a JSON body (400 `json_too_deep` above). Default 64: far more than
+   * any API call needs, far less than what makes `JSON.stringify` and other recursive code overflow the stack.
+   */
+  maxJsonDepth?: number;
+  /** Serve `GET /status` (JSON). Default true. */
+  status?: boolean;
+  /** Serve `GET /metrics` (Prometheus text format 0.0.4). Default true. */
+  metrics?: boolean;
+  /** Serve the browser client at `GET /wsgate.js`. Default true. */
+  client?: boolean;
+  /**
+   * Serve the demo chat page at `GET /` with its `/demo.js` and `/demo.css` (it uses the demo routes, see
+   * `installDemoRoutes`), under a CSP without inline script and with `frame-ancestors 'none'`. Default false.
+   */
+  demo?: boolean;
+}
