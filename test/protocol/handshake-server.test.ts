@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { WebSocketArgumentError } from '../src/protocol/errors.js';
-import { type HeaderValue, WEBSOCKET_GUID, computeAcceptKey } from '../src/protocol/handshake.js';
-import { buildClientRequest, validateServerResponse } from '../src/protocol/handshake-client.js';
+import { WebSocketArgumentError } from '../../src/protocol/errors.js';
+import { type HeaderValue, WEBSOCKET_GUID, computeAcceptKey } from '../../src/protocol/handshake.js';
+import { buildClientRequest, validateServerResponse } from '../../src/protocol/handshake-client.js';
 import {
   type HandshakeRejection,
   type UpgradeRequestHead,
@@ -9,8 +9,8 @@ import {
   buildRejectionResponse,
   selectSubprotocol,
   validateUpgradeRequest,
-} from '../src/protocol/handshake-server.js';
-import { MAX_LIST_HEADER_LENGTH } from '../src/protocol/header-grammar.js';
+} from '../../src/protocol/handshake-server.js';
+import { MAX_LIST_HEADER_LENGTH } from '../../src/protocol/header-grammar.js';
 
 /** RFC 6455 §1.3: the sample nonce and its accept value. */
 const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { MaskKeySource, nextMaskKey, randomBytes } from '../src/protocol/random.js';
+import { MaskKeySource, nextMaskKey, randomBytes } from '../../src/protocol/random.js';
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 

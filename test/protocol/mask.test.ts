@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { applyMask } from '../src/protocol/mask.js';
+import { applyMask } from '../../src/protocol/mask.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.split(' ').map((b) => parseInt(b, 16)));
 

@@ -15,8 +15,8 @@ import {
   type Role,
   WebSocketArgumentError,
   WebSocketStateError,
-} from '../src/protocol/index.js';
-import { decodeFrames, type DecodedFrame } from './helpers/frames.js';
+} from '../../src/protocol/index.js';
+import { decodeFrames, type DecodedFrame } from '../helpers/frames.js';
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────────
 

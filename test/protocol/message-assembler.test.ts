@@ -7,8 +7,8 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Connection, MessageBudget, type ConnectionHandler, type Role } from '../src/protocol/index.js';
-import { decodeFrames, encodeFrame, Op } from './helpers/frames.js';
+import { Connection, MessageBudget, type ConnectionHandler, type Role } from '../../src/protocol/index.js';
+import { decodeFrames, encodeFrame, Op } from '../helpers/frames.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -3,9 +3,9 @@
 // fuzz/sha1.fuzz.ts.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encodeBase64 } from '../src/protocol/base64.js';
-import { computeAcceptKey } from '../src/protocol/handshake.js';
-import { sha1 } from '../src/protocol/sha1.js';
+import { encodeBase64 } from '../../src/protocol/base64.js';
+import { computeAcceptKey } from '../../src/protocol/handshake.js';
+import { sha1 } from '../../src/protocol/sha1.js';
 
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');

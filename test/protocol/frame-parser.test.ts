@@ -3,8 +3,8 @@
  * three payload length forms at their boundaries.
  */
 import { describe, expect, it } from 'vitest';
-import { Connection, type ConnectionHandler, type Role } from '../src/protocol/index.js';
-import { decodeFrames, type DecodedFrame } from './helpers/frames.js';
+import { Connection, type ConnectionHandler, type Role } from '../../src/protocol/index.js';
+import { decodeFrames, type DecodedFrame } from '../helpers/frames.js';
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
