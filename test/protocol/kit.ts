@@ -220,3 +220,25 @@ export function expectFramesSent(endpoint: Endpoint, expected: readonly SentFram
 export function expectEvents(endpoint: Endpoint, expected: readonly Event[]): void {
   expect(endpoint.events.splice(0)).toEqual(expected);
 }
+
+// ─── opening handshake ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/** RFC 6455 §1.3: the sample nonce and its accept value. */
+export const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+export const SAMPLE_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+
+/** Minimal HTTP head parser for the tests: status/request line and lower-cased headers. */
+export function parseHead(text: string): { startLine: string; headers: Record<string, string[]>; body: string } {
+  const end = text.indexOf('\r\n\r\n');
+  expect(end).toBeGreaterThan(0);
+  const [startLine, ...lines] = text.slice(0, end).split('\r\n');
+  const headers: Record<string, string[]> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    expect(colon).toBeGreaterThan(0);
+    const name = line.slice(0, colon).toLowerCase();
+    (headers[name] ??= []).push(line.slice(colon + 1).trim());
+  }
+  return { startLine, headers, body: text.slice(end + 4) };
+}
+

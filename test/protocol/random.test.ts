@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { MaskKeySource, nextMaskKey, randomBytes } from '../../src/protocol/random.js';
+import { MaskKeySource, generateKey, nextMaskKey, randomBytes } from '../../src/protocol/random.js';
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -66,5 +66,18 @@ describe('randomBytes', () => {
     expect(big.length).toBe(100_000);
     // The last chunk is filled too: 34,464 zero bytes from a CSPRNG would be absurd.
     expect(big.subarray(65_536).some((b) => b !== 0)).toBe(true);
+  });
+});
+
+describe('generateKey (RFC 6455 §4.1 item 7)', () => {
+  it('is base64 of 16 fresh random bytes', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const key = generateKey();
+      expect(key).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+      expect(Buffer.from(key, 'base64')).toHaveLength(16);
+      keys.add(key);
+    }
+    expect(keys.size).toBe(100);
   });
 });
