@@ -1,9 +1,8 @@
-// SHA-1 and base64 of the accept key against the published vectors; node:crypto only as a cross-check of the
+// SHA-1 of the accept key against the published vectors; node:crypto only as a cross-check of the
 // padding boundaries (the engine itself never imports it). The property test against node:crypto is in
 // fuzz/sha1.fuzz.ts.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encodeBase64 } from '../../src/protocol/base64.js';
 import { computeAcceptKey } from '../../src/protocol/handshake.js';
 import { sha1 } from '../../src/protocol/sha1.js';
 
@@ -41,27 +40,6 @@ describe('sha1', () => {
   it('hashes a view at its own offset, not from the start of its buffer', () => {
     const backing = ascii('xxabcxx');
     expect(hex(sha1(backing.subarray(2, 5)))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
-  });
-});
-
-describe('encodeBase64', () => {
-  // RFC 4648 §10.
-  it.each([
-    ['', ''],
-    ['f', 'Zg=='],
-    ['fo', 'Zm8='],
-    ['foo', 'Zm9v'],
-    ['foob', 'Zm9vYg=='],
-    ['fooba', 'Zm9vYmE='],
-    ['foobar', 'Zm9vYmFy'],
-  ])('%j → %j', (input, output) => {
-    expect(encodeBase64(ascii(input))).toBe(output);
-  });
-
-  it('uses the whole alphabet, including "+" and "/"', () => {
-    const bytes = Uint8Array.from({ length: 48 }, (_, i) => [0x00, 0x10, 0x83, 0x10, 0x51, 0x87, 0x20, 0x92, 0x8b][i % 9] ^ (i * 7));
-    expect(encodeBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
-    expect(encodeBase64(Uint8Array.of(0xfb, 0xff, 0xbf))).toBe('+/+/');
   });
 });
 
