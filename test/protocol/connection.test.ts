@@ -14,6 +14,7 @@ import {
   type Role,
   WebSocketArgumentError,
   WebSocketStateError,
+  prepareFrame,
 } from '../../src/protocol/index.js';
 import { decodeFrames } from '../helpers/frames.js';
 import {
@@ -25,7 +26,9 @@ import {
   closeCodeOf,
   concat,
   expectFailed,
+  expectEvents,
   expectFailedAt,
+  expectFramesSent,
   hex,
   peerFrame,
 } from './kit.js';
@@ -683,6 +686,65 @@ describe.each(['server', 'client'] as const)('%s role', (role) => {
       expectFailed(e, 1009);
       // (expectFailed checks the ≤ 123-byte reason for every failure in this file.)
     });
+  });
+});
+
+// ─── trace hook ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+describe.each(['server', 'client'] as const)('trace (%s role)', (role) => {
+  it('sees each frame in and out and each state change, in order, with the connection', () => {
+    const seen: string[] = [];
+    const e = new Endpoint(role, {
+      trace: (event, connection) => {
+        expect(connection).toBe(e.connection);
+        if (event.type === 'state') seen.push(`state ${event.from}→${event.to}`);
+        else seen.push(`${event.type} ${event.opcode} fin=${event.fin} rsv1=${event.rsv1} ${event.length}`);
+      },
+    });
+    e.feed(peerFrame(role, OP.text, 'Hel', { fin: false }), peerFrame(role, OP.ping, 'p'), peerFrame(role, OP.cont, 'lo'));
+    e.connection.send('x'.repeat(2000), false);
+    e.connection.send('hi');
+    e.connection.close(1000);
+    e.feed(peerFrame(role, OP.close, closeBody(1000)));
+    expect(seen).toEqual([
+      'frame-in 1 fin=false rsv1=false 3',
+      'frame-in 9 fin=true rsv1=false 1',
+      'frame-out 10 fin=true rsv1=false 1',
+      'frame-in 0 fin=true rsv1=false 2',
+      'frame-out 1 fin=true rsv1=false 2000',
+      'frame-out 1 fin=true rsv1=false 2',
+      'state 1→2',
+      'frame-out 8 fin=true rsv1=false 2',
+      'frame-in 8 fin=true rsv1=false 2',
+      'state 2→3',
+    ]);
+    expectFramesSent(e, [
+      { opcode: OP.pong, payload: 'p' },
+      { opcode: OP.text, payload: 'x'.repeat(2000) },
+      { opcode: OP.text, payload: 'hi' },
+      { opcode: OP.close, payload: closeBody(1000) },
+    ]);
+    expectEvents(e, [
+      { type: 'ping', payload: 'p' },
+      { type: 'message', data: 'Hello', isText: true },
+      { type: 'close', code: 1000, reason: '' },
+      ...(role === 'server' ? [{ type: 'closeTransport' } as const] : []),
+    ]);
+  });
+
+  it.runIf(role === 'server')('reads a prepared frame back from its header', () => {
+    const seen: string[] = [];
+    const e = new Endpoint(role, { trace: (event) => void (event.type === 'frame-out' && seen.push(`${event.opcode} ${event.rsv1} ${event.length}`)) });
+    for (const size of [5, 300, 70_000]) e.connection.sendPrepared(prepareFrame(new Uint8Array(size), true, size === 300));
+    expect(seen).toEqual(['2 false 5', '2 true 300', '2 false 70000']);
+  });
+
+  it('sees a failure as the Close sent and the move to CLOSED', () => {
+    const seen: string[] = [];
+    const e = new Endpoint(role, { trace: (event) => void seen.push(event.type === 'state' ? `state ${event.to}` : `${event.type} ${event.opcode}`) });
+    e.feed(peerFrame(role, OP.cont, 'x'));
+    expect(seen).toEqual(['frame-in 0', 'frame-out 8', 'state 3']);
+    expectFailed(e, 1002);
   });
 });
 
