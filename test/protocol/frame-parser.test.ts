@@ -6,10 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Connection, type ConnectionHandler, FrameParser, type FrameSink, type Role } from '../../src/protocol/index.js';
 import { decodeFrames } from '../helpers/frames.js';
-import { Endpoint, type Event, concat, expectFailed, hex, pattern, splitPlans } from './kit.js';
+import { Endpoint, type Event, concat, expectFailed, hex, pattern, splitPlans, toHex } from './kit.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const HELLO = text('Hello');
 
 // ─── §5.7 examples, parsed ───────────────────────────────────────────────────────────────────────────────────────
@@ -60,13 +59,13 @@ const examples: Example[] = [
     name: '256 bytes of binary data in a single unmasked frame',
     receiver: 'client',
     bytes: concat([hex('82 7e 0100'), BINARY_256]),
-    expected: [{ type: 'message', data: hexOf(BINARY_256), isText: false }],
+    expected: [{ type: 'message', data: toHex(BINARY_256), isText: false }],
   },
   {
     name: '64 KiB of binary data in a single unmasked frame',
     receiver: 'client',
     bytes: concat([hex('82 7f 0000000000010000'), BINARY_64K]),
-    expected: [{ type: 'message', data: hexOf(BINARY_64K), isText: false }],
+    expected: [{ type: 'message', data: toHex(BINARY_64K), isText: false }],
   },
 ];
 
@@ -147,7 +146,7 @@ class RecordingSink implements FrameSink {
     return true;
   }
   frameEnd(): boolean {
-    this.calls.push(`end ${hexOf(Uint8Array.from(this.payload))}`);
+    this.calls.push(`end ${toHex(Uint8Array.from(this.payload))}`);
     return true;
   }
   frameError(closeCode: number, reason: string): void {
@@ -170,7 +169,7 @@ describe('FrameParser', () => {
   it('reports the §5.7 masked "Hello" as start, unmasked payload, end', () => {
     expect(parse(hex('81 85 37 fa 21 3d 7f 9f 4d 51 58'), [], true)).toEqual([
       'start 1 fin=true rsv1=false length=5',
-      `end ${hexOf(HELLO)}`,
+      `end ${toHex(HELLO)}`,
     ]);
   });
 

@@ -6,10 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { type Connection, type Role } from '../../src/protocol/index.js';
 import { decodeFrames, type DecodedFrame } from '../helpers/frames.js';
-import { Endpoint, concat, hex, pattern } from './kit.js';
+import { Endpoint, concat, hex, pattern, toHex } from './kit.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const HELLO = text('Hello');
 const BINARY_256 = pattern(256, 7);
 const BINARY_64K = pattern(65536, 11);
@@ -151,7 +150,7 @@ describe('payload length boundaries (7-bit, 16-bit and 64-bit forms) round-trip'
         expect(event.type).toBe('message');
         if (event.type === 'message') {
           expect(event.isText).toBe(false);
-          expect(event.data).toBe(hexOf(payload));
+          expect(event.data).toBe(toHex(payload));
         }
       }
     });

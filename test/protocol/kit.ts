@@ -21,7 +21,11 @@ export type { DecodedFrame };
 export const encoder = new TextEncoder();
 export const bytesOf = (data: Uint8Array | string): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
 export const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
+/** Bytes from hex text; whitespace is ignored (`hex('81 05 48 65')`, `hex('82 7e 0100')`). */
 export const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
+
+/** Bytes as lower-case hex, no separators. */
+export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 export const OP = { cont: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
