@@ -123,7 +123,15 @@ export class Connection implements FrameSink {
 
   readonly role: Role;
   private readonly parser: FrameParser;
-  private readonly assembler: MessageAssembler;
+  /**
+   * Created with the first data frame: an idle connection holds only the four settings it needs (about 70 bytes
+   * less per connection than an assembler of its own).
+   */
+  private assembler: MessageAssembler | null = null;
+  private readonly maxMessageSize: number;
+  private readonly maxFragments: number;
+  private readonly isUtf8: ((data: Uint8Array) => boolean) | undefined;
+  private readonly budget: MessageBudget | null;
   private readonly handler: ConnectionHandler;
   private readonly codec: PerMessageCodec | null;
   private readonly maskKeys: MaskKeySource | null;
@@ -156,13 +164,10 @@ export class Connection implements FrameSink {
     const maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
     this.maskKeys = options.role === 'client' ? new MaskKeySource() : null;
     this.trace = options.trace ?? null;
-    this.assembler = new MessageAssembler({
-      maxMessageSize,
-      maxFragments: options.maxFragments ?? DEFAULT_LIMITS.maxFragments,
-      codec: this.codec,
-      isUtf8: options.isUtf8,
-      budget: options.budget ?? null,
-    });
+    this.maxMessageSize = maxMessageSize;
+    this.maxFragments = options.maxFragments ?? DEFAULT_LIMITS.maxFragments;
+    this.isUtf8 = options.isUtf8;
+    this.budget = options.budget ?? null;
     this.parser = new FrameParser(this, {
       expectMasked: options.role === 'server',
       allowRsv1: this.codec !== null,
@@ -189,7 +194,7 @@ export class Connection implements FrameSink {
    * unfinished messages (the engine has no clock).
    */
   get messageInProgress(): boolean {
-    return this.assembler.active;
+    return this.assembler !== null && this.assembler.active;
   }
 
   // ─── input ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -213,7 +218,7 @@ export class Connection implements FrameSink {
         this.parser.push(this.pendingInput.shift()!);
       }
       // Once per chunk: what an unfinished message holds while we wait for the next chunk counts against the budget.
-      const error = this.assembler.reserveHeld();
+      const error = this.assembler === null ? null : this.assembler.reserveHeld();
       if (error !== null) this.failWith(error);
     } catch (error) {
       this.internalError(error);
@@ -247,13 +252,21 @@ export class Connection implements FrameSink {
       this.controlView = null;
       return true;
     }
-    const error = this.assembler.frameStart(opcode, fin, rsv1, payloadLength);
+    const assembler = (this.assembler ??= new MessageAssembler({
+      maxMessageSize: this.maxMessageSize,
+      maxFragments: this.maxFragments,
+      codec: this.codec,
+      isUtf8: this.isUtf8,
+      budget: this.budget,
+    }));
+    const error = assembler.frameStart(opcode, fin, rsv1, payloadLength);
     return error === null || this.failWith(error);
   }
 
   framePayload(data: Uint8Array, start: number, end: number): boolean {
     if (this.frameOpcode < Opcode.Close) {
-      const error = this.assembler.framePayload(data, start, end);
+      // Data frames only reach here after frameStart, which created the assembler.
+      const error = this.assembler!.framePayload(data, start, end);
       return error === null || this.failWith(error);
     }
     // Control frames are at most 125 bytes (the parser checked): kept as a view when whole in one chunk.
@@ -273,7 +286,7 @@ export class Connection implements FrameSink {
       this.controlView = null;
       return this.handleControlFrame(opcode, payload);
     }
-    const assembler = this.assembler;
+    const assembler = this.assembler!;
     if (!assembler.final) return true;
     const error = assembler.finish();
     if (error !== null) return this.failWith(error);
@@ -456,7 +469,7 @@ export class Connection implements FrameSink {
   private failWith(error: ProtocolError): false {
     this.parser.stop();
     if (this.state === ReadyState.CLOSED) return false;
-    this.assembler.drop();
+    this.assembler?.drop();
     // State and the error report before the write: the write may re-enter (an in-process peer answering, or
     // dropping the transport, at once), and `error` must still come before `close`. With CLOSE_SENT already set,
     // a `close()` from the error handler cannot replace the failure's code.
@@ -478,7 +491,7 @@ export class Connection implements FrameSink {
 
   private toClosed(): void {
     // A message cut short by the peer's Close or by the end of the transport is never delivered.
-    this.assembler.drop();
+    this.assembler?.drop();
     if (this.state === ReadyState.CLOSED) return;
     this.setState(ReadyState.CLOSED);
     this.codec?.dispose();
