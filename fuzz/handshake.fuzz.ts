@@ -1,14 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type HeaderValue,
-  buildAcceptResponse,
-  buildClientRequest,
-  computeAcceptKey,
-  selectSubprotocol,
-  validateServerResponse,
-  validateUpgradeRequest,
-} from '../src/protocol/handshake.js';
+import { type HeaderValue, computeAcceptKey } from '../src/protocol/handshake.js';
+import { buildClientRequest, validateServerResponse } from '../src/protocol/handshake-client.js';
+import { buildAcceptResponse, selectSubprotocol, validateUpgradeRequest } from '../src/protocol/handshake-server.js';
 import { type ExtensionOffer, formatExtensions } from '../src/protocol/header-grammar.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);

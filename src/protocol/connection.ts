@@ -1,22 +1,19 @@
-import { CloseCode, isValidWireCloseCode, MAX_CLOSE_REASON_BYTES } from './close-codes.js';
+import { CloseCode } from './close-codes.js';
+import { encodeClosePayload, echoClosePayload, failureClosePayload, parseClosePayload } from './close.js';
 import { ProtocolError, WebSocketArgumentError, WebSocketStateError } from './errors.js';
-import { CodecError, type PerMessageCodec } from './extension.js';
+import type { PerMessageCodec } from './extension.js';
 import { FrameParser, type FrameSink } from './frame-parser.js';
-import {
-  encodeFrame,
-  frameHeaderLength,
-  SMALL_FRAME_COPY_LIMIT,
-  writeFrameHeader,
-} from './frame-serializer.js';
+import { encodeFrame, frameHeaderLength, SMALL_FRAME_COPY_LIMIT, writeFrameHeader } from './frame-serializer.js';
 import { DEFAULT_LIMITS, MAX_CONTROL_PAYLOAD } from './limits.js';
+import { MessageAssembler } from './message-assembler.js';
 import type { MessageBudget } from './message-budget.js';
 import { Opcode } from './opcodes.js';
 import { MaskKeySource } from './random.js';
-import { UTF8_ACCEPT, UTF8_REJECT, isValidUtf8, utf8Step } from './utf8.js';
 
 /*
  * The connection state machine, in one place. Only the methods in the "state transitions" section below change
- * `readyState`, `closeSent` or `closeReceived`.
+ * `readyState`, `CLOSE_SENT` or `CLOSE_RECEIVED`. Frames become messages in `MessageAssembler`; Close payloads are
+ * read and written by `close.ts`.
  *
  *              close() ─────────────► CLOSING ── peer's Close ──► CLOSED   (we initiated; peer answered)
  *    OPEN ─┤   peer's Close ── we echo it ───────────────────────► CLOSED   (peer initiated)
@@ -79,7 +76,18 @@ export interface ConnectionOptions {
    * together; the Node server and client pass the process-wide budget).
    */
   budget?: MessageBudget | null;
+  /**
+   * Called with each frame received (once its header is read) and sent, and each `readyState` change, for logging
+   * and debugging. Default: none, and then no event object is ever built.
+   */
+  trace?: ((event: TraceEvent, connection: Connection) => void) | null;
 }
+
+/** What `ConnectionOptions.trace` sees. `length` is the frame's payload length as on the wire. */
+export type TraceEvent =
+  | { type: 'frame-in'; opcode: number; fin: boolean; rsv1: boolean; length: number }
+  | { type: 'frame-out'; opcode: number; fin: boolean; rsv1: boolean; length: number }
+  | { type: 'state'; from: ReadyState; to: ReadyState };
 
 export interface SendOptions {
   /** Compress with the negotiated permessage-deflate codec (ignored when none was negotiated). */
@@ -89,26 +97,14 @@ export interface SendOptions {
 const EMPTY = new Uint8Array(0);
 
 // Bits of `Connection.flags`. One Connection is held per open socket, and every field of it costs 8 bytes, so its
-// booleans share one number; the private accessors below keep the code reading as plain booleans.
+// booleans share one number, read with `has` and changed with `set`/`clear`.
+/** We sent a Close frame (RFC 6455 §5.5.1: no data frame may follow). */
 const CLOSE_SENT = 1;
+/** We received a Close frame: input after it is discarded. */
 const CLOSE_RECEIVED = 2;
-const CLOSE_REPORTED = 4;
-const FRAME_FIN = 8;
-const MESSAGE_ACTIVE = 16;
-const MESSAGE_IS_TEXT = 32;
-const MESSAGE_COMPRESSED = 64;
-const RECEIVING = 128;
-/**
- * Text pieces shorter than this are validated by the JS state machine even when a native check is available: below
- * it, the native call (and the view it needs) costs more than it saves.
- */
-const NATIVE_UTF8_MIN = 64;
-/** Pieces shorter than this are copied into the message buffer byte by byte: cheaper than a view and `set`. */
-const SMALL_PIECE = 32;
-/** Below this capacity the message buffer grows fourfold at a time (see `growMessageBuffer`). */
-const FAST_GROWTH_BELOW = 256 * 1024;
+/** `receive` is running: chunks passed in meanwhile wait in `pendingInput`. */
+const RECEIVING = 4;
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
 
 /**
  * A sans-I/O RFC 6455 endpoint after the opening handshake: feed it received bytes with `receive`, ask it to send
@@ -122,50 +118,36 @@ export class Connection implements FrameSink {
   context: unknown = undefined;
 
   private state: ReadyState = ReadyState.OPEN;
-  /** Packed booleans (see the bit constants above and the accessors at the end of the class). */
+  /** `CLOSE_SENT`, `CLOSE_RECEIVED`, `RECEIVING`. */
   private flags = 0;
 
   readonly role: Role;
   private readonly parser: FrameParser;
-  private readonly handler: ConnectionHandler;
-  private readonly codec: PerMessageCodec | null;
+  /**
+   * Created with the first data frame: an idle connection holds only the four settings it needs (about 70 bytes
+   * less per connection than an assembler of its own).
+   */
+  private assembler: MessageAssembler | null = null;
   private readonly maxMessageSize: number;
   private readonly maxFragments: number;
   private readonly isUtf8: ((data: Uint8Array) => boolean) | undefined;
-  private readonly maskKeys: MaskKeySource | null;
   private readonly budget: MessageBudget | null;
+  private readonly handler: ConnectionHandler;
+  private readonly codec: PerMessageCodec | null;
+  private readonly maskKeys: MaskKeySource | null;
+  private readonly trace: ((event: TraceEvent, connection: Connection) => void) | null;
 
-  // Current frame.
+  /** Opcode of the frame being received. */
   private frameOpcode = 0;
-  private frameLength = 0;
-  private frameReceived = 0;
-
-  // Current data message (fragmentation state, RFC 6455 §5.4).
-  private messageFragments = 0;
-  private messageLength = 0;
-  /**
-   * The message's first piece, a view of the chunk (or inflater output) it came in. Most messages have only this
-   * one, which is then delivered as is: no copy.
-   */
-  private messageFirstPiece: Uint8Array | null = null;
-  /**
-   * Where a message of two or more pieces is gathered: `messageLength` bytes used. Copying each piece in, rather
-   * than keeping one view per piece, bounds what a message holds by its size: a view keeps its whole received chunk
-   * alive and costs ~100 bytes of object itself, so 131,000 one-byte fragments held ~16 MiB.
-   */
-  private messageBuffer: Uint8Array | null = null;
-  /** Bytes of the current message reserved from `budget`. */
-  private messageReserved = 0;
-  /** UTF-8 validation state of the current text message (`utf8Step`). */
-  private utf8State = UTF8_ACCEPT;
 
   // Current control frame payload (≤ 125 bytes), gathered when split across chunks.
+  private controlLength = 0;
   // Allocated the first time a control frame is split across chunks (rare): idle connections never pay for it.
   private controlBytes: Uint8Array | null = null;
   private controlFill = 0;
   private controlView: Uint8Array | null = null;
 
-  /** Chunks passed to `receive` while it is running (`receiving`). */
+  /** Chunks passed to `receive` while it is running (`RECEIVING`). */
   private pendingInput: Uint8Array[] | null = null;
 
   // Outgoing fragmented message (sendFragment).
@@ -179,15 +161,17 @@ export class Connection implements FrameSink {
     this.role = options.role;
     this.handler = handler;
     this.codec = options.codec ?? null;
-    this.maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
+    const maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
+    this.maskKeys = options.role === 'client' ? new MaskKeySource() : null;
+    this.trace = options.trace ?? null;
+    this.maxMessageSize = maxMessageSize;
     this.maxFragments = options.maxFragments ?? DEFAULT_LIMITS.maxFragments;
     this.isUtf8 = options.isUtf8;
-    this.maskKeys = options.role === 'client' ? new MaskKeySource() : null;
     this.budget = options.budget ?? null;
     this.parser = new FrameParser(this, {
       expectMasked: options.role === 'server',
       allowRsv1: this.codec !== null,
-      maxFrameSize: options.maxFrameSize ?? Math.min(DEFAULT_LIMITS.maxFrameSize, this.maxMessageSize),
+      maxFrameSize: options.maxFrameSize ?? Math.min(DEFAULT_LIMITS.maxFrameSize, maxMessageSize),
     });
   }
 
@@ -198,7 +182,7 @@ export class Connection implements FrameSink {
   /** True when the peer is expected to close the transport (a client after the close handshake). */
   get closeExpected(): boolean {
     // RFC 6455 §7.1.1: after the handshake the server closes the TCP connection itself; only a client waits for it.
-    return this.role === 'client' && this.closeSent && this.closeReceived;
+    return this.role === 'client' && this.has(CLOSE_SENT | CLOSE_RECEIVED);
   }
 
   get compressionEnabled(): boolean {
@@ -210,7 +194,7 @@ export class Connection implements FrameSink {
    * unfinished messages (the engine has no clock).
    */
   get messageInProgress(): boolean {
-    return this.messageActive;
+    return this.assembler !== null && this.assembler.active;
   }
 
   // ─── input ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -220,26 +204,26 @@ export class Connection implements FrameSink {
    * of it). Input after the connection failed or received a Close is discarded (RFC 6455 §5.5.1).
    */
   receive(chunk: Uint8Array): void {
-    if (this.closeReceived || this.parser.stopped) return;
-    if (this.receiving) {
+    if (this.has(CLOSE_RECEIVED) || this.parser.stopped) return;
+    if (this.has(RECEIVING)) {
       // Re-entered from one of our own callbacks (e.g. an in-process peer answering synchronously): finish the
       // current chunk first, so bytes are parsed in the order they arrived.
       (this.pendingInput ??= []).push(chunk);
       return;
     }
-    this.receiving = true;
+    this.set(RECEIVING);
     try {
       this.parser.push(chunk);
-      while (this.pendingInput !== null && this.pendingInput.length > 0 && !this.closeReceived && !this.parser.stopped) {
+      while (this.pendingInput !== null && this.pendingInput.length > 0 && !this.has(CLOSE_RECEIVED) && !this.parser.stopped) {
         this.parser.push(this.pendingInput.shift()!);
       }
-      // Once per chunk, not per frame: what an unfinished message holds while we wait for the next chunk is what
-      // counts against the shared budget (within one chunk a message is bounded by maxMessageSize anyway).
-      if (this.messageActive && this.budget !== null) this.reserveHeldMessage(this.budget);
+      // Once per chunk: what an unfinished message holds while we wait for the next chunk counts against the budget.
+      const error = this.assembler === null ? null : this.assembler.reserveHeld();
+      if (error !== null) this.failWith(error);
     } catch (error) {
       this.internalError(error);
     } finally {
-      this.receiving = false;
+      this.clear(RECEIVING);
       this.pendingInput = null;
     }
   }
@@ -247,9 +231,9 @@ export class Connection implements FrameSink {
   /** The transport ended (TCP FIN or error). Reports 1006 unless the close handshake already completed. */
   receiveEof(): void {
     // A stopped parser without a received Close means we failed the connection: its code stands, not 1006.
-    const failed = this.parser.stopped && !this.closeReceived;
+    const failed = this.parser.stopped && !this.has(CLOSE_RECEIVED);
     this.parser.stop();
-    if (!this.closeReceived && !failed && !this.closeReported) {
+    if (!this.has(CLOSE_RECEIVED) && !failed && this.state !== ReadyState.CLOSED) {
       // RFC 6455 §7.1.5: no Close frame was received, so the close code is 1006.
       this.closeCode = CloseCode.Abnormal;
       this.closeReason = '';
@@ -260,157 +244,39 @@ export class Connection implements FrameSink {
   // FrameSink — called by the parser only.
 
   frameStart(opcode: number, fin: boolean, rsv1: boolean, payloadLength: number): boolean {
+    if (this.trace !== null) this.trace({ type: 'frame-in', opcode, fin, rsv1, length: payloadLength }, this);
     this.frameOpcode = opcode;
-    this.frameFin = fin;
-    this.frameLength = payloadLength;
-    this.frameReceived = 0;
     if (opcode >= Opcode.Close) {
+      this.controlLength = payloadLength;
       this.controlFill = 0;
       this.controlView = null;
       return true;
     }
-    if (opcode === Opcode.Continuation) {
-      // RFC 6455 §5.4: a continuation frame only continues a message that was started.
-      if (!this.messageActive) return this.fail(CloseCode.ProtocolError, 'continuation frame without a message to continue');
-      // RFC 7692 §6.1: RSV1 is set on the first frame of a compressed message only.
-      if (rsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 set on a continuation frame');
-    } else {
-      // RFC 6455 §5.4: fragments of one message are not interleaved with another data message.
-      if (this.messageActive) return this.fail(CloseCode.ProtocolError, 'new data frame while a fragmented message is open');
-      this.messageActive = true;
-      this.messageIsText = opcode === Opcode.Text;
-      this.messageCompressed = rsv1;
-      this.messageFragments = 0;
-      this.messageLength = 0;
-      if (this.messageIsText) this.utf8State = UTF8_ACCEPT;
-    }
-    if (++this.messageFragments > this.maxFragments) {
-      return this.fail(CloseCode.MessageTooBig, `message has more than ${this.maxFragments} fragments`);
-    }
-    if (!this.messageCompressed && this.messageLength + payloadLength > this.maxMessageSize) {
-      return this.fail(CloseCode.MessageTooBig, `message exceeds ${this.maxMessageSize} bytes`);
-    }
-    return true;
+    const assembler = (this.assembler ??= new MessageAssembler({
+      maxMessageSize: this.maxMessageSize,
+      maxFragments: this.maxFragments,
+      codec: this.codec,
+      isUtf8: this.isUtf8,
+      budget: this.budget,
+    }));
+    const error = assembler.frameStart(opcode, fin, rsv1, payloadLength);
+    return error === null || this.failWith(error);
   }
 
   framePayload(data: Uint8Array, start: number, end: number): boolean {
-    const opcode = this.frameOpcode;
-    const isFirstPiece = this.frameReceived === 0;
-    this.frameReceived += end - start;
-    if (opcode >= Opcode.Close) {
-      if (isFirstPiece && end - start === this.frameLength) {
-        this.controlView = data.subarray(start, end);
-      } else {
-        (this.controlBytes ??= new Uint8Array(MAX_CONTROL_PAYLOAD)).set(data.subarray(start, end), this.controlFill);
-        this.controlFill += end - start;
-      }
-      return true;
+    if (this.frameOpcode < Opcode.Close) {
+      // Data frames only reach here after frameStart, which created the assembler.
+      const error = this.assembler!.framePayload(data, start, end);
+      return error === null || this.failWith(error);
     }
-    if (this.messageCompressed) return this.inflate(data.subarray(start, end), false);
-    if (this.messageIsText && !this.validateUtf8(data, start, end)) {
-      // RFC 6455 §8.1: fail as soon as the bytes can no longer be valid UTF-8 (not only at the message's end).
-      return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
+    // Control frames are at most 125 bytes (the parser checked): kept as a view when whole in one chunk.
+    if (this.controlFill === 0 && this.controlView === null && end - start === this.controlLength) {
+      this.controlView = data.subarray(start, end);
+    } else {
+      (this.controlBytes ??= new Uint8Array(MAX_CONTROL_PAYLOAD)).set(data.subarray(start, end), this.controlFill);
+      this.controlFill += end - start;
     }
-    this.addPiece(data, start, end);
     return true;
-  }
-
-  /**
-   * Checks text bytes as they arrive, so that the failure comes with the chunk holding the first invalid byte.
-   * With a native validator, the whole code points of a long piece are checked natively in one pass; a code point
-   * left open by the previous piece, and one cut off by the end of this piece, go through the incremental
-   * validator, which carries the open sequence over to the next piece.
-   */
-  private validateUtf8(data: Uint8Array, start: number, end: number): boolean {
-    const isUtf8 = this.isUtf8;
-    if (isUtf8 === undefined || end - start < NATIVE_UTF8_MIN) return this.feedUtf8(data, start, end);
-    let pos = start;
-    // Finishing an open code point takes at most 3 bytes.
-    while (this.utf8State !== UTF8_ACCEPT && pos < end) {
-      if (!this.feedUtf8(data, pos, pos + 1)) return false;
-      pos++;
-    }
-    const boundary = wholeCodePointsEnd(data, pos, end);
-    if (!isUtf8(data.subarray(pos, boundary))) return false;
-    return boundary === end || this.feedUtf8(data, boundary, end);
-  }
-
-  private feedUtf8(data: Uint8Array, start: number, end: number): boolean {
-    this.utf8State = utf8Step(this.utf8State, data, start, end);
-    return this.utf8State !== UTF8_REJECT;
-  }
-
-  /** Adds `data[start..end)` to the message: kept as a view when it is the first piece, copied in otherwise. */
-  private addPiece(data: Uint8Array, start: number, end: number): void {
-    const length = this.messageLength;
-    if (length === 0) {
-      this.messageFirstPiece = data.subarray(start, end);
-      this.messageLength = end - start;
-      return;
-    }
-    const needed = length + end - start;
-    let buffer = this.messageBuffer;
-    if (buffer === null || needed > buffer.length) buffer = this.growMessageBuffer(needed);
-    // No view of the piece is made: copying from the chunk directly costs no object per fragment.
-    if (end - start < SMALL_PIECE) {
-      for (let i = start, j = length; i < end; i++, j++) buffer[j] = data[i];
-    } else {
-      buffer.set(data.subarray(start, end), length);
-    }
-    this.messageLength = needed;
-  }
-
-  /**
-   * A larger gathering buffer holding the message so far. Geometric growth keeps the copies per byte constant
-   * however the message is cut; the size never passes the message size limit, nor the message's final size once it
-   * is known (the last frame of an uncompressed message), so a message whose frame merely straddles two chunks is
-   * copied once into a buffer of its exact size, as a join at the end would have. Announced lengths never make it
-   * grow: only bytes that arrived do.
-   */
-  private growMessageBuffer(needed: number): Uint8Array {
-    const old = this.messageBuffer;
-    // ×4 while small, so that a message of many small fragments is not copied over and over; ×2 past that, so that
-    // a large one never holds more than twice its bytes.
-    let capacity = old === null ? 2 * needed : Math.max(needed, old.length < FAST_GROWTH_BELOW ? 4 * old.length : 2 * old.length);
-    if (capacity < DEFAULT_LIMITS.minMessageBuffer) capacity = DEFAULT_LIMITS.minMessageBuffer;
-    let bound = this.maxMessageSize;
-    if (!this.messageCompressed && this.frameFin) bound = needed + (this.frameLength - this.frameReceived);
-    if (capacity > bound) capacity = bound > needed ? bound : needed;
-    const buffer = new Uint8Array(capacity);
-    if (old === null) {
-      buffer.set(this.messageFirstPiece!, 0);
-      this.messageFirstPiece = null;
-    } else {
-      buffer.set(old.subarray(0, this.messageLength), 0);
-    }
-    this.messageBuffer = buffer;
-    return buffer;
-  }
-
-  /** Brings the budget reservation up to what the unfinished message holds; 1013 when the budget is spent. */
-  private reserveHeldMessage(budget: MessageBudget): void {
-    const held = this.messageBuffer !== null ? this.messageBuffer.length : this.messageLength;
-    const more = held - this.messageReserved;
-    if (more <= 0) return;
-    if (!budget.tryReserve(more)) {
-      // Not the peer's fault: every connection together holds as much as this process allows. RFC 6455 §7.4.1
-      // (IANA registry): 1013 Try Again Later, "a temporary condition".
-      this.fail(CloseCode.TryAgainLater, 'too many unfinished messages: try again later');
-      return;
-    }
-    this.messageReserved = held;
-  }
-
-  /** Forgets the message in progress (delivered, failed or abandoned) and gives back its reservation. */
-  private dropMessage(): void {
-    this.messageActive = false;
-    this.messageFirstPiece = null;
-    this.messageBuffer = null;
-    this.messageLength = 0;
-    if (this.messageReserved !== 0) {
-      this.budget!.release(this.messageReserved);
-      this.messageReserved = 0;
-    }
   }
 
   frameEnd(): boolean {
@@ -420,53 +286,24 @@ export class Connection implements FrameSink {
       this.controlView = null;
       return this.handleControlFrame(opcode, payload);
     }
-    if (!this.frameFin) return true;
-    if (this.messageCompressed && !this.inflate(EMPTY, true)) return false;
-    if (this.messageIsText && this.utf8State !== UTF8_ACCEPT) {
-      return this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
-    }
-    const message = this.takeMessage();
-    const isText = this.messageIsText;
-    this.dropMessage();
-    this.handler.message(this, message, isText);
-    return !this.parser.stopped && !this.closeReceived;
+    const assembler = this.assembler!;
+    if (!assembler.final) return true;
+    const error = assembler.finish();
+    if (error !== null) return this.failWith(error);
+    const isText = assembler.isText;
+    this.handler.message(this, assembler.take(), isText);
+    return !this.parser.stopped && !this.has(CLOSE_RECEIVED);
   }
 
   frameError(closeCode: number, reason: string): void {
     this.fail(closeCode, reason);
   }
 
-  private takeMessage(): Uint8Array {
-    const buffer = this.messageBuffer;
-    if (buffer === null) return this.messageFirstPiece ?? EMPTY;
-    const length = this.messageLength;
-    // Growth may have left most of the buffer unused: the application may keep the message, so a buffer with
-    // more than an eighth to spare is trimmed (one more copy, only for messages that came in several pieces).
-    if (buffer.length - length > buffer.length >>> 3) return buffer.slice(0, length);
-    return buffer.subarray(0, length);
-  }
-
-  private inflate(compressed: Uint8Array, end: boolean): boolean {
-    let output: Uint8Array;
-    try {
-      output = this.codec!.decompress(compressed, end, this.maxMessageSize - this.messageLength);
-    } catch (error) {
-      if (error instanceof CodecError) return this.fail(error.closeCode, error.message);
-      throw error;
-    }
-    if (output.length === 0) return true;
-    if (this.messageIsText && !this.validateUtf8(output, 0, output.length)) {
-      return this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
-    }
-    this.addPiece(output, 0, output.length);
-    return true;
-  }
-
   private handleControlFrame(opcode: number, payload: Uint8Array): boolean {
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response, unless it
       // already received a Close frame. Once we sent a Close we send nothing more (§5.5.1).
-      if (!this.closeSent) this.writeFrame(Opcode.Pong, payload, true, false);
+      if (!this.has(CLOSE_SENT)) this.writeFrame(Opcode.Pong, payload, true, false);
       this.handler.ping?.(this, payload);
       return !this.parser.stopped;
     }
@@ -474,25 +311,9 @@ export class Connection implements FrameSink {
       this.handler.pong?.(this, payload);
       return !this.parser.stopped;
     }
-    return this.handleCloseFrame(payload);
-  }
-
-  private handleCloseFrame(payload: Uint8Array): boolean {
-    let code: number = CloseCode.NoStatus;
-    let reason = '';
-    if (payload.length === 1) {
-      // RFC 6455 §5.5.1: if there is a body, its first two bytes MUST be a status code.
-      return this.fail(CloseCode.ProtocolError, 'close frame with a 1-byte payload');
-    }
-    if (payload.length >= 2) {
-      code = (payload[0] << 8) | payload[1];
-      // RFC 6455 §7.4.1: 1005, 1006, 1015 and unassigned codes MUST NOT be sent.
-      if (!isValidWireCloseCode(code)) return this.fail(CloseCode.ProtocolError, `invalid close code ${code}`);
-      // RFC 6455 §5.5.1: the close reason is UTF-8 encoded.
-      if (!isValidUtf8(payload, 2, payload.length)) return this.fail(CloseCode.InvalidPayload, 'close reason is not valid UTF-8');
-      reason = textDecoder.decode(payload.subarray(2));
-    }
-    this.onCloseFrameReceived(code, reason);
+    const close = parseClosePayload(payload);
+    if (!close.ok) return this.fail(close.closeCode, close.error);
+    this.onCloseFrameReceived(close.code, close.reason);
     return false;
   }
 
@@ -536,6 +357,7 @@ export class Connection implements FrameSink {
     this.assertCanSendData();
     if (this.role !== 'server') throw new WebSocketStateError('prepared frames are unmasked: server role only');
     if (this.outgoingFragmentOpcode !== -1) throw new WebSocketStateError('a fragmented message is being sent; finish it first');
+    if (this.trace !== null) this.traceFrameOut(frame);
     this.handler.write(this, frame);
   }
 
@@ -552,7 +374,7 @@ export class Connection implements FrameSink {
    * sees 1005). Calling it again, or after the peer's Close, does nothing.
    */
   close(code?: number, reason = ''): void {
-    if (this.closeSent || this.state === ReadyState.CLOSED) return;
+    if (this.has(CLOSE_SENT) || this.state === ReadyState.CLOSED) return;
     const payload = encodeClosePayload(code, reason);
     // State before the write: an in-process transport may deliver the peer's answer back into `receive` from
     // inside `write`, and that Close must be seen as the reply to ours, not echoed.
@@ -567,13 +389,13 @@ export class Connection implements FrameSink {
    */
   failConnection(code: number, reason: string): void {
     // Checked before any state changes: the Close frame is only built once the connection is already failed.
-    encodeClosePayload(code, truncateReason(reason));
+    failureClosePayload(code, reason);
     if (this.state === ReadyState.CLOSED) return;
     this.fail(code, reason);
   }
 
   private sendControl(opcode: number, payload: Uint8Array | string): void {
-    if (this.closeSent || this.state === ReadyState.CLOSED) throw new WebSocketStateError('the connection is closing or closed');
+    if (this.has(CLOSE_SENT) || this.state === ReadyState.CLOSED) throw new WebSocketStateError('the connection is closing or closed');
     const bytes = typeof payload === 'string' ? textEncoder.encode(payload) : payload;
     // RFC 6455 §5.5: all control frames MUST have a payload length of 125 bytes or less.
     if (bytes.length > MAX_CONTROL_PAYLOAD) throw new WebSocketArgumentError('control frame payload must be 125 bytes or less');
@@ -582,7 +404,7 @@ export class Connection implements FrameSink {
 
   private assertCanSendData(): void {
     // RFC 6455 §5.5.1: after sending a Close frame, the endpoint MUST NOT send any more data frames.
-    if (this.closeSent || this.state !== ReadyState.OPEN) throw new WebSocketStateError('the connection is closing or closed');
+    if (this.has(CLOSE_SENT) || this.state !== ReadyState.OPEN) throw new WebSocketStateError('the connection is closing or closed');
   }
 
   /** Text from a string: short strings are encoded straight into the frame buffer (one allocation). */
@@ -592,6 +414,7 @@ export class Connection implements FrameSink {
       const written = textEncoder.encodeInto(text, frame.subarray(2)).written;
       frame[0] = 0x80 | opcode;
       frame[1] = written;
+      if (this.trace !== null) this.trace({ type: 'frame-out', opcode, fin: true, rsv1: false, length: written }, this);
       this.handler.write(this, frame.subarray(0, 2 + written));
       return;
     }
@@ -599,6 +422,7 @@ export class Connection implements FrameSink {
   }
 
   private writeFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
+    if (this.trace !== null) this.trace({ type: 'frame-out', opcode, fin, rsv1, length: payload.length }, this);
     if (this.maskKeys !== null) {
       // RFC 6455 §5.3: a client masks every frame with a fresh, unpredictable key.
       this.handler.write(this, encodeFrame(opcode, payload, fin, rsv1, this.maskKeys.next()));
@@ -614,23 +438,23 @@ export class Connection implements FrameSink {
     this.handler.write(this, payload);
   }
 
-  // ─── state transitions (the only code that changes readyState / closeSent / closeReceived) ─────────────────────
+  // ─── state transitions (the only code that changes readyState / CLOSE_SENT / CLOSE_RECEIVED) ───────────────────
 
   private onCloseFrameSent(): void {
-    this.closeSent = true;
-    if (this.closeReceived) return this.toClosed();
-    this.state = ReadyState.CLOSING;
+    this.set(CLOSE_SENT);
+    if (this.has(CLOSE_RECEIVED)) return this.toClosed();
+    this.setState(ReadyState.CLOSING);
   }
 
   private onCloseFrameReceived(code: number, reason: string): void {
-    this.closeReceived = true;
+    this.set(CLOSE_RECEIVED);
     this.parser.stop();
     this.closeCode = code;
     this.closeReason = reason;
-    if (!this.closeSent) {
+    if (!this.has(CLOSE_SENT)) {
       // RFC 6455 §5.5.1: reply with a Close frame, typically echoing the status code received.
-      this.closeSent = true;
-      this.writeFrame(Opcode.Close, code === CloseCode.NoStatus ? EMPTY : encodeClosePayload(code, ''), true, false);
+      this.set(CLOSE_SENT);
+      this.writeFrame(Opcode.Close, echoClosePayload(code), true, false);
     }
     this.toClosed();
     // RFC 6455 §7.1.1: the server closes the TCP connection first; the client waits for it.
@@ -639,23 +463,22 @@ export class Connection implements FrameSink {
 
   /** RFC 6455 §7.1.7 _Fail the WebSocket Connection_: send a Close with the reason's code, then drop the transport. */
   private fail(closeCode: number, reason: string): false {
+    return this.failWith(new ProtocolError(closeCode, reason));
+  }
+
+  private failWith(error: ProtocolError): false {
     this.parser.stop();
     if (this.state === ReadyState.CLOSED) return false;
-    this.dropMessage();
-    const error = new ProtocolError(closeCode, reason);
+    this.assembler?.drop();
     // State and the error report before the write: the write may re-enter (an in-process peer answering, or
-    // dropping the transport, at once), and `error` must still come before `close`. With `closeSent` already set,
+    // dropping the transport, at once), and `error` must still come before `close`. With CLOSE_SENT already set,
     // a `close()` from the error handler cannot replace the failure's code.
-    this.closeCode = closeCode;
-    this.closeReason = reason;
-    const mustSend = !this.closeSent;
-    this.closeSent = true;
+    this.closeCode = error.closeCode;
+    this.closeReason = error.message;
+    const mustSend = !this.has(CLOSE_SENT);
+    this.set(CLOSE_SENT);
     this.handler.error?.(this, error);
-    if (mustSend) {
-      // The 1011 reason stays generic: internal details are for the local error handler only.
-      const wireReason = closeCode === CloseCode.InternalError ? 'internal error' : truncateReason(reason);
-      this.writeFrame(Opcode.Close, encodeClosePayload(closeCode, wireReason), true, false);
-    }
+    if (mustSend) this.writeFrame(Opcode.Close, failureClosePayload(error.closeCode, error.message), true, false);
     this.toClosed();
     this.handler.closeTransport(this);
     return false;
@@ -667,118 +490,40 @@ export class Connection implements FrameSink {
   }
 
   private toClosed(): void {
-    this.state = ReadyState.CLOSED;
     // A message cut short by the peer's Close or by the end of the transport is never delivered.
-    this.dropMessage();
-    if (this.closeReported) return;
-    this.closeReported = true;
+    this.assembler?.drop();
+    if (this.state === ReadyState.CLOSED) return;
+    this.setState(ReadyState.CLOSED);
     this.codec?.dispose();
     this.handler.close(this, this.closeCode, this.closeReason);
   }
 
-  // ─── packed booleans ──────────────────────────────────────────────────────────────────────────────────────────
+  /** Traces a frame that arrives already encoded (`sendPrepared`): its fields are read back from its header. */
+  private traceFrameOut(frame: Uint8Array): void {
+    const b1 = frame[1] & 0x7f;
+    const length = b1 < 126 ? b1 : b1 === 126 ? (frame[2] << 8) | frame[3] : frame.length - 10;
+    this.trace!({ type: 'frame-out', opcode: frame[0] & 0x0f, fin: (frame[0] & 0x80) !== 0, rsv1: (frame[0] & 0x40) !== 0, length }, this);
+  }
 
-  private get closeSent(): boolean {
-    return (this.flags & CLOSE_SENT) !== 0;
+  private setState(to: ReadyState): void {
+    if (this.trace !== null) this.trace({ type: 'state', from: this.state, to }, this);
+    this.state = to;
   }
-  private set closeSent(on: boolean) {
-    this.flags = on ? this.flags | CLOSE_SENT : this.flags & ~CLOSE_SENT;
+
+  // ─── flags ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Every bit of `mask` is set. */
+  private has(mask: number): boolean {
+    return (this.flags & mask) === mask;
   }
-  private get closeReceived(): boolean {
-    return (this.flags & CLOSE_RECEIVED) !== 0;
+  private set(flag: number): void {
+    this.flags |= flag;
   }
-  private set closeReceived(on: boolean) {
-    this.flags = on ? this.flags | CLOSE_RECEIVED : this.flags & ~CLOSE_RECEIVED;
-  }
-  private get closeReported(): boolean {
-    return (this.flags & CLOSE_REPORTED) !== 0;
-  }
-  private set closeReported(on: boolean) {
-    this.flags = on ? this.flags | CLOSE_REPORTED : this.flags & ~CLOSE_REPORTED;
-  }
-  private get frameFin(): boolean {
-    return (this.flags & FRAME_FIN) !== 0;
-  }
-  private set frameFin(on: boolean) {
-    this.flags = on ? this.flags | FRAME_FIN : this.flags & ~FRAME_FIN;
-  }
-  /** A data message is being received (fragmentation state, RFC 6455 §5.4). */
-  private get messageActive(): boolean {
-    return (this.flags & MESSAGE_ACTIVE) !== 0;
-  }
-  private set messageActive(on: boolean) {
-    this.flags = on ? this.flags | MESSAGE_ACTIVE : this.flags & ~MESSAGE_ACTIVE;
-  }
-  private get messageIsText(): boolean {
-    return (this.flags & MESSAGE_IS_TEXT) !== 0;
-  }
-  private set messageIsText(on: boolean) {
-    this.flags = on ? this.flags | MESSAGE_IS_TEXT : this.flags & ~MESSAGE_IS_TEXT;
-  }
-  private get messageCompressed(): boolean {
-    return (this.flags & MESSAGE_COMPRESSED) !== 0;
-  }
-  private set messageCompressed(on: boolean) {
-    this.flags = on ? this.flags | MESSAGE_COMPRESSED : this.flags & ~MESSAGE_COMPRESSED;
-  }
-  /** `receive` is running: chunks passed in meanwhile wait in `pendingInput`. */
-  private get receiving(): boolean {
-    return (this.flags & RECEIVING) !== 0;
-  }
-  private set receiving(on: boolean) {
-    this.flags = on ? this.flags | RECEIVING : this.flags & ~RECEIVING;
+  private clear(flag: number): void {
+    this.flags &= ~flag;
   }
 }
 
-/** RFC 6455 §5.5.1 close body: 2-byte code then a UTF-8 reason of at most 123 bytes. Throws on local misuse. */
-export function encodeClosePayload(code: number | undefined, reason: string): Uint8Array {
-  if (code === undefined) {
-    if (reason !== '') throw new WebSocketArgumentError('a close reason needs a close code');
-    return EMPTY;
-  }
-  if (!Number.isInteger(code) || !isValidWireCloseCode(code)) {
-    throw new WebSocketArgumentError(`close code ${code} may not be sent (RFC 6455 §7.4)`);
-  }
-  const reasonBytes = textEncoder.encode(reason);
-  if (reasonBytes.length > MAX_CLOSE_REASON_BYTES) throw new WebSocketArgumentError('close reason must be 123 bytes or less');
-  const payload = new Uint8Array(2 + reasonBytes.length);
-  payload[0] = code >>> 8;
-  payload[1] = code & 0xff;
-  payload.set(reasonBytes, 2);
-  return payload;
-}
-
-/**
- * The end of the last whole code point in data[start..end), where `start` is on a code point boundary: a sequence
- * cut off by `end` is left out (the incremental validator takes it). Bytes that cannot be valid are left in, for
- * the check to reject.
- */
-function wholeCodePointsEnd(data: Uint8Array, start: number, end: number): number {
-  const stop = end - 4 > start ? end - 4 : start;
-  let lead = end - 1;
-  while (lead >= stop && (data[lead] & 0xc0) === 0x80) lead--;
-  // Four continuation bytes in a row (or only continuation bytes): invalid whatever follows.
-  if (lead < stop) return end;
-  const b = data[lead];
-  const length = b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
-  return end - lead < length ? lead : end;
-}
-
-/** Keeps an error description within the 123-byte close reason limit, cutting on a code point boundary. */
-function truncateReason(reason: string): string {
-  if (reason.length <= MAX_CLOSE_REASON_BYTES / 3) return reason;
-  const bytes = textEncoder.encode(reason);
-  if (bytes.length <= MAX_CLOSE_REASON_BYTES) return reason;
-  let end = MAX_CLOSE_REASON_BYTES;
-  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
-  return textDecoder.decode(bytes.subarray(0, end));
-}
-
-/**
- * Frames a message once for writing to many server connections with `Connection.sendPrepared` (broadcast).
- * `compressed` marks a payload already deflated by the caller (RSV1 set).
- */
-export function prepareFrame(data: Uint8Array | string, isBinary: boolean, compressed = false): Uint8Array {
-  const payload = typeof data === 'string' ? textEncoder.encode(data) : data;
-  return encodeFrame(isBinary ? Opcode.Binary : Opcode.Text, payload, true, compressed, null);
-}
+// Kept for imports from this module's old home.
+export { encodeClosePayload } from './close.js';
+export { prepareFrame } from './frame-serializer.js';

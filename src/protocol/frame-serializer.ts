@@ -1,5 +1,6 @@
 import { applyMask } from './mask.js';
 import { WebSocketArgumentError } from './errors.js';
+import { Opcode } from './opcodes.js';
 
 /**
  * RFC 6455 §5.2 frame encoding. Server frames are unmasked; client frames carry a fresh mask key (§5.3) and a
@@ -92,4 +93,15 @@ export function encodeFrameHeader(opcode: number, length: number, fin: boolean, 
   const header = new Uint8Array(frameHeaderLength(length, false));
   writeFrameHeader(header, 0, fin, rsv1, opcode, length, null);
   return header;
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Frames a message once for writing to many server connections with `Connection.sendPrepared` (broadcast).
+ * `compressed` marks a payload already deflated by the caller (RSV1 set).
+ */
+export function prepareFrame(data: Uint8Array | string, isBinary: boolean, compressed = false): Uint8Array {
+  const payload = typeof data === 'string' ? textEncoder.encode(data) : data;
+  return encodeFrame(isBinary ? Opcode.Binary : Opcode.Text, payload, true, compressed, null);
 }

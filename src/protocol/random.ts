@@ -2,8 +2,9 @@
  * Randomness for the client side of RFC 6455: frame masking keys (§5.3) and the handshake nonce (§4.1).
  *
  * Everything comes from `globalThis.crypto.getRandomValues` (Web Crypto, present in Node ≥ 19 and every browser),
- * so this module imports nothing from Node.
+ * so this module imports nothing from Node. It is the project's one source of handshake nonces (`generateKey`).
  */
+import { encodeBase64 } from './base64.js';
 
 /** Bytes fetched per `getRandomValues` call: 2048 mask keys. Web Crypto allows at most 65,536 per call. */
 const POOL_SIZE = 8192;
@@ -63,4 +64,12 @@ export function randomBytes(n: number): Uint8Array {
   // Web Crypto refuses more than 65,536 bytes per call.
   for (let i = 0; i < n; i += 65536) globalThis.crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
   return out;
+}
+
+/**
+ * RFC 6455 §4.1 item 7: a `Sec-WebSocket-Key` nonce, "a randomly selected 16-byte value that has been
+ * base64-encoded", fresh for each connection.
+ */
+export function generateKey(): string {
+  return encodeBase64(randomBytes(16));
 }

@@ -1,10 +1,11 @@
 // Raw TCP endpoints for the integration tests: a client that writes the opening handshake by hand and then reads
 // and writes frames byte for byte, a server that answers with a hand-made 101, and a plain HTTP exchange for
 // refused handshakes. Everything is bounded by timeouts.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { connect as netConnect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { closePayload, encodeFrame, FrameReader, Op, parseClosePayload, type Frame, type FrameSpec } from './frames.js';
 import { delay } from './wait.js';
+import { generateKey } from '../../src/protocol/random.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -69,7 +70,7 @@ export function upgradeRequest(port: number, options: UpgradeRequestOptions = {}
     Host: options.host ?? `127.0.0.1:${port}`,
     Upgrade: 'websocket',
     Connection: 'Upgrade',
-    'Sec-WebSocket-Key': options.key ?? randomBytes(16).toString('base64'),
+    'Sec-WebSocket-Key': options.key ?? generateKey(),
     'Sec-WebSocket-Version': '13',
   };
   const merged = new Map<string, [string, string | null]>();
@@ -324,7 +325,7 @@ export class RawClient extends RawPeer {
    * Sec-WebSocket-Accept (use `rawHttp` to look at refusals).
    */
   static async connect(port: number, options: UpgradeRequestOptions & { timeout?: number; withHead?: Buffer } = {}): Promise<RawClient> {
-    const key = options.key ?? randomBytes(16).toString('base64');
+    const key = options.key ?? generateKey();
     const socket = await openSocket(port);
     // `withHead`: frames written in the same TCP write as the request head (they reach the server as `head`).
     socket.write(Buffer.concat([Buffer.from(upgradeRequest(port, { ...options, key })), options.withHead ?? Buffer.alloc(0)]));

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { applyMask } from '../src/protocol/mask.js';
+import { applyMask } from '../../src/protocol/mask.js';
+import { hex } from './kit.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(s.split(' ').map((b) => parseInt(b, 16)));
 
 function naiveMask(data: Uint8Array, start: number, end: number, key: Uint8Array, maskOffset: number): void {
   for (let i = start; i < end; i++) data[i] ^= key[(maskOffset + i - start) & 3];

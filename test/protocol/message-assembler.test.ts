@@ -7,8 +7,16 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Connection, MessageBudget, type ConnectionHandler, type Role } from '../src/protocol/index.js';
-import { decodeFrames, encodeFrame, Op } from './helpers/frames.js';
+import {
+  CloseCode,
+  Connection,
+  MessageAssembler,
+  MessageBudget,
+  Opcode,
+  type ConnectionHandler,
+  type Role,
+} from '../../src/protocol/index.js';
+import { decodeFrames, encodeFrame, Op } from '../helpers/frames.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -216,15 +224,89 @@ describe.each<Role>(['server', 'client'])('message assembly, %s role', (role) =>
   });
 });
 
-describe('MessageBudget', () => {
-  it('reserves only what fits and never goes below 0', () => {
-    const budget = new MessageBudget(10);
-    expect(budget.tryReserve(6)).toBe(true);
-    expect(budget.tryReserve(5)).toBe(false);
-    expect(budget.reserved).toBe(6);
-    expect(budget.tryReserve(4)).toBe(true);
-    budget.release(20);
+// ─── MessageAssembler alone (no connection, no framing) ──────────────────────────────────────────────────────────
+
+function assembler(options: Partial<ConstructorParameters<typeof MessageAssembler>[0]> = {}): MessageAssembler {
+  return new MessageAssembler({ maxMessageSize: 1 * MiB, maxFragments: 8, codec: null, isUtf8, budget: null, ...options });
+}
+
+/** Feeds a data frame's header and payload; the first error, or null. */
+function piece(a: MessageAssembler, opcode: number, payload: Uint8Array | string, fin: boolean): string | null {
+  const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+  const error = a.frameStart(opcode, fin, false, bytes.length) ?? a.framePayload(bytes, 0, bytes.length);
+  return error === null ? null : `${error.closeCode} ${error.message}`;
+}
+
+describe('MessageAssembler', () => {
+  it('delivers a one-piece message as the very view it was given', () => {
+    const a = assembler();
+    const chunk = pattern(100);
+    expect(a.frameStart(Opcode.Binary, true, false, 40)).toBeNull();
+    expect(a.framePayload(chunk, 10, 50)).toBeNull();
+    expect(a.final).toBe(true);
+    expect(a.finish()).toBeNull();
+    expect(a.isText).toBe(false);
+    const message = a.take();
+    expect(message.buffer).toBe(chunk.buffer);
+    expect([message.byteOffset, message.length]).toEqual([10, 40]);
+    expect(a.active).toBe(false);
+  });
+
+  it('joins fragments (RFC 6455 §5.4) and is ready for the next message', () => {
+    const a = assembler();
+    expect(piece(a, Opcode.Text, 'Hel', false)).toBeNull();
+    expect(a.active).toBe(true);
+    expect(a.final).toBe(false);
+    expect(piece(a, Opcode.Continuation, 'lo', true)).toBeNull();
+    expect(a.finish()).toBeNull();
+    expect(a.isText).toBe(true);
+    expect(Buffer.from(a.take()).toString()).toBe('Hello');
+    expect(piece(a, Opcode.Binary, 'x', true)).toBeNull();
+  });
+
+  it('returns the fragmentation errors with 1002 instead of throwing', () => {
+    expect(piece(assembler(), Opcode.Continuation, 'x', true)).toBe(
+      `${CloseCode.ProtocolError} continuation frame without a message to continue`,
+    );
+    const open = assembler();
+    piece(open, Opcode.Text, 'a', false);
+    expect(piece(open, Opcode.Binary, 'b', true)).toBe(`${CloseCode.ProtocolError} new data frame while a fragmented message is open`);
+    const rsv1 = assembler();
+    piece(rsv1, Opcode.Text, 'a', false);
+    expect(rsv1.frameStart(Opcode.Continuation, true, true, 1)?.message).toBe('RSV1 set on a continuation frame');
+  });
+
+  it('returns 1009 past maxFragments and past maxMessageSize (announced length)', () => {
+    const few = assembler({ maxFragments: 2 });
+    piece(few, Opcode.Binary, 'a', false);
+    piece(few, Opcode.Continuation, 'b', false);
+    expect(piece(few, Opcode.Continuation, 'c', true)).toBe(`${CloseCode.MessageTooBig} message has more than 2 fragments`);
+    const small = assembler({ maxMessageSize: 4 });
+    piece(small, Opcode.Binary, 'abc', false);
+    expect(small.frameStart(Opcode.Continuation, true, false, 2)?.closeCode).toBe(CloseCode.MessageTooBig);
+  });
+
+  it('fails text at the first invalid byte, and at the end inside a sequence (RFC 6455 §8.1), with 1007', () => {
+    expect(piece(assembler(), Opcode.Text, Uint8Array.of(0x61, 0xff), false)).toBe(
+      `${CloseCode.InvalidPayload} invalid UTF-8 in text message`,
+    );
+    const cut = assembler();
+    expect(piece(cut, Opcode.Text, Uint8Array.of(0xce), true)).toBeNull();
+    expect(cut.finish()?.message).toBe('text message ends inside a UTF-8 sequence');
+  });
+
+  it('reserves what an unfinished message holds from the budget, and gives it back on drop; 1013 when spent', () => {
+    const budget = new MessageBudget(64 * KiB);
+    const a = assembler({ budget });
+    piece(a, Opcode.Binary, pattern(100), false);
+    piece(a, Opcode.Continuation, pattern(100), false);
+    expect(a.reserveHeld()).toBeNull();
+    expect(budget.reserved).toBeGreaterThanOrEqual(200);
+    a.drop();
     expect(budget.reserved).toBe(0);
-    expect(() => new MessageBudget(-1)).toThrow();
+    expect(a.active).toBe(false);
+    const tight = assembler({ budget: new MessageBudget(10) });
+    piece(tight, Opcode.Binary, pattern(100), false);
+    expect(tight.reserveHeld()?.closeCode).toBe(CloseCode.TryAgainLater);
   });
 });

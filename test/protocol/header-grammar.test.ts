@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WebSocketArgumentError } from '../src/protocol/errors.js';
+import { WebSocketArgumentError } from '../../src/protocol/errors.js';
 import {
   type ExtensionOffer,
   MAX_EXTENSION_PARAMS,
@@ -10,7 +10,7 @@ import {
   parseExtensions,
   parseProtocolList,
   parseTokenList,
-} from '../src/protocol/header-grammar.js';
+} from '../../src/protocol/header-grammar.js';
 
 function offer(name: string, params: Record<string, string | true> = {}): ExtensionOffer {
   return { name, params: new Map(Object.entries(params)) };

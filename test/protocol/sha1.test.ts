@@ -1,14 +1,13 @@
-// SHA-1 and base64 of the accept key against the published vectors; node:crypto only as a cross-check of the
+// SHA-1 of the accept key against the published vectors; node:crypto only as a cross-check of the
 // padding boundaries (the engine itself never imports it). The property test against node:crypto is in
 // fuzz/sha1.fuzz.ts.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encodeBase64 } from '../src/protocol/base64.js';
-import { computeAcceptKey } from '../src/protocol/handshake.js';
-import { sha1 } from '../src/protocol/sha1.js';
+import { computeAcceptKey } from '../../src/protocol/handshake.js';
+import { sha1 } from '../../src/protocol/sha1.js';
+import { toHex } from './kit.js';
 
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 describe('sha1', () => {
   // FIPS 180-2 Appendix A (A.1, A.2, A.3) and RFC 3174 §7.3 (TEST1–TEST4), plus the empty message.
@@ -27,41 +26,20 @@ describe('sha1', () => {
       'dea356a2cddd90c7a7ecedc5ebb563934f460452',
     ],
   ])('%s', (_name, message, digest) => {
-    expect(hex(sha1(ascii(message)))).toBe(digest);
+    expect(toHex(sha1(ascii(message)))).toBe(digest);
   });
 
   it('pads correctly at every length around the block and length-field boundaries', () => {
     // 55 bytes is the longest tail that fits "1" and the 64-bit length in one block; 56–63 need a second.
     for (const length of [0, 1, 54, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 191, 192, 1000]) {
       const message = Uint8Array.from({ length }, (_, i) => (i * 31 + length) & 0xff);
-      expect(hex(sha1(message)), `length ${length}`).toBe(createHash('sha1').update(message).digest('hex'));
+      expect(toHex(sha1(message)), `length ${length}`).toBe(createHash('sha1').update(message).digest('hex'));
     }
   });
 
   it('hashes a view at its own offset, not from the start of its buffer', () => {
     const backing = ascii('xxabcxx');
-    expect(hex(sha1(backing.subarray(2, 5)))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
-  });
-});
-
-describe('encodeBase64', () => {
-  // RFC 4648 §10.
-  it.each([
-    ['', ''],
-    ['f', 'Zg=='],
-    ['fo', 'Zm8='],
-    ['foo', 'Zm9v'],
-    ['foob', 'Zm9vYg=='],
-    ['fooba', 'Zm9vYmE='],
-    ['foobar', 'Zm9vYmFy'],
-  ])('%j → %j', (input, output) => {
-    expect(encodeBase64(ascii(input))).toBe(output);
-  });
-
-  it('uses the whole alphabet, including "+" and "/"', () => {
-    const bytes = Uint8Array.from({ length: 48 }, (_, i) => [0x00, 0x10, 0x83, 0x10, 0x51, 0x87, 0x20, 0x92, 0x8b][i % 9] ^ (i * 7));
-    expect(encodeBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
-    expect(encodeBase64(Uint8Array.of(0xfb, 0xff, 0xbf))).toBe('+/+/');
+    expect(toHex(sha1(backing.subarray(2, 5)))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
   });
 });
 

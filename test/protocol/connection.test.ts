@@ -8,170 +8,30 @@ import { isUtf8 } from 'node:buffer';
 import {
   CodecError,
   Connection,
-  type ConnectionHandler,
   type ConnectionOptions,
   type PerMessageCodec,
   ProtocolError,
   type Role,
   WebSocketArgumentError,
   WebSocketStateError,
-} from '../src/protocol/index.js';
-import { decodeFrames, type DecodedFrame } from './helpers/frames.js';
-
-// ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────────
-
-const encoder = new TextEncoder();
-const bytesOf = (data: Uint8Array | string): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
-const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
-const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
-
-const OP = { cont: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
-
-interface FrameSpec {
-  fin?: boolean;
-  /** RSV bits as a 3-bit number: 4 = RSV1, 2 = RSV2, 1 = RSV3. */
-  rsv?: number;
-  /** Defaults to the masking the receiving role requires. */
-  masked?: boolean;
-  /** Force a length form (to build non-minimal encodings). */
-  lengthForm?: 7 | 16 | 64;
-  /** Announce this length instead of the payload's (header-only frames). */
-  length?: bigint;
-}
-
-/** Builds a frame as the peer of a `receiver` connection would send it (independent of the engine's serializer). */
-function peerFrame(receiver: Role, opcode: number, payload: Uint8Array | string = '', spec: FrameSpec = {}): Uint8Array {
-  const body = bytesOf(payload);
-  const masked = spec.masked ?? receiver === 'server';
-  const length = spec.length ?? BigInt(body.length);
-  const form = spec.lengthForm ?? (length < 126n ? 7 : length < 65536n ? 16 : 64);
-  const header: number[] = [((spec.fin ?? true) ? 0x80 : 0) | ((spec.rsv ?? 0) << 4) | opcode];
-  const maskBit = masked ? 0x80 : 0;
-  if (form === 7) header.push(maskBit | Number(length));
-  else if (form === 16) header.push(maskBit | 126, Number(length >> 8n) & 0xff, Number(length) & 0xff);
-  else {
-    header.push(maskBit | 127);
-    for (let shift = 56n; shift >= 0n; shift -= 8n) header.push(Number((length >> shift) & 0xffn));
-  }
-  const key = [0x9b, 0x17, 0xc4, 0x6e];
-  if (masked) header.push(...key);
-  const out = new Uint8Array(header.length + body.length);
-  out.set(header);
-  for (let i = 0; i < body.length; i++) out[header.length + i] = masked ? body[i] ^ key[i & 3] : body[i];
-  return out;
-}
-
-function closeBody(code: number, reason: Uint8Array | string = ''): Uint8Array {
-  return concat([Uint8Array.of(code >> 8, code & 0xff), bytesOf(reason)]);
-}
-
-type Event =
-  | { type: 'message'; data: string; isText: boolean }
-  | { type: 'ping'; payload: string }
-  | { type: 'pong'; payload: string }
-  | { type: 'close'; code: number; reason: string }
-  | { type: 'error'; code: number; message: string }
-  | { type: 'closeTransport' };
-
-/** A connection with a recording handler. Binary payloads are recorded as hex, text as text. */
-class Endpoint {
-  readonly events: Event[] = [];
-  readonly writes: { bytes: Uint8Array; fedUpTo: number }[] = [];
-  readonly errors: ProtocolError[] = [];
-  readonly connection: Connection;
-  /** Number of input bytes handed to `receive` so far, counting the chunk being received. */
-  private fed = 0;
-
-  constructor(
-    readonly role: Role,
-    options: Omit<ConnectionOptions, 'role'> = {},
-  ) {
-    const handler: ConnectionHandler = {
-      write: (_c, bytes) => void this.writes.push({ bytes: new Uint8Array(bytes), fedUpTo: this.fed }),
-      message: (_c, data, isText) =>
-        void this.events.push({ type: 'message', data: Buffer.from(data).toString(isText ? 'utf8' : 'hex'), isText }),
-      ping: (_c, payload) => void this.events.push({ type: 'ping', payload: Buffer.from(payload).toString() }),
-      pong: (_c, payload) => void this.events.push({ type: 'pong', payload: Buffer.from(payload).toString() }),
-      close: (_c, code, reason) => void this.events.push({ type: 'close', code, reason }),
-      error: (_c, error) => {
-        this.errors.push(error);
-        this.events.push({ type: 'error', code: error.closeCode, message: error.message });
-      },
-      closeTransport: () => void this.events.push({ type: 'closeTransport' }),
-    };
-    this.connection = new Connection({ role, ...options }, handler);
-  }
-
-  /** Feeds bytes as one chunk (a copy, since the engine unmasks in place). */
-  feed(...frames: Uint8Array[]): this {
-    const bytes = concat(frames);
-    this.fed += bytes.length;
-    this.connection.receive(bytes);
-    return this;
-  }
-
-  /** Feeds bytes one at a time. */
-  trickle(...frames: Uint8Array[]): this {
-    for (const byte of concat(frames)) {
-      this.fed++;
-      this.connection.receive(Uint8Array.of(byte));
-    }
-    return this;
-  }
-
-  get output(): Uint8Array {
-    return concat(this.writes.map((w) => w.bytes));
-  }
-
-  get frames(): DecodedFrame[] {
-    return decodeFrames(this.output);
-  }
-
-  get messages(): Event[] {
-    return this.events.filter((e) => e.type === 'message');
-  }
-
-  count(type: Event['type']): number {
-    return this.events.filter((e) => e.type === type).length;
-  }
-}
-
-function closeCodeOf(frame: DecodedFrame): number | undefined {
-  return frame.payload.length >= 2 ? (frame.payload[0] << 8) | frame.payload[1] : undefined;
-}
-
-/**
- * The connection failed with `code`: exactly one close frame was written (the last frame), with that code and a
- * short UTF-8 reason; `error` then one `close` were reported; the transport is to be closed; state is CLOSED.
- */
-function expectFailed(endpoint: Endpoint, code: number): void {
-  const frames = endpoint.frames;
-  const closes = frames.filter((f) => f.opcode === OP.close);
-  expect(closes).toHaveLength(1);
-  expect(frames.at(-1)!.opcode).toBe(OP.close);
-  const close = closes[0];
-  expect(close.masked).toBe(endpoint.role === 'client');
-  expect(closeCodeOf(close)).toBe(code);
-  const reason = close.payload.subarray(2);
-  expect(reason.length).toBeLessThanOrEqual(123);
-  expect(isUtf8(reason)).toBe(true);
-  expect(endpoint.count('close')).toBe(1);
-  expect(endpoint.count('error')).toBe(1);
-  const errorAt = endpoint.events.findIndex((e) => e.type === 'error');
-  const closeAt = endpoint.events.findIndex((e) => e.type === 'close');
-  expect(errorAt).toBeLessThan(closeAt);
-  expect(endpoint.events[closeAt]).toMatchObject({ type: 'close', code });
-  expect(endpoint.errors[0]).toBeInstanceOf(ProtocolError);
-  expect(endpoint.errors[0].closeCode).toBe(code);
-  expect(endpoint.count('closeTransport')).toBe(1);
-  expect(endpoint.connection.readyState).toBe(3);
-}
-
-/** Writes happened only once `fedUpTo` input bytes had been received; the first write is the failure close. */
-function expectFailedAt(endpoint: Endpoint, code: number, fedUpTo: number): void {
-  expectFailed(endpoint, code);
-  expect(endpoint.writes[0].fedUpTo).toBe(fedUpTo);
-}
+  prepareFrame,
+} from '../../src/protocol/index.js';
+import { decodeFrames } from '../helpers/frames.js';
+import {
+  Endpoint,
+  type FrameSpec,
+  OP,
+  bytesOf,
+  closeBody,
+  closeCodeOf,
+  concat,
+  expectFailed,
+  expectEvents,
+  expectFailedAt,
+  expectFramesSent,
+  hex,
+  peerFrame,
+} from './kit.js';
 
 const KAPPA = hex('ce ba'); // κ
 /** κόσμε as in Markus Kuhn's UTF-8 test file (with U+1F79, a 3-byte sequence). */
@@ -826,6 +686,65 @@ describe.each(['server', 'client'] as const)('%s role', (role) => {
       expectFailed(e, 1009);
       // (expectFailed checks the ≤ 123-byte reason for every failure in this file.)
     });
+  });
+});
+
+// ─── trace hook ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+describe.each(['server', 'client'] as const)('trace (%s role)', (role) => {
+  it('sees each frame in and out and each state change, in order, with the connection', () => {
+    const seen: string[] = [];
+    const e = new Endpoint(role, {
+      trace: (event, connection) => {
+        expect(connection).toBe(e.connection);
+        if (event.type === 'state') seen.push(`state ${event.from}→${event.to}`);
+        else seen.push(`${event.type} ${event.opcode} fin=${event.fin} rsv1=${event.rsv1} ${event.length}`);
+      },
+    });
+    e.feed(peerFrame(role, OP.text, 'Hel', { fin: false }), peerFrame(role, OP.ping, 'p'), peerFrame(role, OP.cont, 'lo'));
+    e.connection.send('x'.repeat(2000), false);
+    e.connection.send('hi');
+    e.connection.close(1000);
+    e.feed(peerFrame(role, OP.close, closeBody(1000)));
+    expect(seen).toEqual([
+      'frame-in 1 fin=false rsv1=false 3',
+      'frame-in 9 fin=true rsv1=false 1',
+      'frame-out 10 fin=true rsv1=false 1',
+      'frame-in 0 fin=true rsv1=false 2',
+      'frame-out 1 fin=true rsv1=false 2000',
+      'frame-out 1 fin=true rsv1=false 2',
+      'state 1→2',
+      'frame-out 8 fin=true rsv1=false 2',
+      'frame-in 8 fin=true rsv1=false 2',
+      'state 2→3',
+    ]);
+    expectFramesSent(e, [
+      { opcode: OP.pong, payload: 'p' },
+      { opcode: OP.text, payload: 'x'.repeat(2000) },
+      { opcode: OP.text, payload: 'hi' },
+      { opcode: OP.close, payload: closeBody(1000) },
+    ]);
+    expectEvents(e, [
+      { type: 'ping', payload: 'p' },
+      { type: 'message', data: 'Hello', isText: true },
+      { type: 'close', code: 1000, reason: '' },
+      ...(role === 'server' ? [{ type: 'closeTransport' } as const] : []),
+    ]);
+  });
+
+  it.runIf(role === 'server')('reads a prepared frame back from its header', () => {
+    const seen: string[] = [];
+    const e = new Endpoint(role, { trace: (event) => void (event.type === 'frame-out' && seen.push(`${event.opcode} ${event.rsv1} ${event.length}`)) });
+    for (const size of [5, 300, 70_000]) e.connection.sendPrepared(prepareFrame(new Uint8Array(size), true, size === 300));
+    expect(seen).toEqual(['2 false 5', '2 true 300', '2 false 70000']);
+  });
+
+  it('sees a failure as the Close sent and the move to CLOSED', () => {
+    const seen: string[] = [];
+    const e = new Endpoint(role, { trace: (event) => void seen.push(event.type === 'state' ? `state ${event.to}` : `${event.type} ${event.opcode}`) });
+    e.feed(peerFrame(role, OP.cont, 'x'));
+    expect(seen).toEqual(['frame-in 0', 'frame-out 8', 'state 3']);
+    expectFailed(e, 1002);
   });
 });
 

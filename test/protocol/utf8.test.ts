@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { Utf8Validator, isValidUtf8 } from '../src/protocol/utf8.js';
-import { decoderAccepts } from './helpers/bytes.js';
+import { Utf8Validator, isValidUtf8 } from '../../src/protocol/utf8.js';
+import { decoderAccepts } from '../helpers/bytes.js';
 
 const hex = (s: string): Uint8Array =>
   s.trim() === '' ? new Uint8Array(0) : Uint8Array.from(s.trim().split(/\s+/), (b) => parseInt(b, 16));

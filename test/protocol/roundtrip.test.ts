@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isUtf8 } from 'node:buffer';
-import { Connection, type ConnectionHandler, type ConnectionOptions, type Role } from '../src/protocol/index.js';
-import { pattern } from './helpers/bytes.js';
+import { Connection, type ConnectionHandler, type ConnectionOptions, type Role } from '../../src/protocol/index.js';
+import { pattern } from '../helpers/bytes.js';
 
 type Event =
   | { type: 'message'; data: Uint8Array; isText: boolean }

@@ -7,9 +7,9 @@ import {
   acceptDeflateOffer,
   acceptDeflateResponse,
   buildDeflateOffer,
-} from '../src/protocol/deflate-negotiation.js';
-import { WebSocketArgumentError } from '../src/protocol/errors.js';
-import { type ExtensionOffer, formatExtensions, parseExtensions } from '../src/protocol/header-grammar.js';
+} from '../../src/protocol/deflate-negotiation.js';
+import { WebSocketArgumentError } from '../../src/protocol/errors.js';
+import { type ExtensionOffer, formatExtensions, parseExtensions } from '../../src/protocol/header-grammar.js';
 
 const DEFAULTS: DeflateParams = {
   serverNoContextTakeover: false,
