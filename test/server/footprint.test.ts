@@ -5,11 +5,11 @@
 import { createServer as createHttpServer } from 'node:http';
 import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from '../src/server/server.js';
-import type { SendResult, WsSocket } from '../src/server/socket.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer } from './helpers/servers.js';
-import { delay, waitFor } from './helpers/wait.js';
+import { createServer } from '../../src/server/server.js';
+import type { SendResult, WsSocket } from '../../src/server/socket.js';
+import { RawClient } from '../helpers/raw.js';
+import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer } from '../helpers/servers.js';
+import { delay, waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

@@ -4,11 +4,11 @@ import { dirname, join } from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DeflateParams } from '../src/protocol/deflate-negotiation.js';
-import { WebSocketArgumentError, WebSocketStateError } from '../src/protocol/errors.js';
-import { CodecError, type PerMessageCodec } from '../src/protocol/extension.js';
-import { DEFAULT_DEFLATE_OPTIONS } from '../src/server/compression-options.js';
-import { createDeflateCodec, isSyncZlibAvailable } from '../src/server/deflate-codec.js';
+import type { DeflateParams } from '../../src/protocol/deflate-negotiation.js';
+import { WebSocketArgumentError, WebSocketStateError } from '../../src/protocol/errors.js';
+import { CodecError, type PerMessageCodec } from '../../src/protocol/extension.js';
+import { DEFAULT_DEFLATE_OPTIONS } from '../../src/server/compression-options.js';
+import { createDeflateCodec, isSyncZlibAvailable } from '../../src/server/deflate-codec.js';
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────────
 

@@ -4,9 +4,9 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from '../src/server/server.js';
-import { rawHttp, upgradeRequest } from './helpers/raw.js';
-import { cleanupAll, onCleanup, Recorder, startServer } from './helpers/servers.js';
+import { createServer } from '../../src/server/server.js';
+import { rawHttp, upgradeRequest } from '../helpers/raw.js';
+import { cleanupAll, onCleanup, Recorder, startServer } from '../helpers/servers.js';
 
 afterEach(cleanupAll);
 

@@ -2,12 +2,12 @@
 // server's user-space buffer. `send` reports sent → buffered → dropped; the 'close' policy closes; `drain` fires
 // when the client reads again; reading from the peer pauses while our writes to it are backed up.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServerOptions } from '../src/server/server.js';
-import type { SendResult, WsSocket } from '../src/server/socket.js';
-import { Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, Recorder, startServer } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import type { ServerOptions } from '../../src/server/server.js';
+import type { SendResult, WsSocket } from '../../src/server/socket.js';
+import { Op } from '../helpers/frames.js';
+import { RawClient } from '../helpers/raw.js';
+import { cleanupAll, Recorder, startServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

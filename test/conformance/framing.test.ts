@@ -1,9 +1,9 @@
 // Autobahn sections 1–4 over real sockets, without wstest: a raw TCP client (test/helpers) against a wsgate echo
 // server. 1.x framing, 2.x pings and pongs, 3.x reserved bits, 4.x reserved opcodes.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, startEchoServer } from './helpers/servers.js';
+import { encodeFrame, Op } from '../helpers/frames.js';
+import { RawClient } from '../helpers/raw.js';
+import { cleanupAll, startEchoServer } from '../helpers/servers.js';
 
 afterEach(cleanupAll);
 

@@ -1,10 +1,10 @@
 // The server side of the opening handshake over real sockets: refusals carry the right status and a body that
 // names the problem; origin allow-list; the authorize hook; oversized request heads.
 import { afterEach, describe, expect, it } from 'vitest';
-import { reject } from '../src/server/upgrade.js';
-import { openStalled, rawHttp, RawClient, upgradeRequest } from './helpers/raw.js';
-import { cleanupAll, Recorder, startServer, WsClient } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { reject } from '../../src/server/upgrade.js';
+import { openStalled, rawHttp, RawClient, upgradeRequest } from '../helpers/raw.js';
+import { cleanupAll, Recorder, startServer, WsClient } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

@@ -1,14 +1,14 @@
 // The Autobahn families from the client side: a raw TCP server that answers the opening handshake with a hand-made
 // 101 and then writes frames byte for byte, against wsgate's `connect` client echoing every message.
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ConnectError } from '../src/server/client.js';
-import type { ConnectOptions } from '../src/server/client.js';
-import type { WsSocket } from '../src/server/socket.js';
-import { MessageDeflater, MessageInflater } from './helpers/deflate.js';
-import { closePayload, encodeFrame, Op } from './helpers/frames.js';
-import { acceptKey, default101, RawServer, type RawResponder, type RawServerPeer } from './helpers/raw.js';
-import { cleanupAll, echoHandlers, onCleanup, Recorder } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { connect, ConnectError } from '../../src/server/client.js';
+import type { ConnectOptions } from '../../src/server/client.js';
+import type { WsSocket } from '../../src/server/socket.js';
+import { MessageDeflater, MessageInflater } from '../helpers/deflate.js';
+import { closePayload, encodeFrame, Op } from '../helpers/frames.js';
+import { acceptKey, default101, RawServer, type RawResponder, type RawServerPeer } from '../helpers/raw.js';
+import { cleanupAll, echoHandlers, onCleanup, Recorder } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
