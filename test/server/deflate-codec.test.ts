@@ -9,6 +9,7 @@ import { WebSocketArgumentError, WebSocketStateError } from '../../src/protocol/
 import { CodecError, type PerMessageCodec } from '../../src/protocol/extension.js';
 import { DEFAULT_DEFLATE_OPTIONS } from '../../src/server/compression-options.js';
 import { createDeflateCodec, isSyncZlibAvailable } from '../../src/server/deflate-codec.js';
+import { hex } from '../helpers/bytes.js';
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -17,7 +18,6 @@ const MiB = 1024 * 1024;
 /** Our streams never set BFINAL, so zlib's one-shot inflate must not insist on the end of the stream. */
 const SYNC: zlib.ZlibOptions = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
 
-const hex = (s: string): Uint8Array => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const toHex = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.length).toString('hex');
 const text = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.length).toString('utf8');
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'utf8');
