@@ -17,17 +17,20 @@ export default defineConfig({
       },
     ],
     // `npm run coverage`: the whole suite under V8 coverage. Each folder keeps at least the level it had when the
-    // gate was set (2026-12, rounded down); raise a threshold when its folder gains tests, never lower it.
+    // gate was set; raise a threshold when its folder gains tests, never lower it.
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      // The browser client runs in Chromium (test/browser), where V8 coverage of Node doesn't see it.
-      exclude: ['src/gateway/public/**'],
+      // The browser client (src/gateway/client) is tested through its compiled copy in public/ (test/browser).
+      exclude: ['src/gateway/client/**', 'src/gateway/public/**'],
       reporter: ['text', 'html', 'json-summary'],
+      // Measured 2026-12-01 (statements / branches / functions / lines, each folder with its subfolders):
+      //   protocol 98.6 / 97.5 / 99.3 / 99.4, server 95.8 / 91.1 / 96.1 / 97.3, gateway 81.0 / 79.3 / 80.7 / 84.2.
+      // Thresholds sit one point below, rounded down, so timing-dependent paths don't fail a run.
       thresholds: {
-        'src/protocol/**': { statements: 0, branches: 0, functions: 0, lines: 0 },
-        'src/server/**': { statements: 0, branches: 0, functions: 0, lines: 0 },
-        'src/gateway/**': { statements: 0, branches: 0, functions: 0, lines: 0 },
+        'src/protocol/**': { statements: 97, branches: 96, functions: 98, lines: 98 },
+        'src/server/**': { statements: 94, branches: 90, functions: 95, lines: 96 },
+        'src/gateway/**': { statements: 80, branches: 78, functions: 79, lines: 83 },
       },
     },
   },
