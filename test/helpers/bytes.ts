@@ -22,3 +22,10 @@ export function decoderAccepts(bytes: Uint8Array): boolean {
     return false;
   }
 }
+
+/** Bytes from hex digits, whitespace ignored (`hex('81 05 48 65')`); anything else is a mistake in the test. */
+export function hex(text: string): Uint8Array {
+  const digits = text.replace(/\s+/g, '');
+  if (!/^(?:[0-9a-f]{2})*$/i.test(digits)) throw new Error(`not hex bytes: ${text}`);
+  return Uint8Array.from(Buffer.from(digits, 'hex'));
+}

@@ -1,5 +1,5 @@
 // A server whose user hooks fail on request, and the client moves that make each one run: the table behind
-// test/server-hooks.test.ts, in-process and in a child process (child-hooks.ts). The request URL says which hook
+// test/server/hooks.test.ts, in-process and in a child process (child-hooks.ts). The request URL says which hook
 // fails and how: `/?fail=open&mode=reject`; every other hook works (messages are echoed, "big" gets 16 MiB back).
 import type { ServerOptions } from '../../src/server/server.js';
 import type { SocketHandlers } from '../../src/server/socket.js';

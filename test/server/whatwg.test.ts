@@ -1,9 +1,9 @@
 // The WHATWG-shaped client facade (`src/server/whatwg.ts`) against a wsgate echo server over real sockets:
 // events, on* handlers, binaryType, readyState transitions, send() argument types, close() rules.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseEvent, WebSocket as FacadeWebSocket } from '../src/server/whatwg.js';
-import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer } from './helpers/servers.js';
-import { waitFor, withTimeout } from './helpers/wait.js';
+import { CloseEvent, WebSocket as FacadeWebSocket } from '../../src/server/whatwg.js';
+import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer } from '../helpers/servers.js';
+import { waitFor, withTimeout } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

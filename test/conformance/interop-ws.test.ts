@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { connect, type ConnectOptions } from '../src/server/client.js';
-import type { WsSocket } from '../src/server/socket.js';
-import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer, startWsServer, WsClient } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { connect, type ConnectOptions } from '../../src/server/client.js';
+import type { WsSocket } from '../../src/server/socket.js';
+import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer, startWsServer, WsClient } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

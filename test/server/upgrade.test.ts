@@ -1,10 +1,13 @@
 // The server side of the opening handshake over real sockets: refusals carry the right status and a body that
-// names the problem; origin allow-list; the authorize hook; oversized request heads.
+// names the problem; origin allow-list; the authorize hook; oversized request heads; a repeated Host header.
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { reject } from '../src/server/upgrade.js';
-import { openStalled, rawHttp, RawClient, upgradeRequest } from './helpers/raw.js';
-import { cleanupAll, Recorder, startServer, WsClient } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { createServer } from '../../src/server/server.js';
+import { reject } from '../../src/server/upgrade.js';
+import { openStalled, RawClient, rawHttp, upgradeRequest } from '../helpers/raw.js';
+import { cleanupAll, onCleanup, Recorder, startServer, WsClient } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
@@ -200,5 +203,46 @@ describe('authorize', () => {
     // may open; it must then close at once and leave `clients`.
     await waitFor(() => events.closes.length === events.opened.length && server.clients.size === 0, 1_000, 'cleanup');
     expect(events.closes.map((c) => c.code).every((code) => code === 1006)).toBe(true);
+  });
+});
+
+// RFC 7230 §5.4: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that
+// lacks a Host header field and to any that contains more than one Host header field". Node's parser keeps the
+// first Host in `req.headers` and drops the rest, so this is checked on `req.rawHeaders`.
+
+/** An upgrade request with two Host lines (the helper writes one; the second follows it). */
+function twoHosts(port: number, second: string, first = `127.0.0.1:${port}`): string {
+  return upgradeRequest(port, { host: first }).replace(/\r\nHost: [^\r]*\r\n/, `\r\nHost: ${first}\r\nHost: ${second}\r\n`);
+}
+
+describe('duplicate Host header', () => {
+  it.each([
+    ['a different authority', 'evil.example'],
+    ['the same authority twice', null],
+  ])('%s → 400, no 101, no socket', async (_name, second) => {
+    const events = new Recorder();
+    const server = await startServer({ handlers: events.handlers() });
+    const port = server.port;
+    const response = await rawHttp(port, twoHosts(port, second ?? `127.0.0.1:${port}`));
+    expect(response.status).toBe(400);
+    expect(response.raw).not.toMatch(/^HTTP\/1\.1 101/);
+    expect(response.body).toMatch(/Host/);
+    expect(events.opened).toHaveLength(0);
+    expect(server.clients.size).toBe(0);
+  });
+
+  it('also in attach mode (the check is on the upgrade, not on our HTTP server)', async () => {
+    const http = createHttpServer();
+    const wss = await createServer({ server: http });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    onCleanup(async () => {
+      await wss.close({ timeout: 100 });
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    });
+    const port = (http.address() as AddressInfo).port;
+    expect((await rawHttp(port, twoHosts(port, 'evil.example'))).status).toBe(400);
+    // One Host still upgrades.
+    expect((await rawHttp(port, upgradeRequest(port), 300)).status).toBe(101);
   });
 });

@@ -3,8 +3,8 @@
 // idle timer that every byte restarts). A refusal still reports its status and a bounded body.
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ConnectError } from '../src/server/client.js';
-import { withTimeout } from './helpers/wait.js';
+import { connect, ConnectError } from '../../src/server/client.js';
+import { withTimeout } from '../helpers/wait.js';
 
 const servers: Server[] = [];
 const sockets = new Set<Socket>();

@@ -3,11 +3,11 @@
 // zlib peer that enforces the agreed window and context rules — and again by a `ws` client configured the same way.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PerMessageDeflateOptions } from '../src/protocol/index.js';
-import { MessageDeflater, MessageInflater, parseExtensionHeader } from './helpers/deflate.js';
-import { encodeFrame, Op } from './helpers/frames.js';
-import { rawHttp, RawClient, upgradeRequest } from './helpers/raw.js';
-import { cleanupAll, startEchoServer, WsClient } from './helpers/servers.js';
+import type { PerMessageDeflateOptions } from '../../src/protocol/index.js';
+import { MessageDeflater, MessageInflater, parseExtensionHeader } from '../helpers/deflate.js';
+import { encodeFrame, Op } from '../helpers/frames.js';
+import { rawHttp, RawClient, upgradeRequest } from '../helpers/raw.js';
+import { cleanupAll, startEchoServer, WsClient } from '../helpers/servers.js';
 
 afterEach(cleanupAll);
 

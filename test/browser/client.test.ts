@@ -2,8 +2,8 @@
 // browser itself is covered by browser-demo.test.ts; this file pins down request/reply, queueing and reconnect.
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { createServer, type WsServer } from '../src/index.js';
-import { backoffDelay, WsgateClient, WsgateError, type WsgateClientOptions } from '../src/gateway/public/wsgate-client.js';
+import { createServer, type WsServer } from '../../src/index.js';
+import { backoffDelay, WsgateClient, WsgateError, type WsgateClientOptions } from '../../src/gateway/public/wsgate-client.js';
 
 interface Envelope {
   type: string;

@@ -1,9 +1,9 @@
 // Autobahn section 6 (UTF-8 handling) over real sockets, including the strict "fail fast" behaviour of 6.4.x: the
 // server must close with 1007 as soon as the bytes can no longer be valid UTF-8, before the frame is complete.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, startEchoServer } from './helpers/servers.js';
+import { encodeFrame, Op } from '../helpers/frames.js';
+import { RawClient } from '../helpers/raw.js';
+import { cleanupAll, startEchoServer } from '../helpers/servers.js';
 
 afterEach(cleanupAll);
 

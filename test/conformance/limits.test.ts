@@ -1,10 +1,10 @@
 // Autobahn section 9 style (limits and large messages) over real sockets: messages up to the limit echo, messages
 // over `maxPayload` (whole, fragmented, announced by a frame header) fail with 1009 before they are buffered.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, startEchoServer } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { encodeFrame, Op } from '../helpers/frames.js';
+import { RawClient } from '../helpers/raw.js';
+import { cleanupAll, startEchoServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

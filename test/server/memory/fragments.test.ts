@@ -3,10 +3,10 @@
 // what an unfinished message holds stays within 2 × maxPayload + 64 KiB per connection, however it is fragmented.
 // The server runs in a child process so that its RSS is its own.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildServer } from './helpers/child.js';
-import { Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, onCleanup } from './helpers/servers.js';
+import { ChildServer } from '../../helpers/child.js';
+import { Op } from '../../helpers/frames.js';
+import { RawClient } from '../../helpers/raw.js';
+import { cleanupAll, onCleanup } from '../../helpers/servers.js';
 
 afterEach(cleanupAll);
 

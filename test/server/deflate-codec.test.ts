@@ -4,11 +4,12 @@ import { dirname, join } from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DeflateParams } from '../src/protocol/deflate-negotiation.js';
-import { WebSocketArgumentError, WebSocketStateError } from '../src/protocol/errors.js';
-import { CodecError, type PerMessageCodec } from '../src/protocol/extension.js';
-import { DEFAULT_DEFLATE_OPTIONS } from '../src/server/compression-options.js';
-import { createDeflateCodec, isSyncZlibAvailable } from '../src/server/deflate-codec.js';
+import type { DeflateParams } from '../../src/protocol/deflate-negotiation.js';
+import { WebSocketArgumentError, WebSocketStateError } from '../../src/protocol/errors.js';
+import { CodecError, type PerMessageCodec } from '../../src/protocol/extension.js';
+import { DEFAULT_DEFLATE_OPTIONS } from '../../src/server/compression-options.js';
+import { createDeflateCodec, isSyncZlibAvailable } from '../../src/server/deflate-codec.js';
+import { hex } from '../helpers/bytes.js';
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -17,7 +18,6 @@ const MiB = 1024 * 1024;
 /** Our streams never set BFINAL, so zlib's one-shot inflate must not insist on the end of the stream. */
 const SYNC: zlib.ZlibOptions = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
 
-const hex = (s: string): Uint8Array => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const toHex = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.length).toString('hex');
 const text = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.length).toString('utf8');
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'utf8');

@@ -5,15 +5,15 @@
 // message is closed 1008 after `messageTimeout`, and the budget comes back to 0 on every path.
 import { constants, deflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MessageBudget, processMessageBudget } from '../src/protocol/index.js';
-import { connect } from '../src/server/client.js';
-import { messageClockCount } from '../src/server/message-timeouts.js';
-import { DEFAULT_SOCKET_OPTIONS } from '../src/server/options.js';
-import type { WsSocket } from '../src/server/socket.js';
-import { Op } from './helpers/frames.js';
-import { RawClient, RawServer } from './helpers/raw.js';
-import { cleanupAll, onCleanup, startEchoServer } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { MessageBudget, processMessageBudget } from '../../src/protocol/index.js';
+import { connect } from '../../src/server/client.js';
+import { messageClockCount } from '../../src/server/message-timeouts.js';
+import { DEFAULT_SOCKET_OPTIONS } from '../../src/server/options.js';
+import type { WsSocket } from '../../src/server/socket.js';
+import { Op } from '../helpers/frames.js';
+import { RawClient, RawServer } from '../helpers/raw.js';
+import { cleanupAll, onCleanup, startEchoServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

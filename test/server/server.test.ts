@@ -3,12 +3,12 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { prepareMessage } from '../src/server/prepared.js';
-import { createServer } from '../src/server/server.js';
-import { encodeFrame, Op } from './helpers/frames.js';
-import { openStalled, rawHttp, RawClient, upgradeRequest } from './helpers/raw.js';
-import { cleanupAll, echoHandlers, onCleanup, Recorder, startEchoServer, startServer, WsClient } from './helpers/servers.js';
-import { waitFor, withTimeout } from './helpers/wait.js';
+import { prepareMessage } from '../../src/server/prepared.js';
+import { createServer } from '../../src/server/server.js';
+import { encodeFrame, Op } from '../helpers/frames.js';
+import { openStalled, rawHttp, RawClient, upgradeRequest } from '../helpers/raw.js';
+import { cleanupAll, echoHandlers, onCleanup, Recorder, startEchoServer, startServer, WsClient } from '../helpers/servers.js';
+import { waitFor, withTimeout } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

@@ -5,10 +5,10 @@
 // its own; only `createServer` options are used (none of them new).
 import { constants, deflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildServer } from './helpers/child.js';
-import { Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, onCleanup } from './helpers/servers.js';
+import { ChildServer } from '../../helpers/child.js';
+import { Op } from '../../helpers/frames.js';
+import { RawClient } from '../../helpers/raw.js';
+import { cleanupAll, onCleanup } from '../../helpers/servers.js';
 
 afterEach(cleanupAll);
 

@@ -1,8 +1,8 @@
 // Autobahn section 5 (fragmentation) over real sockets: a raw TCP client against a wsgate echo server.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, startEchoServer } from './helpers/servers.js';
+import { encodeFrame, Op } from '../helpers/frames.js';
+import { RawClient } from '../helpers/raw.js';
+import { cleanupAll, startEchoServer } from '../helpers/servers.js';
 
 afterEach(cleanupAll);
 

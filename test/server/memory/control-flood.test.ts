@@ -5,11 +5,11 @@
 // its RSS is its own. The flood stops by itself once the attacker's writes block.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildServer } from './helpers/child.js';
-import { encodeFrame, Op } from './helpers/frames.js';
-import { RawClient, RawServer } from './helpers/raw.js';
-import { cleanupAll, onCleanup, startEchoServer, WsClient } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { ChildServer } from '../../helpers/child.js';
+import { encodeFrame, Op } from '../../helpers/frames.js';
+import { RawClient, RawServer } from '../../helpers/raw.js';
+import { cleanupAll, onCleanup, startEchoServer, WsClient } from '../../helpers/servers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 afterEach(cleanupAll);
 
@@ -18,7 +18,7 @@ const FLOOD_BYTES = 300 * MiB;
 /** The bound the issue sets on the victim's RSS growth. */
 const RSS_BOUND_MIB = 64;
 
-/** Figures for the issue's note: `WSGATE_REPORT=1 npx vitest run test/server-control-flood.test.ts`. */
+/** Figures for the issue's note: `WSGATE_REPORT=1 npx vitest run test/server/memory/control-flood.test.ts`. */
 function report(what: string, accepted: number, before: { rss: number }, after: { rss: number; peakRss: number }): void {
   if (process.env.WSGATE_REPORT === undefined) return;
   const mib = (n: number): string => n.toFixed(1);

@@ -4,15 +4,15 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ConnectError } from '../src/server/client.js';
-import { createServer } from '../src/server/server.js';
-import type { WsSocket } from '../src/server/socket.js';
-import { cleanupAll, echoHandlers, onCleanup, Recorder, WsClient } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { connect, ConnectError } from '../../src/server/client.js';
+import { createServer } from '../../src/server/server.js';
+import type { WsSocket } from '../../src/server/socket.js';
+import { cleanupAll, echoHandlers, onCleanup, Recorder, WsClient } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
-const fixtures = new URL('./fixtures/', import.meta.url);
+const fixtures = new URL('../fixtures/', import.meta.url);
 const key = readFileSync(new URL('key.pem', fixtures));
 const cert = readFileSync(new URL('cert.pem', fixtures));
 

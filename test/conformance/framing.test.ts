@@ -1,19 +1,14 @@
 // Autobahn sections 1–4 over real sockets, without wstest: a raw TCP client (test/helpers) against a wsgate echo
 // server. 1.x framing, 2.x pings and pongs, 3.x reserved bits, 4.x reserved opcodes.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, startEchoServer } from './helpers/servers.js';
+import { pattern } from '../helpers/bytes.js';
+import { encodeFrame, Op } from '../helpers/frames.js';
+import { RawClient } from '../helpers/raw.js';
+import { cleanupAll, startEchoServer } from '../helpers/servers.js';
 
 afterEach(cleanupAll);
 
 const LENGTHS = [0, 125, 126, 127, 128, 65535, 65536];
-
-function pattern(length: number, seed = 0): Buffer {
-  const bytes = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed) & 0xff;
-  return bytes;
-}
 
 function asciiText(length: number): string {
   let text = '';
@@ -114,7 +109,7 @@ describe('2.x pings and pongs', () => {
   it('a 126-byte ping fails the connection with 1002 and is not answered', async () => {
     const { server } = await startEchoServer();
     const client = await RawClient.connect(server.port);
-    client.send({ opcode: Op.Ping, payload: pattern(126) });
+    client.send({ opcode: Op.Ping, payload: pattern(126, 0) });
     const close = await client.expectClose();
     expect(close.code).toBe(1002);
     expect(close.before).toHaveLength(0);

@@ -1,9 +1,9 @@
 // Autobahn section 7 (closing handshake) over real sockets: a raw TCP client against a wsgate echo server.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closePayload, encodeFrame, Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { cleanupAll, startEchoServer } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { closePayload, encodeFrame, Op } from '../helpers/frames.js';
+import { RawClient } from '../helpers/raw.js';
+import { cleanupAll, startEchoServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startServe, type Running } from '../src/cli.js';
+import { startServe, type Running } from '../../src/cli.js';
 
 // The callbacks passed to page.waitForFunction / page.evaluate run in the page; typecheck them against just the
 // DOM they use (the project's tsconfig has no DOM lib, and these declarations stay in this module).

@@ -1,14 +1,15 @@
 // The Autobahn families from the client side: a raw TCP server that answers the opening handshake with a hand-made
 // 101 and then writes frames byte for byte, against wsgate's `connect` client echoing every message.
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ConnectError } from '../src/server/client.js';
-import type { ConnectOptions } from '../src/server/client.js';
-import type { WsSocket } from '../src/server/socket.js';
-import { MessageDeflater, MessageInflater } from './helpers/deflate.js';
-import { closePayload, encodeFrame, Op } from './helpers/frames.js';
-import { acceptKey, default101, RawServer, type RawResponder, type RawServerPeer } from './helpers/raw.js';
-import { cleanupAll, echoHandlers, onCleanup, Recorder } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { connect, ConnectError } from '../../src/server/client.js';
+import type { ConnectOptions } from '../../src/server/client.js';
+import type { WsSocket } from '../../src/server/socket.js';
+import { pattern } from '../helpers/bytes.js';
+import { MessageDeflater, MessageInflater } from '../helpers/deflate.js';
+import { closePayload, encodeFrame, Op } from '../helpers/frames.js';
+import { acceptKey, default101, RawServer, type RawResponder, type RawServerPeer } from '../helpers/raw.js';
+import { cleanupAll, echoHandlers, onCleanup, Recorder } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
@@ -28,17 +29,11 @@ async function session(options: ConnectOptions = {}, respond?: RawResponder, com
   return { ws, peer, events };
 }
 
-function pattern(length: number): Buffer {
-  const bytes = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 13 + 5) & 0xff;
-  return bytes;
-}
-
 describe('client 1.x framing', () => {
   for (const length of [0, 125, 126, 127, 128, 65535, 65536]) {
     it(`binary and text of ${length} bytes echo exactly, masked`, async () => {
       const { peer } = await session();
-      const data = pattern(length);
+      const data = pattern(length, length);
       peer.sendBinary(data);
       const binary = await peer.nextFrame();
       expect(binary).toMatchObject({ opcode: Op.Binary, fin: true, masked: true });
@@ -54,7 +49,7 @@ describe('client 1.x framing', () => {
   it('frames written one byte at a time echo exactly', async () => {
     const { peer } = await session();
     for (const length of [0, 1, 125, 126]) {
-      const data = pattern(length);
+      const data = pattern(length, length);
       await peer.writeInPieces(encodeFrame({ opcode: Op.Binary, payload: data, mask: false }), 1);
       expect((await peer.nextFrame()).payload.equals(data)).toBe(true);
     }
@@ -294,7 +289,8 @@ describe('client 12.x/13.x permessage-deflate', () => {
       const deflater = new MessageDeflater(Math.max(9, r.serverBits), r.serverReset);
       // The client must compress within the agreed window (zlib refuses farther distances) and reset when told.
       const inflater = new MessageInflater(r.clientBits, r.clientReset);
-      const block = Buffer.from(pattern(700).map((b) => 0x21 + (b % 90)));
+      // Printable bytes that repeat every 256: matches within even the smallest window (2^9).
+      const block = Buffer.from(Array.from({ length: 700 }, (_, i) => 0x21 + (((i * 13 + 5) & 0xff) % 90)));
       const message = Buffer.concat([block, block]);
       try {
         for (let i = 0; i < 3; i++) {

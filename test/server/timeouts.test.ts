@@ -1,9 +1,9 @@
 // Timers owned by the server layer, over real sockets with small timeouts: close timeout, handshake timeout
 // (stalled heads, stalled authorize hooks, slowloris), idle timeout.
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStalled, RawClient, upgradeRequest } from './helpers/raw.js';
-import { cleanupAll, Recorder, startServer, WsClient } from './helpers/servers.js';
-import { waitFor, withTimeout } from './helpers/wait.js';
+import { openStalled, RawClient, upgradeRequest } from '../helpers/raw.js';
+import { cleanupAll, Recorder, startServer, WsClient } from '../helpers/servers.js';
+import { waitFor, withTimeout } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

@@ -4,11 +4,11 @@
 // holds 50 MB. The memory check runs the server in a child process (test/helpers/child-server.ts).
 import { constants, createDeflateRaw } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Op } from './helpers/frames.js';
-import { RawClient } from './helpers/raw.js';
-import { ChildServer } from './helpers/child.js';
-import { cleanupAll, onCleanup, startEchoServer, WsClient } from './helpers/servers.js';
-import { waitFor } from './helpers/wait.js';
+import { Op } from '../../helpers/frames.js';
+import { RawClient } from '../../helpers/raw.js';
+import { ChildServer } from '../../helpers/child.js';
+import { cleanupAll, onCleanup, startEchoServer, WsClient } from '../../helpers/servers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 afterEach(cleanupAll);
 

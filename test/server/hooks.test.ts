@@ -7,12 +7,12 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EXPECTED, FAULTS, faultyServerOptions, HookFailure, provoke } from './helpers/faulty-hooks.js';
-import { connect } from '../src/server/client.js';
-import { Op } from './helpers/frames.js';
-import { RawClient, RawServer } from './helpers/raw.js';
-import { cleanupAll, startServer } from './helpers/servers.js';
-import { delay, waitFor, withTimeout } from './helpers/wait.js';
+import { EXPECTED, FAULTS, faultyServerOptions, HookFailure, provoke } from '../helpers/faulty-hooks.js';
+import { connect } from '../../src/server/client.js';
+import { Op } from '../helpers/frames.js';
+import { RawClient, RawServer } from '../helpers/raw.js';
+import { cleanupAll, startServer } from '../helpers/servers.js';
+import { delay, waitFor, withTimeout } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
@@ -102,7 +102,7 @@ describe('where an error with nowhere to go ends up', () => {
 
 describe('the process survives every failing hook (child process, default reporting)', () => {
   it('answers each failure as documented and is still alive and serving afterwards', async () => {
-    const script = fileURLToPath(new URL('./helpers/child-hooks.ts', import.meta.url));
+    const script = fileURLToPath(new URL('../helpers/child-hooks.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
