@@ -26,8 +26,7 @@ export type { Envelope } from './envelope.js';
 export { parseEnvelope, encodeReply, encodeError } from './envelope.js';
 export type { TimerHandle } from './timers.js';
 export type { GatewayStats, Counters } from './stats.js';
-export { MemoryAdapter } from './memory-adapter.js';
-export { absentResult, TOO_MANY_GROUPS } from './adapter.js';
+export { absentResult, TOO_MANY_GROUPS } from './adapters/adapter.js';
 export type {
   Adapter,
   Audience,
@@ -35,7 +34,7 @@ export type {
   SocketCommandResult,
   SocketCommandResults,
   PresenceChange,
-} from './adapter.js';
+} from './adapters/adapter.js';
 export { LocalNode } from './local-node.js';
 export type { PresenceListener } from './local-node.js';
 export { createNodeId, nodeOfSocketId, SocketIdAllocator } from './socket-id.js';
@@ -47,4 +46,3 @@ export { GatewayHttp, installHttp, DEFAULT_GATEWAY_HTTP_OPTIONS, HttpError, Rout
 export type { GatewayHttpOptions, HttpContext, HttpRouteHandler } from './http/index.js';
 export type { ChatMessage, ChatTarget } from './demo-routes.js';
 export * from './adapters/index.js';
-export * from './cluster/index.js';

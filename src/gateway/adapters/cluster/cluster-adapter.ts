@@ -1,7 +1,7 @@
 import { absentResult, type Adapter, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult } from '../adapter.js';
-import type { LocalNode } from '../local-node.js';
-import type { GroupName, Payload, Session, SocketId, Uid } from '../types.js';
-import { AdapterUnavailableError } from '../adapters/errors.js';
+import type { LocalNode } from '../../local-node.js';
+import type { GroupName, Payload, Session, SocketId, Uid } from '../../types.js';
+import { AdapterUnavailableError } from '../errors.js';
 import {
   decodeCommand,
   decodePayload,
@@ -13,7 +13,7 @@ import {
   type PresenceQuery,
   type PrimaryRequest,
   type WorkerRequest,
-} from './messages.js';
+} from './ipc.js';
 
 /** The IPC side of a cluster worker (`process` in a `node:cluster` worker), structurally. */
 export interface IpcChannel {

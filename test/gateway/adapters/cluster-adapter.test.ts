@@ -3,9 +3,9 @@
 // and drive each worker's gateway through an RPC route, so every send and query is made on one worker about sockets
 // held by the others. Then a worker is killed with SIGKILL: its sockets leave presence and a replacement is forked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, TestClient } from './gateway-helpers.js';
-import { ChildApp, stopAllApps } from './helpers/child-app.js';
-import type { RpcResult } from './helpers/gateway-rpc.js';
+import { cleanup, TestClient } from '../../gateway-helpers.js';
+import { ChildApp, stopAllApps } from '../../helpers/child-app.js';
+import type { RpcResult } from '../../helpers/gateway-rpc.js';
 
 interface Client {
   readonly ws: TestClient;

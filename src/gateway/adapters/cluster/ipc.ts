@@ -1,5 +1,5 @@
 import type { Audience, PresenceChange, SocketCommand } from '../adapter.js';
-import type { GroupName, Payload, SocketId, Uid } from '../types.js';
+import type { GroupName, Payload, SocketId, Uid } from '../../types.js';
 
 /*
  * The IPC protocol between the cluster primary (the hub) and its workers (one `ClusterAdapter` per gateway). Every

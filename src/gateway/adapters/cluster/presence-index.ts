@@ -1,6 +1,6 @@
 import type { Audience, PresenceChange } from '../adapter.js';
-import type { GroupName, SocketId, Uid } from '../types.js';
-import type { PresenceQuery } from './messages.js';
+import type { GroupName, SocketId, Uid } from '../../types.js';
+import type { PresenceQuery } from './ipc.js';
 
 interface Entry {
   readonly node: string;

@@ -1,14 +1,14 @@
 import { absentResult, type Adapter, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult } from '../adapter.js';
-import type { LocalNode } from '../local-node.js';
-import { nodeOfSocketId } from '../socket-id.js';
-import type { GroupName, Payload, Session, SocketId, Uid } from '../types.js';
-import { AdapterEmitter, type AdapterEventName, type AdapterEvents } from './adapter-events.js';
-import { AdapterUnavailableError } from './errors.js';
-import { openLink, type RedisArgument, type RedisClientLike, type RedisLink } from './redis-client.js';
-import { RedisKeys } from './redis-keys.js';
-import { HEARTBEAT_SCRIPT, isNoScript, LuaScript, PRESENCE_SCRIPT, REAP_SCRIPT, ROUTE_UIDS_SCRIPT } from './redis-scripts.js';
-import { decodeWire, encodeWire, payloadOf, type BroadcastHeader, type RequestHeader, type WireHeader } from './redis-wire.js';
-import { WaiterTable, type Waiter } from './waiters.js';
+import type { LocalNode } from '../../local-node.js';
+import { nodeOfSocketId } from '../../socket-id.js';
+import type { GroupName, Payload, Session, SocketId, Uid } from '../../types.js';
+import { AdapterEmitter, type AdapterEventName, type AdapterEvents } from '../emitter.js';
+import { AdapterUnavailableError } from '../errors.js';
+import { openLink, type RedisArgument, type RedisClientLike, type RedisLink } from './client.js';
+import { RedisKeys } from './keys.js';
+import { HEARTBEAT_SCRIPT, isNoScript, LuaScript, PRESENCE_SCRIPT, REAP_SCRIPT, ROUTE_UIDS_SCRIPT } from './scripts.js';
+import { decodeWire, encodeWire, payloadOf, type BroadcastHeader, type RequestHeader, type WireHeader } from '../wire.js';
+import { WaiterTable, type Waiter } from '../requests.js';
 
 export interface RedisAdapterOptions {
   /**

@@ -1,8 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { absentResult, type SocketCommand } from '../adapter.js';
-import type { Session, SocketId } from '../types.js';
-import { IPC_TAG, isIpcMessage, type Answer, type IpcMessage, type PrimaryRequest, type WorkerRequest } from './messages.js';
+import type { Session, SocketId } from '../../types.js';
+import { IPC_TAG, isIpcMessage, type Answer, type IpcMessage, type PrimaryRequest, type WorkerRequest } from './ipc.js';
 import { PresenceIndex } from './presence-index.js';
 
 export interface ClusterHubOptions {

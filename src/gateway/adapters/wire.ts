@@ -1,4 +1,4 @@
-import type { Audience, SocketCommand } from '../adapter.js';
+import type { Audience, SocketCommand } from './adapter.js';
 import type { GroupName, Payload, SocketId } from '../types.js';
 
 /*
