@@ -1,8 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { absentResult, type SocketCommand } from '../adapter.js';
-import type { Session, SocketId } from '../../types.js';
-import { IPC_TAG, isIpcMessage, type Answer, type IpcMessage, type PrimaryRequest, type WorkerRequest } from './ipc.js';
+import type { Target } from '../base.js';
+import { Emitter } from '../emitter.js';
+import type { JsonMessage } from '../wire.js';
+import { HUB, IPC_TAG, parseToHub, type HubCall, type ToWorker } from './ipc.js';
 import { PresenceIndex } from './presence-index.js';
 
 export interface ClusterHubOptions {
@@ -10,7 +11,11 @@ export interface ClusterHubOptions {
   workers?: number;
   /** Fork a replacement when a worker dies (except during `close()`). Default true. */
   restart?: boolean;
-  /** How long the primary waits for a worker's answer before counting it absent. Default 5,000 ms. */
+  /**
+   * Unused since the hub waits for nobody (the asking worker's `ClusterAdapter` times out, and is told at once when
+   * a node it waits for dies). Kept so that existing code compiles.
+   * @deprecated
+   */
   requestTimeout?: number;
   /** Extra environment variables for forked workers. */
   env?: NodeJS.ProcessEnv;
@@ -34,41 +39,29 @@ export interface ClusterHubEvents {
   exit: (worker: Worker, info: WorkerExit) => void;
 }
 
-type EventName = keyof ClusterHubEvents;
-
-interface Pending {
-  readonly nodeId: string;
-  readonly fallback: unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
 /**
  * The `node:cluster` primary's half of the cluster adapter: it forks the workers (which share the listening port),
  * keeps the presence of every worker's gateway, answers presence queries from it (one IPC round trip for the asking
- * worker, no fan-out), relays socket commands to the worker named in the socket id, forwards fan-out sends only to
- * the workers that have recipients, and when a worker dies drops its sockets from presence and forks a replacement.
+ * worker, no fan-out), routes requests to the worker named in the socket id or to the workers that have recipients
+ * (only those), relays the replies, and when a worker dies drops its sockets from presence, tells the others, and
+ * forks a replacement. It waits for nobody: correlation and timeouts live in the workers' adapters.
  *
  * Run it in the primary; run gateways with `new ClusterAdapter()` in the workers.
  */
 export class ClusterHub {
   readonly presence = new PresenceIndex();
   private readonly restart: boolean;
-  private readonly timeout: number;
   private readonly env: NodeJS.ProcessEnv | undefined;
   private readonly nodeWorkers = new Map<string, Worker>();
   private readonly workerNodes = new Map<number, Set<string>>();
-  private readonly pending = new Map<number, Pending>();
-  private readonly listeners: { [K in EventName]: ClusterHubEvents[K][] } = { fork: [], node: [], exit: [] };
+  private readonly events = new Emitter<ClusterHubEvents>();
   private readonly forkedAt = new Map<number, number>();
-  private sequence = 0;
   private closing = false;
   private restartDelay = 0;
 
   constructor(options: ClusterHubOptions = {}) {
     if (!cluster.isPrimary) throw new Error('ClusterHub runs in the cluster primary; use ClusterAdapter in workers');
     this.restart = options.restart ?? true;
-    this.timeout = options.requestTimeout ?? 5_000;
     this.env = options.env;
     cluster.on('message', this.onMessage);
     cluster.on('exit', this.onExit);
@@ -77,20 +70,15 @@ export class ClusterHub {
     for (let i = 0; i < workers; i++) this.fork();
   }
 
-  on<K extends EventName>(event: K, listener: ClusterHubEvents[K]): () => void {
-    const list = this.listeners[event] as ClusterHubEvents[K][];
-    list.push(listener);
-    return () => {
-      const i = list.indexOf(listener);
-      if (i !== -1) list.splice(i, 1);
-    };
+  on<K extends keyof ClusterHubEvents>(event: K, listener: ClusterHubEvents[K]): () => void {
+    return this.events.on(event, listener);
   }
 
   /** Forks one worker. */
   fork(): Worker {
     const worker = cluster.fork(this.env);
     this.forkedAt.set(worker.id, Date.now());
-    this.emit('fork', worker);
+    this.events.emit('fork', worker);
     return worker;
   }
 
@@ -122,98 +110,74 @@ export class ClusterHub {
     cluster.removeListener('exit', this.onExit);
   }
 
-  // ── workers' requests ──────────────────────────────────────────────────────────────────────────────────────────
+  // ── workers' messages ──────────────────────────────────────────────────────────────────────────────────────────
 
-  private readonly onMessage = (worker: Worker, message: unknown): void => {
-    if (!isIpcMessage(message)) return;
-    if (message.t === 'res' || message.t === 'err') return this.settle(message);
-    void this.handle(worker, message as WorkerRequest).then(
-      (value) => this.answer(worker, message, { t: 'res', v: value }),
-      (error: unknown) => this.answer(worker, message, { t: 'err', e: error instanceof Error ? error.message : String(error) }),
-    );
+  private readonly onMessage = (worker: Worker, value: unknown): void => {
+    const message = parseToHub(value);
+    if (message === null) return;
+    if ('call' in message) {
+      const answer = this.handle(worker, message.from, message.call);
+      this.send(worker, { wsgate: IPC_TAG, to: message.from, msg: { h: { k: 'r', o: HUB, a: [[message.id, answer]] } } });
+    } else {
+      this.relay(message.to, message.msg);
+    }
   };
 
-  private async handle(worker: Worker, m: WorkerRequest): Promise<unknown> {
-    switch (m.t) {
+  private handle(worker: Worker, from: string, call: HubCall): unknown {
+    switch (call.t) {
       case 'hello': {
-        this.nodeWorkers.set(m.node, worker);
+        this.nodeWorkers.set(from, worker);
         let nodes = this.workerNodes.get(worker.id);
         if (nodes === undefined) this.workerNodes.set(worker.id, (nodes = new Set()));
-        nodes.add(m.node);
-        this.emit('node', m.node, worker);
+        nodes.add(from);
+        this.events.emit('node', from, worker);
         return true;
       }
       case 'presence':
         // A node's changes only count while it is registered (not after its worker died or said bye).
-        if (this.nodeWorkers.get(m.node) === worker) for (const change of m.changes) this.presence.apply(m.node, change);
+        if (this.nodeWorkers.get(from) === worker) for (const change of call.changes) this.presence.apply(from, change);
         return true;
-      case 'forward': {
-        const fallback = absentResult(m.cmd as SocketCommand);
-        return this.ask(m.to, { t: 'exec', cmd: m.cmd }, fallback);
-      }
-      case 'broadcast': {
-        // `all` goes to every registered node: a socket that just connected may not be in presence yet.
-        const targets = m.audience.kind === 'all' ? [...this.nodeWorkers.keys()].filter((n) => n !== m.node) : this.presence.nodesFor(m.audience, m.node);
-        const counts = await Promise.all(
-          [...targets].map((n) => this.ask(n, { t: 'deliver', audience: m.audience, payload: m.payload, exclude: m.exclude }, 0)),
-        );
-        return counts.reduce<number>((sum, n) => sum + Number(n), 0);
-      }
-      case 'ungroup': {
-        const targets = this.presence.nodesHolding(m.group, m.node);
-        const counts = await Promise.all([...targets].map((n) => this.ask(n, { t: 'ungroupLocal', group: m.group }, 0)));
-        return counts.reduce<number>((sum, n) => sum + Number(n), 0);
+      case 'publish': {
+        const reached = this.targets(call.target, from).filter((node) => this.relay(node, call.msg));
+        return reached;
       }
       case 'query':
-        return this.presence.answer(m.query);
-      case 'sessions': {
-        const targets = this.presence.nodesHolding(m.group, m.node);
-        const parts = await Promise.all(
-          [...targets].map((n) => this.ask(n, m.group === undefined ? { t: 'sessionsLocal' } : { t: 'sessionsLocal', group: m.group }, {})),
-        );
-        return Object.assign({}, ...parts) as Record<SocketId, Session>;
-      }
+        return this.presence.answer(call.query);
       case 'bye':
-        this.forget(m.node);
+        this.forget(from);
         return true;
     }
   }
 
-  private answer(worker: Worker, request: IpcMessage, body: { t: 'res'; v: unknown } | { t: 'err'; e: string }): void {
-    if (!worker.isConnected()) return;
-    const message = { wsgate: IPC_TAG, node: request.node, id: request.id, ...body } as Answer;
-    worker.send(message, undefined, (error: Error | null) => void error);
+  /** The registered nodes (other than `from`) that `target` names. */
+  private targets(target: Target, from: string): string[] {
+    switch (target.kind) {
+      case 'node':
+        return this.nodeWorkers.has(target.node) ? [target.node] : [];
+      case 'audience':
+        // `all` goes to every registered node: a socket that just connected may not be in presence yet.
+        if (target.audience.kind !== 'all') return [...this.presence.nodesFor(target.audience, from)];
+        return [...this.nodeWorkers.keys()].filter((n) => n !== from);
+      case 'holders':
+        return [...this.presence.nodesHolding(target.group, from)];
+    }
   }
 
-  // ── the primary's requests to workers ──────────────────────────────────────────────────────────────────────────
-
-  /** Asks node `nodeId`; resolves `fallback` if it is unknown, dies, or doesn't answer within the timeout. */
-  private ask(nodeId: string, body: DistributiveOmit<PrimaryRequest, 'wsgate' | 'node' | 'id'>, fallback: unknown): Promise<unknown> {
-    const worker = this.nodeWorkers.get(nodeId);
-    if (worker === undefined || !worker.isConnected()) return Promise.resolve(fallback);
-    const id = ++this.sequence;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.resolvePending(id, undefined, true), this.timeout);
-      timer.unref();
-      this.pending.set(id, { nodeId, fallback, resolve, timer });
-      const message = { wsgate: IPC_TAG, node: nodeId, id, ...body } as PrimaryRequest;
-      worker.send(message, undefined, (error: Error | null) => {
-        if (error !== null) this.resolvePending(id, undefined, true);
-      });
-    });
+  /** Sends `msg` to node `to`; false if that node is unknown or its worker unreachable. */
+  private relay(to: string, msg: JsonMessage): boolean {
+    const worker = this.nodeWorkers.get(to);
+    if (worker === undefined || !worker.isConnected()) return false;
+    return this.send(worker, { wsgate: IPC_TAG, to, msg });
   }
 
-  private settle(answer: Answer): void {
-    if (answer.t === 'res') this.resolvePending(answer.id, answer.v, false);
-    else this.resolvePending(answer.id, undefined, true);
-  }
-
-  private resolvePending(id: number, value: unknown, failed: boolean): void {
-    const pending = this.pending.get(id);
-    if (pending === undefined) return;
-    this.pending.delete(id);
-    clearTimeout(pending.timer);
-    pending.resolve(failed ? pending.fallback : value);
+  private send(worker: Worker, message: ToWorker): boolean {
+    if (!worker.isConnected()) return false;
+    try {
+      worker.send(message, undefined, (error: Error | null) => void error);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // ── worker deaths ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -223,7 +187,7 @@ export class ClusterHub {
     for (const nodeId of this.workerNodes.get(worker.id) ?? []) sockets += this.forget(nodeId);
     this.workerNodes.delete(worker.id);
     const restarting = this.restart && !this.closing;
-    this.emit('exit', worker, { code, signal, sockets, restarting });
+    this.events.emit('exit', worker, { code, signal, sockets, restarting });
     if (!restarting) return;
     // A worker that dies right after starting would fork-loop: back off up to 5 s while that goes on.
     const lived = Date.now() - (this.forkedAt.get(worker.id) ?? 0);
@@ -235,29 +199,17 @@ export class ClusterHub {
     timer.unref();
   };
 
-  /** Drops a node: its presence, and the answers it still owed (they get their fallback). */
+  /** Drops a node: its presence; the other nodes stop waiting for its answers. Returns its socket count. */
   private forget(nodeId: string): number {
     const worker = this.nodeWorkers.get(nodeId);
     if (worker !== undefined) {
       this.nodeWorkers.delete(nodeId);
       this.workerNodes.get(worker.id)?.delete(nodeId);
     }
-    for (const [id, pending] of this.pending) if (pending.nodeId === nodeId) this.resolvePending(id, undefined, true);
+    for (const [other, w] of this.nodeWorkers) this.send(w, { wsgate: IPC_TAG, to: other, gone: nodeId });
     return this.presence.dropNode(nodeId);
   }
-
-  private emit<K extends EventName>(event: K, ...args: Parameters<ClusterHubEvents[K]>): void {
-    for (const listener of [...this.listeners[event]]) {
-      try {
-        (listener as (...a: Parameters<ClusterHubEvents[K]>) => void)(...args);
-      } catch {
-        // a listener's bug must not break the hub
-      }
-    }
-  }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Starts the cluster primary's hub and forks the workers. See `ClusterHub`. */
 export function createClusterHub(options: ClusterHubOptions = {}): ClusterHub {

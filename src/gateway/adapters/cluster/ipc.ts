@@ -1,34 +1,24 @@
-import type { Audience, PresenceChange, SocketCommand } from '../adapter.js';
-import type { GroupName, Payload, SocketId, Uid } from '../../types.js';
+import type { PresenceChange } from '../adapter.js';
+import type { Target } from '../base.js';
+import type { GroupName, SocketId, Uid } from '../../types.js';
+import type { JsonMessage } from '../wire.js';
 
 /*
- * The IPC protocol between the cluster primary (the hub) and its workers (one `ClusterAdapter` per gateway). Every
- * message carries `wsgate: 1`, so the application's own IPC messages pass by untouched, and `node`, the gateway node
- * it is from or for (a worker may run several gateways). Requests carry an `id`; the answer is a `res` (or `err`)
- * with that id, sent back to the side that asked.
+ * The IPC envelope between the cluster primary (the hub) and its workers (one `ClusterAdapter` per gateway). What
+ * nodes say to each other is wire.ts's vocabulary (as JSON); the hub only routes it and keeps presence. Every
+ * envelope carries `wsgate: 1`, so the application's own IPC messages pass by untouched.
  *
- *   worker → primary                                          primary → worker
- *   hello     register the node                               exec          run a socket command here
- *   presence  changes of this node's sockets, in order        deliver       fan-out to this node's sockets
- *   forward   a socket command for node `to`                  ungroupLocal  empty a group on this node
- *   broadcast fan-out to the other nodes                      sessionsLocal this node's session snapshots
- *   ungroup   empty a group on the other nodes
- *   query     a presence question (answered by the primary)
- *   sessions  session snapshots of the other nodes
- *   bye       the node is closing: forget its presence
- *
- * Payload bytes are base64 in JSON: it works with the default IPC serialization (`'json'`) as well as `'advanced'`.
+ *   worker → primary   { from, id, call }      a call to the hub, answered with a reply message (from HUB) for `id`
+ *                                              hello | presence | publish (→ ids of the nodes reached) | query | bye
+ *                      { from, to, msg }       a message for node `to` (replies to its requests)
+ *   primary → worker   { to, msg }             a message for node `to` (a relayed request or reply, a hub answer)
+ *                      { to, gone }            node `gone` left: stop waiting for it
  */
 
 export const IPC_TAG = 1;
 
-/** A payload as it crosses the IPC channel. */
-export type IpcPayload = { readonly s: string; readonly bin: boolean } | { readonly b64: string; readonly bin: boolean };
-
-/** A socket command as it crosses the IPC channel (`send` with its payload encoded). */
-export type IpcCommand =
-  | Exclude<SocketCommand, { op: 'send' }>
-  | { readonly op: 'send'; readonly socketIds: readonly SocketId[]; readonly payload: IpcPayload };
+/** The `o` of the hub's answers. */
+export const HUB = '@hub';
 
 export type PresenceQuery =
   | { readonly q: 'isUidOnline'; readonly uid: Uid }
@@ -39,55 +29,54 @@ export type PresenceQuery =
   | { readonly q: 'socketCount'; readonly group?: GroupName }
   | { readonly q: 'uidCount'; readonly group?: GroupName };
 
-interface Base {
-  readonly wsgate: typeof IPC_TAG;
-  readonly node: string;
-  readonly id: number;
+export interface PresenceQueryResults {
+  isUidOnline: boolean;
+  socketsOfUid: SocketId[];
+  sockets: SocketId[];
+  uids: Uid[];
+  groups: GroupName[];
+  socketCount: number;
+  uidCount: number;
 }
 
-export type WorkerRequest = Base &
-  (
-    | { readonly t: 'hello' }
-    | { readonly t: 'presence'; readonly changes: readonly PresenceChange[] }
-    | { readonly t: 'forward'; readonly to: string; readonly cmd: IpcCommand }
-    | { readonly t: 'broadcast'; readonly audience: Audience; readonly payload: IpcPayload; readonly exclude: readonly SocketId[] }
-    | { readonly t: 'ungroup'; readonly group: GroupName }
-    | { readonly t: 'query'; readonly query: PresenceQuery }
-    | { readonly t: 'sessions'; readonly group?: GroupName }
-    | { readonly t: 'bye' }
-  );
+export type PresenceQueryResult<Q extends PresenceQuery> = PresenceQueryResults[Q['q']];
 
-export type PrimaryRequest = Base &
-  (
-    | { readonly t: 'exec'; readonly cmd: IpcCommand }
-    | { readonly t: 'deliver'; readonly audience: Audience; readonly payload: IpcPayload; readonly exclude: readonly SocketId[] }
-    | { readonly t: 'ungroupLocal'; readonly group: GroupName }
-    | { readonly t: 'sessionsLocal'; readonly group?: GroupName }
-  );
+export type HubCall =
+  | { readonly t: 'hello' }
+  | { readonly t: 'presence'; readonly changes: readonly PresenceChange[] }
+  | { readonly t: 'publish'; readonly target: Target; readonly msg: JsonMessage }
+  | { readonly t: 'query'; readonly query: PresenceQuery }
+  | { readonly t: 'bye' };
 
-export type Answer = Base & ({ readonly t: 'res'; readonly v: unknown } | { readonly t: 'err'; readonly e: string });
+export type ToHub =
+  | { readonly wsgate: typeof IPC_TAG; readonly from: string; readonly id: number; readonly call: HubCall }
+  | { readonly wsgate: typeof IPC_TAG; readonly from: string; readonly to: string; readonly msg: JsonMessage };
 
-export type IpcMessage = WorkerRequest | PrimaryRequest | Answer;
+export type ToWorker =
+  | { readonly wsgate: typeof IPC_TAG; readonly to: string; readonly msg: JsonMessage }
+  | { readonly wsgate: typeof IPC_TAG; readonly to: string; readonly gone: string };
 
-export function isIpcMessage(value: unknown): value is IpcMessage {
-  const m = value as Partial<Base> & { t?: unknown } | null;
-  return typeof m === 'object' && m !== null && m.wsgate === IPC_TAG && typeof m.t === 'string' && typeof m.node === 'string' && typeof m.id === 'number';
+type Fields = Record<string, unknown>;
+
+function envelope(value: unknown): Fields | null {
+  return typeof value === 'object' && value !== null && (value as Fields).wsgate === IPC_TAG ? (value as Fields) : null;
 }
 
-export function encodePayload(payload: Payload): IpcPayload {
-  const data = payload.data;
-  if (typeof data === 'string') return { s: data, bin: payload.binary };
-  return { b64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'), bin: payload.binary };
+/**
+ * A worker's envelope, checked as far as the hub relies on it (the call's own fields are trusted: both ends are
+ * this module, in processes the primary forked). Null for anything else, the application's messages included.
+ */
+export function parseToHub(value: unknown): ToHub | null {
+  const e = envelope(value);
+  if (e === null || typeof e.from !== 'string') return null;
+  if (typeof e.id === 'number' && typeof e.call === 'object' && e.call !== null && typeof (e.call as Fields).t === 'string') return e as unknown as ToHub;
+  if (typeof e.to === 'string' && typeof e.msg === 'object' && e.msg !== null) return e as unknown as ToHub;
+  return null;
 }
 
-export function decodePayload(payload: IpcPayload): Payload {
-  return 's' in payload ? { data: payload.s, binary: payload.bin } : { data: Buffer.from(payload.b64, 'base64'), binary: payload.bin };
-}
-
-export function encodeCommand(command: SocketCommand): IpcCommand {
-  return command.op === 'send' ? { op: 'send', socketIds: command.socketIds, payload: encodePayload(command.payload) } : command;
-}
-
-export function decodeCommand(command: IpcCommand): SocketCommand {
-  return command.op === 'send' ? { op: 'send', socketIds: command.socketIds, payload: decodePayload(command.payload) } : command;
+export function parseToWorker(value: unknown): ToWorker | null {
+  const e = envelope(value);
+  if (e === null || typeof e.to !== 'string') return null;
+  if (typeof e.gone === 'string' || (typeof e.msg === 'object' && e.msg !== null)) return e as unknown as ToWorker;
+  return null;
 }

@@ -1,33 +1,38 @@
-import { absentResult, type Adapter, type Audience, type SocketCommand, type SocketCommandResult } from '../adapter.js';
 import type { LocalNode } from '../../local-node.js';
-import type { GroupName, Payload, Session, SocketId, Uid } from '../../types.js';
+import type { GroupName, SocketId, Uid } from '../../types.js';
+import { ScaleOutAdapter } from '../base.js';
 
 /**
  * The default adapter: a cluster of exactly one node, answered from that node's indexes. Socket ids naming any
  * other node are simply absent. One instance per gateway.
  */
-export class MemoryAdapter implements Adapter {
-  private node: LocalNode | null = null;
+export class MemoryAdapter extends ScaleOutAdapter {
+  constructor() {
+    super('MemoryAdapter', {});
+  }
 
-  attach(node: LocalNode): void {
-    if (this.node !== null) throw new Error('this MemoryAdapter is already attached to a gateway');
-    this.node = node;
+  protected override get hasPeers(): boolean {
+    return false;
+  }
+
+  protected start(_node: LocalNode): Promise<void> {
+    return Promise.resolve();
+  }
+
+  protected stop(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  protected publish(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  protected publishReplies(): void {
+    // nobody asks
   }
 
   presenceChanged(): void {
     // The node's own indexes are the presence store.
-  }
-
-  forward<C extends SocketCommand>(_nodeId: string, command: C): Promise<SocketCommandResult<C>> {
-    return Promise.resolve(absentResult(command));
-  }
-
-  broadcast(audience: Audience, payload: Payload, exclude: readonly SocketId[]): Promise<number> {
-    return Promise.resolve(this.local.deliver(audience, payload, exclude));
-  }
-
-  ungroup(group: GroupName): Promise<number> {
-    return this.local.ungroup(group);
   }
 
   isUidOnline(uid: Uid): Promise<boolean> {
@@ -56,18 +61,5 @@ export class MemoryAdapter implements Adapter {
 
   uidCount(group?: GroupName): Promise<number> {
     return Promise.resolve(this.local.uidCount(group));
-  }
-
-  sessions(group?: GroupName): Promise<Record<SocketId, Session>> {
-    return Promise.resolve(this.local.sessions(group));
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  private get local(): LocalNode {
-    if (this.node === null) throw new Error('MemoryAdapter used before attach()');
-    return this.node;
   }
 }
