@@ -164,6 +164,10 @@ export interface JsonMessage {
   readonly b64?: string;
 }
 
+export function isJsonMessage(value: unknown): value is JsonMessage {
+  return isRecord(value) && isRecord(value.h);
+}
+
 export function encodeJson(message: NodeMessage): JsonMessage {
   const { header, payload } = splitMessage(message);
   if (payload === null) return { h: header };

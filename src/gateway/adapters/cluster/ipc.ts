@@ -1,7 +1,7 @@
 import type { PresenceChange } from '../adapter.js';
 import type { Target } from '../base.js';
 import type { GroupName, SocketId, Uid } from '../../types.js';
-import type { JsonMessage } from '../wire.js';
+import { isJsonMessage, type JsonMessage } from '../wire.js';
 
 /*
  * The IPC envelope between the cluster primary (the hub) and its workers (one `ClusterAdapter` per gateway). What
@@ -56,27 +56,30 @@ export type ToWorker =
   | { readonly wsgate: typeof IPC_TAG; readonly to: string; readonly msg: JsonMessage }
   | { readonly wsgate: typeof IPC_TAG; readonly to: string; readonly gone: string };
 
-type Fields = Record<string, unknown>;
-
-function envelope(value: unknown): Fields | null {
-  return typeof value === 'object' && value !== null && (value as Fields).wsgate === IPC_TAG ? (value as Fields) : null;
-}
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 /**
- * A worker's envelope, checked as far as the hub relies on it (the call's own fields are trusted: both ends are
- * this module, in processes the primary forked). Null for anything else, the application's messages included.
+ * A worker's envelope, checked as far as the hub relies on it (a call's own fields are trusted: both ends are this
+ * module, in processes the primary forked). Null for anything else, the application's own messages included.
  */
-export function parseToHub(value: unknown): ToHub | null {
-  const e = envelope(value);
-  if (e === null || typeof e.from !== 'string') return null;
-  if (typeof e.id === 'number' && typeof e.call === 'object' && e.call !== null && typeof (e.call as Fields).t === 'string') return e as unknown as ToHub;
-  if (typeof e.to === 'string' && typeof e.msg === 'object' && e.msg !== null) return e as unknown as ToHub;
+export function parseToHub(e: unknown): ToHub | null {
+  if (!isRecord(e) || e.wsgate !== IPC_TAG || typeof e.from !== 'string') return null;
+  const { from, id, call, to, msg } = e;
+  if (typeof id === 'number' && isHubCall(call)) return { wsgate: IPC_TAG, from, id, call };
+  if (typeof to === 'string' && isJsonMessage(msg)) return { wsgate: IPC_TAG, from, to, msg };
   return null;
 }
 
-export function parseToWorker(value: unknown): ToWorker | null {
-  const e = envelope(value);
-  if (e === null || typeof e.to !== 'string') return null;
-  if (typeof e.gone === 'string' || (typeof e.msg === 'object' && e.msg !== null)) return e as unknown as ToWorker;
+export function parseToWorker(e: unknown): ToWorker | null {
+  if (!isRecord(e) || e.wsgate !== IPC_TAG || typeof e.to !== 'string') return null;
+  const { to, gone, msg } = e;
+  if (typeof gone === 'string') return { wsgate: IPC_TAG, to, gone };
+  if (isJsonMessage(msg)) return { wsgate: IPC_TAG, to, msg };
   return null;
+}
+
+const CALLS: ReadonlySet<unknown> = new Set<HubCall['t']>(['hello', 'presence', 'publish', 'query', 'bye']);
+
+function isHubCall(call: unknown): call is HubCall {
+  return isRecord(call) && CALLS.has(call.t);
 }

@@ -25,7 +25,10 @@ export class Reaper {
   start(): void {
     if (this.stopped) return;
     const delay = Math.round(this.interval * (0.8 + Math.random() * 0.4));
-    this.timer = setTimeout(() => void this.reap().finally(() => this.start()), delay);
+    const again = (): void => this.start();
+    this.timer = setTimeout(() => {
+      this.reap().then(again, again);
+    }, delay);
     this.timer.unref();
   }
 

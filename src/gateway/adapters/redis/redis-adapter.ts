@@ -201,10 +201,10 @@ export class RedisAdapter extends ScaleOutAdapter {
       this.inBackground(this.reregister());
       return;
     }
-    void this.presence.heartbeat().then((alive) => {
+    this.presence.heartbeat().then((alive) => {
       // Our heartbeat had expired (a long stall, a partition): others may have reaped our presence.
       if (!alive) this.presenceLost('presence expired');
-    });
+    }, this.reportError);
   }
 
   /** Removes the presence of nodes whose heartbeat expired; resolves to the sockets removed. */

@@ -24,9 +24,10 @@ export class Subscriptions {
     const previous = this.ops.get(channel) ?? Promise.resolve();
     const next = previous.then(() => this.apply(channel));
     this.ops.set(channel, next);
-    void next.finally(() => {
+    const forget = (): void => {
       if (this.ops.get(channel) === next) this.ops.delete(channel);
-    });
+    };
+    next.then(forget, forget);
     return next;
   }
 
