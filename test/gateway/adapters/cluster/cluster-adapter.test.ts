@@ -3,9 +3,9 @@
 // the cluster. A child process whose primary runs a ClusterHub with three workers on one port
 // (test/helpers/cluster-app.ts); clients drive each worker's gateway through an RPC route.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, TestClient } from '../../gateway-helpers.js';
-import { ChildApp, stopAllApps } from '../../helpers/child-app.js';
-import type { RpcResult } from '../../helpers/gateway-rpc.js';
+import { cleanup, TestClient } from '../../../gateway-helpers.js';
+import { ChildApp, stopAllApps } from '../../../helpers/child-app.js';
+import type { RpcResult } from '../../../helpers/gateway-rpc.js';
 
 interface Client {
   readonly ws: TestClient;

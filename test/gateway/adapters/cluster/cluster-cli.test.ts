@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { parseArgs, startServe, UsageError, type Running } from '../../../src/cli.js';
-import { createRedisClientFromUrl, redisClientKind, RedisClientMissingError } from '../../../src/gateway/index.js';
-import { cleanup, TestClient } from '../../gateway-helpers.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { parseArgs, startServe, UsageError, type Running } from '../../../../src/cli.js';
+import { createRedisClientFromUrl, redisClientKind, RedisClientMissingError } from '../../../../src/gateway/index.js';
+import { cleanup, TestClient } from '../../../gateway-helpers.js';
+import { RedisServer } from '../../../helpers/redis-server.js';
 
 const running: Running[] = [];
 let redis: RedisServer | null = null;
@@ -50,7 +50,7 @@ describe('serve --workers / --redis flags', () => {
 
 describe('wsgate serve --workers', () => {
   it('runs N workers on one port that answer for each other, and stops them gracefully', async () => {
-    const cli = fileURLToPath(new URL('../../helpers/cli-main.ts', import.meta.url));
+    const cli = fileURLToPath(new URL('../../../helpers/cli-main.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--api-key', 'k'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
