@@ -9,3 +9,10 @@ export { redisClientKind } from './redis/client.js';
 export type { RedisClientLike, NodeRedisClientLike, IoRedisClientLike, RedisArgument } from './redis/client.js';
 export { RedisKeys } from './redis/keys.js';
 export { createRedisClientFromUrl, RedisClientMissingError, REDIS_CLIENT_INSTALL_HINT } from './redis/load-redis.js';
+// Writing an adapter over another transport: extend the base, carry wire.ts messages (see docs/scale-out.md).
+export { ScaleOutAdapter } from './base.js';
+export type { Target, ScaleOutOptions } from './base.js';
+export type { Reach } from './requests.js';
+export { encodeBytes, decodeBytes, encodeJson, decodeJson } from './wire.js';
+export type { NodeMessage, NodeRequest, NodeReplies, JsonMessage } from './wire.js';
+export { Health as RedisHealth } from './redis/health.js';
