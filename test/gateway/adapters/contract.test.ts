@@ -1,8 +1,10 @@
 // The adapter contract (contract.ts) run against every adapter: memory (one gateway in this process), node:cluster
-// (a primary with a ClusterHub and three workers sharing one port, test/helpers/cluster-app.ts) and Redis (three
-// gateway processes on one real redis-server, test/helpers/redis-node.ts).
+// (a primary with a ClusterHub and three workers sharing one port, test/helpers/cluster-app.ts), Redis (three
+// gateway processes on one real redis-server, test/helpers/redis-node.ts), and the test-only in-process bus
+// (test/helpers/bus-adapter.ts: three gateways in this process, what a new transport on the base looks like).
 import { afterAll, beforeAll, describe } from 'vitest';
 import { createGateway, MemoryAdapter, type Gateway } from '../../../src/gateway/index.js';
+import { Bus, BusAdapter } from '../../helpers/bus-adapter.js';
 import { ChildApp } from '../../helpers/child-app.js';
 import { installRpc } from '../../helpers/gateway-rpc.js';
 import { RedisServer } from '../../helpers/redis-server.js';
@@ -30,9 +32,36 @@ async function memoryHarness(): Promise<Harness> {
   };
 }
 
+async function busHarness(): Promise<Harness> {
+  const bus = new Bus();
+  const gateways = await Promise.all(
+    ['A', 'B', 'C'].map((nodeId) => createGateway({ port: 0, host: '127.0.0.1', nodeId, heartbeat: false, maxGroupsPerSocket: MAX_GROUPS, adapter: new BusAdapter(bus) })),
+  );
+  for (const g of gateways) installRpc(g);
+  const clients: Client[] = [];
+  return {
+    nodes: 3,
+    maxGroups: MAX_GROUPS,
+    forgetWithin: 1_000,
+    async connect(index) {
+      const client = await openClient(`ws://127.0.0.1:${gateways[index]!.port}/ws`);
+      clients.push(client);
+      return client;
+    },
+    kill(client) {
+      bus.cut(client.node);
+      return Promise.resolve();
+    },
+    async stop() {
+      for (const c of clients) c.ws.ws.terminate();
+      await Promise.all(gateways.map((g) => g.close({ timeout: 200 })));
+    },
+  };
+}
+
 async function clusterHarness(): Promise<Harness> {
   const app = new ChildApp('../helpers/cluster-app.ts', { PORT: '0', WORKERS: '3', MAX_GROUPS: String(MAX_GROUPS) });
-  const listening = await app.waitEvents((e) => e.event === 'listening', 3, 30_000);
+  const listening = await app.waitEvents((e) => e.event === 'listening', 3, 35_000);
   const port = listening[0]!.port as number;
   const nodes = listening.map((e) => e.node as string);
   // The primary hands connections out round-robin: connect until one lands on the wanted worker.
@@ -74,7 +103,7 @@ async function redisHarness(): Promise<Harness> {
         MAX_GROUPS: String(MAX_GROUPS),
       }),
   );
-  const ports = await Promise.all(apps.map(async (app) => (await app.waitEvents((e) => e.event === 'listening'))[0]!.port as number));
+  const ports = await Promise.all(apps.map(async (app) => (await app.waitEvents((e) => e.event === 'listening', 1, 35_000))[0]!.port as number));
   return {
     nodes: 3,
     maxGroups: MAX_GROUPS,
@@ -94,13 +123,14 @@ async function redisHarness(): Promise<Harness> {
 
 describe.each([
   ['MemoryAdapter', memoryHarness],
+  ['ScaleOutAdapter over an in-process bus (3 gateways)', busHarness],
   ['ClusterAdapter (node:cluster, 3 workers)', clusterHarness],
   ['RedisAdapter (3 processes, redis-server)', redisHarness],
 ])('adapter contract: %s', (_name, start) => {
   let harness: Harness;
   beforeAll(async () => {
     harness = await start();
-  }, 40_000);
+  }, 45_000);
   afterAll(async () => {
     await harness?.stop();
   }, 20_000);
