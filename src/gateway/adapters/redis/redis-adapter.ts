@@ -133,7 +133,8 @@ export class RedisAdapter extends ScaleOutAdapter {
     this.sub = sub;
     try {
       await withTimeout(Promise.all([pub.connect(), sub.connect()]), this.connectTimeout, `cannot connect to Redis within ${this.connectTimeout} ms`);
-      await Promise.all([this.subscriptions.want(this.keys.nodeChannel(node.nodeId), true), this.subscriptions.want(this.keys.allChannel, true)]);
+      this.subscriptions.add(this.keys.nodeChannel(node.nodeId));
+      this.subscriptions.add(this.keys.allChannel);
       if (!(await this.subscriptions.resubscribe())) throw new AdapterUnavailableError('could not subscribe in Redis');
       if (!(await presence.resync())) throw new AdapterUnavailableError("could not register this node's presence in Redis");
     } catch (error) {

@@ -17,6 +17,11 @@ export class Subscriptions {
     private readonly onError: (error: unknown) => void,
   ) {}
 
+  /** Wants `channel` from the next `resubscribe()` on (before the first one: nothing to apply yet). */
+  add(channel: string): void {
+    this.wanted.add(channel);
+  }
+
   /** Wants `channel` (or not); resolves once Redis agrees (or the attempt failed and was reported). */
   want(channel: string, wanted: boolean): Promise<void> {
     if (wanted) this.wanted.add(channel);
