@@ -1,11 +1,11 @@
 // The `wsgate` command (bin/wsgate.js calls `main`). Arguments are parsed by hand: zero runtime dependencies.
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import type { Adapter } from './gateway/adapter.js';
-import { createRedisClientFromUrl } from './gateway/adapters/load-redis.js';
-import { RedisAdapter } from './gateway/adapters/redis-adapter.js';
-import { ClusterAdapter } from './gateway/cluster/cluster-adapter.js';
-import { createClusterHub } from './gateway/cluster/hub.js';
+import type { Adapter } from './gateway/adapters/adapter.js';
+import { createRedisClientFromUrl } from './gateway/adapters/redis/load-redis.js';
+import { RedisAdapter } from './gateway/adapters/redis/redis-adapter.js';
+import { ClusterAdapter } from './gateway/adapters/cluster/cluster-adapter.js';
+import { createClusterHub } from './gateway/adapters/cluster/hub.js';
 import { createGateway } from './gateway/core/gateway.js';
 import { installDemoRoutes } from './gateway/demo/chat-routes.js';
 import { createServer } from './server/server.js';

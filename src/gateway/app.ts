@@ -38,14 +38,15 @@ export type { HttpContext, HttpRouteHandler } from './http/router.js';
 export { HttpError, sendJson } from './http/respond.js';
 
 // Scale-out adapters.
-export { MemoryAdapter } from './memory-adapter.js';
-export { RedisAdapter, DEFAULT_REDIS_ADAPTER_OPTIONS } from './adapters/redis-adapter.js';
-export type { RedisAdapterOptions } from './adapters/redis-adapter.js';
+export { MemoryAdapter } from './adapters/memory/memory-adapter.js';
+export { RedisAdapter, DEFAULT_REDIS_ADAPTER_OPTIONS } from './adapters/redis/redis-adapter.js';
+export type { RedisAdapterOptions } from './adapters/redis/redis-adapter.js';
+export { Health as RedisHealth } from './adapters/redis/health.js';
 export { AdapterUnavailableError } from './adapters/errors.js';
-export type { AdapterEvents, AdapterEventName } from './adapters/adapter-events.js';
-export type { RedisClientLike, NodeRedisClientLike, IoRedisClientLike, RedisArgument } from './adapters/redis-client.js';
-export { createRedisClientFromUrl, RedisClientMissingError } from './adapters/load-redis.js';
-export { ClusterAdapter } from './cluster/cluster-adapter.js';
-export type { ClusterAdapterOptions, IpcChannel } from './cluster/cluster-adapter.js';
-export { createClusterHub } from './cluster/hub.js';
-export type { ClusterHub, ClusterHubOptions, ClusterHubEvents, WorkerExit } from './cluster/hub.js';
+export type { AdapterEvents, AdapterEventName } from './adapters/emitter.js';
+export type { RedisClientLike, NodeRedisClientLike, IoRedisClientLike, RedisArgument } from './adapters/redis/client.js';
+export { createRedisClientFromUrl, RedisClientMissingError } from './adapters/redis/load-redis.js';
+export { ClusterAdapter } from './adapters/cluster/cluster-adapter.js';
+export type { ClusterAdapterOptions, IpcChannel } from './adapters/cluster/cluster-adapter.js';
+export { createClusterHub } from './adapters/cluster/hub.js';
+export type { ClusterHub, ClusterHubOptions, ClusterHubEvents, WorkerExit } from './adapters/cluster/hub.js';

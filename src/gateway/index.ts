@@ -8,7 +8,7 @@
 export * from './app.js';
 
 // The adapter seam (docs/scale-out.md): what an adapter implements and the node it is attached to.
-export { absentResult, TOO_MANY_GROUPS } from './adapter.js';
+export { absentResult, TOO_MANY_GROUPS } from './adapters/adapter.js';
 export type {
   Adapter,
   Audience,
@@ -16,9 +16,15 @@ export type {
   SocketCommandResult,
   SocketCommandResults,
   PresenceChange,
-} from './adapter.js';
+} from './adapters/adapter.js';
 export type { LocalNode, PresenceListener } from './core/local-node.js';
 export type { Payload } from './core/types.js';
+// Writing an adapter over another transport: extend the base and carry wire.ts messages (docs/scale-out.md).
+export { ScaleOutAdapter } from './adapters/base.js';
+export type { Target, ScaleOutOptions } from './adapters/base.js';
+export type { Reach } from './adapters/requests.js';
+export { encodeBytes, decodeBytes, encodeJson, decodeJson } from './adapters/wire.js';
+export type { NodeMessage, NodeRequest, NodeReplies, JsonMessage } from './adapters/wire.js';
 
 // The demo chat's routes (the page at `/` with `web: { demo: true }` talks to them).
 export { installDemoRoutes } from './demo/chat-routes.js';

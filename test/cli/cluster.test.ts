@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, startServe, UsageError, type Running } from '../../src/cli.js';
 import { createRedisClientFromUrl, RedisClientMissingError } from '../../src/gateway/index.js';
-import { redisClientKind } from '../../src/gateway/adapters/redis-client.js';
+import { redisClientKind } from '../../src/gateway/adapters/redis/client.js';
 import { cleanup, TestClient } from '../gateway/helpers.js';
 import { RedisServer } from '../helpers/redis-server.js';
 

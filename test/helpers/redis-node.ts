@@ -1,5 +1,6 @@
 // One gateway node with a RedisAdapter, as its own process (`node --import tsx`), for the SIGKILL fault test and the
-// cluster benchmark. Env: REDIS_URL, NODE_ID, CLIENT (node-redis | ioredis), PRESENCE_TTL, REAP_INTERVAL.
+// cluster benchmark and the adapter contract. Env: REDIS_URL, NODE_ID, CLIENT (node-redis | ioredis), PRESENCE_TTL,
+// REAP_INTERVAL, MAX_GROUPS, REQUEST_TIMEOUT.
 // Prints {event:"listening", port, node}; exits when stdin closes or on SIGTERM.
 import { Redis as IORedis } from 'ioredis';
 import { createClient } from 'redis';
@@ -15,12 +16,14 @@ const adapter = new RedisAdapter({
   client,
   presenceTtl: Number(process.env.PRESENCE_TTL ?? 20_000),
   ...(process.env.REAP_INTERVAL !== undefined ? { reapInterval: Number(process.env.REAP_INTERVAL) } : {}),
+  ...(process.env.REQUEST_TIMEOUT !== undefined ? { requestTimeout: Number(process.env.REQUEST_TIMEOUT) } : {}),
 });
 const gateway = await createGateway({
   port: 0,
   host: '127.0.0.1',
   heartbeat: false,
   adapter,
+  ...(process.env.MAX_GROUPS !== undefined ? { maxGroupsPerSocket: Number(process.env.MAX_GROUPS) } : {}),
   ...(process.env.NODE_ID !== undefined ? { nodeId: process.env.NODE_ID } : {}),
 });
 installRpc(gateway);

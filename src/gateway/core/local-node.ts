@@ -1,5 +1,5 @@
 import { prepareMessage } from '../../server/prepared.js';
-import { TOO_MANY_GROUPS, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult, type SocketCommandResults } from '../adapter.js';
+import { TOO_MANY_GROUPS, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult, type SocketCommandResults } from '../adapters/commands.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import { createSession, mergeSession } from './session.js';
 import { countSend, type Counters } from './stats.js';

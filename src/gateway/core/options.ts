@@ -3,7 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { BackpressurePolicy } from '../../server/socket.js';
 import type { UpgradeRejection } from '../../server/upgrade.js';
 import type { PerMessageDeflateOptions } from '../../protocol/index.js';
-import type { Adapter } from '../adapter.js';
+import type { Adapter } from '../adapters/adapter.js';
 import type { HttpHook, ResolvedGatewayOptions } from './gateway-api.js';
 import type { GatewayHttpOptions } from '../http/options.js';
 import type { OriginsOption } from './origin.js';

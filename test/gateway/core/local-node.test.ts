@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PresenceChange } from '../../../src/gateway/adapter.js';
-import { TOO_MANY_GROUPS } from '../../../src/gateway/adapter.js';
+import type { PresenceChange } from '../../../src/gateway/adapters/adapter.js';
+import { TOO_MANY_GROUPS } from '../../../src/gateway/adapters/adapter.js';
 import { AuthTimer } from '../../../src/gateway/core/auth-timer.js';
 import { LocalNode } from '../../../src/gateway/core/local-node.js';
 import { createCounters } from '../../../src/gateway/core/stats.js';

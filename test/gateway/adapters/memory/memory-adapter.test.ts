@@ -15,8 +15,8 @@ import {
   type Session,
   type SocketCommand,
   type SocketCommandResult,
-} from '../../src/gateway/index.js';
-import { cleanup, idOf, open, startGateway, waitFor, withIdRoute, type TestClient } from './helpers.js';
+} from '../../../../src/gateway/index.js';
+import { cleanup, idOf, open, startGateway, waitFor, withIdRoute, type TestClient } from '../../helpers.js';
 
 afterEach(cleanup);
 

@@ -1,6 +1,6 @@
 import type { Audience, PresenceChange } from '../adapter.js';
-import type { GroupName, SocketId, Uid } from '../core/types.js';
-import type { PresenceQuery } from './messages.js';
+import type { GroupName, SocketId, Uid } from '../../core/types.js';
+import type { PresenceQuery, PresenceQueryResult, PresenceQueryResults } from './ipc.js';
 
 interface Entry {
   readonly node: string;
@@ -100,7 +100,11 @@ export class PresenceIndex {
     return group === undefined ? this.nodesFor({ kind: 'all' }, except) : this.nodesFor({ kind: 'groups', groups: [group] }, except);
   }
 
-  answer(query: PresenceQuery): unknown {
+  answer<Q extends PresenceQuery>(query: Q): PresenceQueryResult<Q> {
+    return this.answerAny(query) as PresenceQueryResult<Q>;
+  }
+
+  private answerAny(query: PresenceQuery): PresenceQueryResults[PresenceQuery['q']] {
     switch (query.q) {
       case 'isUidOnline':
         return this.byUid.has(query.uid);

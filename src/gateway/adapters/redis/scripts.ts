@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisArgument, RedisLink } from './redis-client.js';
+import type { RedisArgument, RedisLink } from './client.js';
 
 /*
  * The Lua scripts behind the Redis presence (key layout in redis-keys.ts). Scripts make each change atomic across

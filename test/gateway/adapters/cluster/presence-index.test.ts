@@ -2,8 +2,8 @@
 // deaths) must leave every query answering what a plain socket → {node, uid, groups} map says.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PresenceChange } from '../src/gateway/index.js';
-import { PresenceIndex } from '../src/gateway/cluster/presence-index.js';
+import type { PresenceChange } from '../../../../src/gateway/index.js';
+import { PresenceIndex } from '../../../../src/gateway/adapters/cluster/presence-index.js';
 
 type Step = { node: string; change: PresenceChange } | { drop: string };
 

@@ -1,6 +1,5 @@
-import { ErrorCode } from './core/errors.js';
-import type { LocalNode } from './core/local-node.js';
-import type { GroupName, Payload, Session, SocketId, Uid } from './core/types.js';
+import { ErrorCode } from '../core/errors.js';
+import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
 
 /*
  * Scale-out seam. A gateway is one *node*; its `LocalNode` holds its sockets, uid/group indexes and sessions. The
@@ -101,40 +100,3 @@ export type PresenceChange =
   | { readonly type: 'unbind'; readonly socketId: SocketId; readonly uid: Uid }
   | { readonly type: 'join'; readonly socketId: SocketId; readonly group: GroupName }
   | { readonly type: 'leave'; readonly socketId: SocketId; readonly group: GroupName };
-
-/**
- * How a gateway talks to the rest of the cluster. `MemoryAdapter` (the default) is a cluster of one node. All
- * methods but `attach` and `presenceChanged` are only called after `attach` resolved, and not after `close`.
- */
-export interface Adapter {
-  /** Called once by the gateway with its node, before any other method. Throw to refuse a second gateway. */
-  attach(node: LocalNode): void | Promise<void>;
-  /**
-   * The attached node changed the presence of one of its sockets. Called in order; an adapter that stores presence
-   * should apply changes in that order. A rejection is reported on the gateway's `error` event.
-   */
-  presenceChanged(change: PresenceChange): void | Promise<void>;
-  /**
-   * Runs `command` on node `nodeId` (never the attached node: the gateway runs those itself). Resolves with
-   * `absentResult(command)` when that node is unknown or gone.
-   */
-  forward<C extends SocketCommand>(nodeId: string, command: C): Promise<SocketCommandResult<C>>;
-  /** Delivers `payload` to `audience` on every node, skipping `exclude`. Resolves to the number of sockets written to. */
-  broadcast(audience: Audience, payload: Payload, exclude: readonly SocketId[]): Promise<number>;
-  /** Removes every socket, on every node, from `group`. Resolves to the number of sockets removed. */
-  ungroup(group: GroupName): Promise<number>;
-  isUidOnline(uid: Uid): Promise<boolean>;
-  socketsOfUid(uid: Uid): Promise<SocketId[]>;
-  /** All socket ids, or those in `group`. */
-  sockets(group?: GroupName): Promise<SocketId[]>;
-  /** All bound uids, or those with a socket in `group`. Each uid once. */
-  uids(group?: GroupName): Promise<Uid[]>;
-  /** Every group with at least one socket. */
-  groups(): Promise<GroupName[]>;
-  socketCount(group?: GroupName): Promise<number>;
-  uidCount(group?: GroupName): Promise<number>;
-  /** Session snapshots of all sockets, or of those in `group`, by socket id. */
-  sessions(group?: GroupName): Promise<Record<SocketId, Session>>;
-  /** The gateway is shutting down (its sockets are already closed). Release connections, timers, subscriptions. */
-  close(): Promise<void>;
-}

@@ -1,4 +1,4 @@
-import type { RedisClientLike } from './redis-client.js';
+import type { RedisClientLike } from './client.js';
 
 /** How to get a Redis client library, for messages (wsgate itself depends on neither). */
 export const REDIS_CLIENT_INSTALL_HINT = 'install a Redis client next to wsgate: npm install redis   (or: npm install ioredis)';

@@ -3,11 +3,11 @@
 // either resolves with the exact number of sockets it reached or is reported with AdapterUnavailableError, and once
 // Redis is back the nodes subscribe again and rewrite their presence. The figures are printed for docs/scale-out.md.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { AdapterUnavailableError, type Gateway, type RedisAdapter } from '../src/gateway/index.js';
-import { cleanup, idOf, open, TestClient } from './gateway/helpers.js';
-import { ChildApp, stopAllApps } from './helpers/child-app.js';
-import { RedisServer } from './helpers/redis-server.js';
-import { adminClient, redisNode, storedPresence, truthOf } from './helpers/redis-nodes.js';
+import { AdapterUnavailableError, type Gateway, type RedisAdapter } from '../../../../src/gateway/index.js';
+import { cleanup, idOf, open, TestClient } from '../../helpers.js';
+import { ChildApp, stopAllApps } from '../../../helpers/child-app.js';
+import { RedisServer } from '../../../helpers/redis-server.js';
+import { adminClient, redisNode, storedPresence, truthOf } from '../../../helpers/redis-nodes.js';
 
 const servers: RedisServer[] = [];
 

@@ -3,11 +3,11 @@
 // channels subscribed only while a node has members; presence queries that cost one Redis command whatever the
 // number of nodes; two nodes racing bind/unbind of the same uid; presence left at once on close.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AdapterUnavailableError, RedisAdapter, type Gateway } from '../src/gateway/index.js';
-import { redisClientKind } from '../src/gateway/adapters/redis-client.js';
-import { cleanup, idOf, open, type TestClient } from './gateway/helpers.js';
-import { RedisServer } from './helpers/redis-server.js';
-import { adminClient, redisClient, redisNode, storedPresence, strayKeys, truthOf } from './helpers/redis-nodes.js';
+import { AdapterUnavailableError, RedisAdapter, type Gateway } from '../../../../src/gateway/index.js';
+import { redisClientKind } from '../../../../src/gateway/adapters/redis/client.js';
+import { cleanup, idOf, open, type TestClient } from '../../helpers.js';
+import { RedisServer } from '../../../helpers/redis-server.js';
+import { adminClient, redisClient, redisNode, storedPresence, strayKeys, truthOf } from '../../../helpers/redis-nodes.js';
 
 let redis: RedisServer;
 let admin: Awaited<ReturnType<typeof adminClient>>;
@@ -290,7 +290,7 @@ describe('Redis adapter: three nodes', () => {
 });
 
 async function redisNodeWith(adapter: RedisAdapter): Promise<Gateway> {
-  const { startGateway } = await import('./gateway/helpers.js');
+  const { startGateway } = await import('../../helpers.js');
   return startGateway({ adapter, heartbeat: false });
 }
 

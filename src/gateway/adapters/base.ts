@@ -1,0 +1,305 @@
+import { absentResult, type Adapter, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult } from './adapter.js';
+import type { LocalNode } from '../core/local-node.js';
+import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
+import { Emitter, type AdapterEventName, type AdapterEvents } from './emitter.js';
+import { AdapterUnavailableError } from './errors.js';
+import { Requests, type Reach, type ReplyMode } from './requests.js';
+import type { NodeMessage, NodeReplies, NodeRequest } from './wire.js';
+
+/** Which nodes a request is for. The transport decides how to reach them. */
+export type Target =
+  /** One node (a socket-addressed command). */
+  | { readonly kind: 'node'; readonly node: string }
+  /** The nodes that may hold sockets of this audience (a fan-out send). */
+  | { readonly kind: 'audience'; readonly audience: Audience }
+  /** The nodes holding members of `group`, or every node (ungroup, sessions). */
+  | { readonly kind: 'holders'; readonly group?: GroupName };
+
+export interface ScaleOutOptions {
+  /** How long to wait for another node's reply or acknowledgement before rejecting. Default 5,000 ms. */
+  requestTimeout?: number;
+}
+
+/**
+ * The part of scale-out every adapter shares: request/reply correlation, timeouts, "this node first, then the
+ * others", delivered counts in results and errors, and the receiving side of every request. A subclass supplies
+ * the transport and the presence store:
+ *
+ *   transport  start(node) / stop()            connect and listen; disconnect
+ *              publish(target, request)        send a request; resolve to the nodes it reached (a number or ids)
+ *              publishReplies(to, replies)     send replies to node `to`
+ *              receive(message)                ← call this with every message that arrives (decoded by wire.ts)
+ *              checkAvailable(delivered)       throw AdapterUnavailableError while the transport is down
+ *              gone(node)                      ← call this when the transport learns that a node left
+ *   storage    presenceChanged(change) and the presence queries (isUidOnline ... uidCount)
+ *
+ * socket.io-adapter's `ClusterAdapter` (`doPublish` / `doPublishResponse`) is the model.
+ */
+export abstract class ScaleOutAdapter implements Adapter {
+  protected readonly events = new Emitter<AdapterEvents>();
+  protected readonly requestTimeout: number;
+  private readonly requests = new Requests();
+  private node: LocalNode | null = null;
+  private closed = false;
+  /** Replies not yet sent, by asking node: those of one tick go out together. */
+  private readonly replies = new Map<string, [id: number, value: unknown][]>();
+  private repliesScheduled = false;
+  /** Ids of multi-channel fan-outs already delivered (`origin:id` → when). */
+  private readonly seen = new Map<string, number>();
+
+  /** `name` (the subclass's) is used in misuse errors. */
+  constructor(
+    private readonly name: string,
+    options: ScaleOutOptions,
+  ) {
+    this.requestTimeout = positive('requestTimeout', options.requestTimeout ?? 5_000);
+  }
+
+  // ── what a subclass implements ─────────────────────────────────────────────────────────────────────────────────
+
+  protected abstract start(node: LocalNode): Promise<void>;
+  protected abstract stop(): Promise<void>;
+  /** Sends `request` to `target`; resolves to the nodes that will receive it (this one included if it hears itself). */
+  protected abstract publish(target: Target, request: NodeRequest): Promise<Reach>;
+  protected abstract publishReplies(to: string, replies: NodeReplies): void;
+  /** Throws `AdapterUnavailableError` (with `delivered`) when cross-node work can't be done now. */
+  protected checkAvailable(delivered: number): void {
+    void delivered;
+  }
+  /** False for an adapter that is a cluster of one: fan-outs and sessions stay on this node. */
+  protected get hasPeers(): boolean {
+    return true;
+  }
+
+  abstract presenceChanged(change: PresenceChange): void | Promise<void>;
+  abstract isUidOnline(uid: Uid): Promise<boolean>;
+  abstract socketsOfUid(uid: Uid): Promise<SocketId[]>;
+  abstract sockets(group?: GroupName): Promise<SocketId[]>;
+  abstract uids(group?: GroupName): Promise<Uid[]>;
+  abstract groups(): Promise<GroupName[]>;
+  abstract socketCount(group?: GroupName): Promise<number>;
+  abstract uidCount(group?: GroupName): Promise<number>;
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Listens to `up`, `down`, `resync` or `error`; returns a function that removes the listener. */
+  on<K extends AdapterEventName>(event: K, listener: AdapterEvents[K]): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** This node's id (once attached). */
+  get nodeId(): string {
+    return this.local.nodeId;
+  }
+
+  async attach(node: LocalNode): Promise<void> {
+    if (this.node !== null) throw new Error(`this ${this.name} is already attached to a gateway`);
+    this.node = node;
+    try {
+      await this.start(node);
+    } catch (error) {
+      this.closed = true;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.stop();
+    } finally {
+      this.requests.failAll(new AdapterUnavailableError('the adapter is closed'));
+    }
+  }
+
+  protected get isClosed(): boolean {
+    return this.closed;
+  }
+
+  protected get local(): LocalNode {
+    if (this.node === null) throw new Error(`${this.name} used before attach()`);
+    return this.node;
+  }
+
+  // ── asking the other nodes ─────────────────────────────────────────────────────────────────────────────────────
+
+  async forward<C extends SocketCommand>(nodeId: string, command: C): Promise<SocketCommandResult<C>> {
+    if (!this.hasPeers) return absentResult(command);
+    const node = this.local;
+    return (await this.ask('first', 0, absentResult(command), { kind: 'node', node: nodeId }, (m) => ({ k: 'x', o: node.nodeId, m, c: command }))) as SocketCommandResult<C>;
+  }
+
+  async broadcast(audience: Audience, payload: Payload, exclude: readonly SocketId[]): Promise<number> {
+    const node = this.local;
+    const local = node.deliver(audience, payload, exclude);
+    if (!this.hasPeers) return local;
+    if ((audience.kind === 'groups' && audience.groups.length === 0) || (audience.kind === 'uids' && audience.uids.length === 0)) return local;
+    const several = audience.kind === 'groups' && audience.groups.length > 1;
+    const remote = await this.ask('sum', local, 0, { kind: 'audience', audience }, (m) => ({
+      k: 'b',
+      o: node.nodeId,
+      m,
+      a: audience,
+      x: exclude,
+      p: payload,
+      ...(several ? { d: 1 as const } : {}),
+    }));
+    return local + (remote as number);
+  }
+
+  async ungroup(group: GroupName): Promise<number> {
+    const node = this.local;
+    const local = await node.ungroup(group);
+    if (!this.hasPeers) return local;
+    const remote = await this.ask('sum', local, 0, { kind: 'holders', group }, (m) => ({ k: 'u', o: node.nodeId, m, g: group }));
+    return local + (remote as number);
+  }
+
+  async sessions(group?: GroupName): Promise<Record<SocketId, Session>> {
+    const node = this.local;
+    const local = node.sessions(group);
+    if (!this.hasPeers) return local;
+    const remote = await this.ask('merge', 0, {}, { kind: 'holders', group }, (m) => (group === undefined ? { k: 's', o: node.nodeId, m } : { k: 's', o: node.nodeId, m, g: group }));
+    return { ...(remote as Record<SocketId, Session>), ...local };
+  }
+
+  /** Publishes a request and waits for its answers; `local` sockets were already written to on this node. */
+  private async ask(mode: ReplyMode, local: number, fallback: unknown, target: Target, build: (id: number) => NodeRequest): Promise<unknown> {
+    this.checkAvailable(local);
+    const request = this.requests.create(mode, local, fallback);
+    let reach: Reach;
+    try {
+      reach = await this.publish(target, build(request.id));
+    } catch (error) {
+      request.cancel();
+      if (error instanceof AdapterUnavailableError) throw error.withDelivered(local);
+      throw new AdapterUnavailableError('could not publish to the other nodes', { delivered: local, cause: error });
+    }
+    return request.expect(reach, this.requestTimeout);
+  }
+
+  /**
+   * A request answered by one party with a reply message (`send` sends it, with the request id): how a subclass
+   * talks to its transport's own server (the cluster primary) through the same correlation table.
+   */
+  protected awaitReply(send: (id: number) => void): Promise<unknown> {
+    const request = this.requests.create('first');
+    try {
+      send(request.id);
+    } catch (error) {
+      request.cancel();
+      return Promise.reject(error instanceof AdapterUnavailableError ? error : new AdapterUnavailableError('could not send', { cause: error }));
+    }
+    return request.expect(1, this.requestTimeout);
+  }
+
+  /** The transport learnt that `node` left: stop waiting for its answers. */
+  protected gone(node: string): void {
+    this.requests.gone(node);
+  }
+
+  /** Fails every request still waiting (the transport that carries replies is gone). */
+  protected failRequests(reason: string): void {
+    this.requests.failAll(new AdapterUnavailableError(reason));
+  }
+
+  // ── answering the other nodes ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Handles a message that arrived from the transport. */
+  protected receive(message: NodeMessage): void {
+    const node = this.node;
+    if (node === null) return;
+    // Replies settle our own requests (until close() failed them), even while closing: the goodbye is one of them.
+    if (message.k === 'r') {
+      for (const [id, value] of message.a) this.requests.reply(id, value, message.o);
+      return;
+    }
+    if (this.closed) return;
+    // Our own fan-out (the transport echoes it): local delivery is done, count the receipt.
+    if (message.o === node.nodeId) return this.requests.reply(message.m, null, node.nodeId, false);
+    switch (message.k) {
+      case 'x': {
+        const command = message.c;
+        node.execute(command).then(
+          (value) => this.reply(message, value),
+          () => this.reply(message, absentResult(command)),
+        );
+        return;
+      }
+      case 'b':
+        return this.reply(message, message.d === 1 && !this.firstCopy(message.o, message.m) ? 0 : node.deliver(message.a, message.p, message.x));
+      case 'u':
+        node.ungroup(message.g).then(
+          (n) => this.reply(message, n),
+          () => this.reply(message, 0),
+        );
+        return;
+      case 's':
+        return this.reply(message, node.sessions(message.g));
+    }
+  }
+
+  private firstCopy(origin: string, id: number): boolean {
+    const key = `${origin}:${id}`;
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, Date.now());
+    // Copies arrive within moments of each other; after twice the request timeout the sender stopped waiting.
+    const old = Date.now() - 2 * this.requestTimeout;
+    for (const [seenKey, at] of this.seen) {
+      if (at >= old) break;
+      this.seen.delete(seenKey);
+    }
+    return true;
+  }
+
+  private reply(request: NodeRequest, value: unknown): void {
+    let list = this.replies.get(request.o);
+    if (list === undefined) this.replies.set(request.o, (list = []));
+    list.push([request.m, value]);
+    if (!this.repliesScheduled) {
+      this.repliesScheduled = true;
+      queueMicrotask(this.flushReplies);
+    }
+  }
+
+  private readonly flushReplies = (): void => {
+    this.repliesScheduled = false;
+    if (this.node === null || this.closed) return this.replies.clear();
+    const o = this.node.nodeId;
+    for (const [to, a] of this.replies) {
+      try {
+        this.publishReplies(to, { k: 'r', o, a });
+      } catch (error) {
+        // A value the transport can't encode (an application put a cyclic or BigInt value in a session): this runs
+        // in a microtask, where a throw would end the process. Report it; those askers get null, the others theirs.
+        this.events.emit('error', error);
+        try {
+          this.publishReplies(to, { k: 'r', o, a: a.map(([id, value]) => [id, encodesAsJson(value) ? value : null]) });
+        } catch (again) {
+          this.events.emit('error', again);
+        }
+      }
+    }
+    this.replies.clear();
+  };
+
+  /** Work no caller waits for: a rejection becomes an `error` event, never an unhandled rejection. */
+  protected inBackground(work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.events.emit('error', error));
+  }
+}
+
+function encodesAsJson(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
