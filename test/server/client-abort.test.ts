@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ConnectError } from '../src/server/client.js';
-import { CloseEvent, WebSocket as FacadeWebSocket } from '../src/server/whatwg.js';
-import { cleanupAll, onCleanup, startEchoServer } from './helpers/servers.js';
-import { freePort, waitFor, withTimeout } from './helpers/wait.js';
+import { connect, ConnectError } from '../../src/server/client.js';
+import { CloseEvent, WebSocket as FacadeWebSocket } from '../../src/server/whatwg.js';
+import { cleanupAll, onCleanup, startEchoServer } from '../helpers/servers.js';
+import { freePort, waitFor, withTimeout } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 

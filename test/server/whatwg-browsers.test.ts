@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseEvent, MESSAGE_QUEUE_LIMITS, WebSocket as FacadeWebSocket } from '../src/server/whatwg.js';
-import { default101, RawServer } from './helpers/raw.js';
-import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer } from './helpers/servers.js';
-import { delay, waitFor, withTimeout } from './helpers/wait.js';
+import { CloseEvent, MESSAGE_QUEUE_LIMITS, WebSocket as FacadeWebSocket } from '../../src/server/whatwg.js';
+import { default101, RawServer } from '../helpers/raw.js';
+import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer } from '../helpers/servers.js';
+import { delay, waitFor, withTimeout } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
@@ -233,7 +233,7 @@ describe('for await (const event of ws)', () => {
 describe('a listener that throws', () => {
   it('is reported as a process warning; the other listeners run, later events arrive, the process lives (child process)', async () => {
     const { server } = await startEchoServer();
-    const script = fileURLToPath(new URL('./helpers/child-whatwg-listener.ts', import.meta.url));
+    const script = fileURLToPath(new URL('../helpers/child-whatwg-listener.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', script, `ws://127.0.0.1:${server.port}/`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

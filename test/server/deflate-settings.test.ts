@@ -3,12 +3,12 @@
 // memLevel 1, from either role. Out-of-range values throw where they were written, not at the first handshake.
 import { constants, inflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketArgumentError } from '../src/protocol/index.js';
-import { connect } from '../src/server/client.js';
-import type { PerMessageDeflateSettings } from '../src/server/compression-options.js';
-import { createServer } from '../src/server/server.js';
-import { default101, RawClient, RawServer } from './helpers/raw.js';
-import { cleanupAll, onCleanup, startServer } from './helpers/servers.js';
+import { WebSocketArgumentError } from '../../src/protocol/index.js';
+import { connect } from '../../src/server/client.js';
+import type { PerMessageDeflateSettings } from '../../src/server/compression-options.js';
+import { createServer } from '../../src/server/server.js';
+import { default101, RawClient, RawServer } from '../helpers/raw.js';
+import { cleanupAll, onCleanup, startServer } from '../helpers/servers.js';
 
 afterEach(cleanupAll);
 

@@ -2,13 +2,13 @@
 // case 12.4.9 on a busy machine, issue 9 item 10). Autobahn gives the other side 1 s to answer its Close and then
 // aborts; RFC 6455 §7.1.1 wants the server to close TCP first and the client to wait for it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../src/server/client.js';
-import type { WsSocket } from '../src/server/socket.js';
-import { startClockPeer, type ClockPeer } from './helpers/clock-peer.js';
-import { closePayload, Op } from './helpers/frames.js';
-import { RawServer } from './helpers/raw.js';
-import { cleanupAll, echoHandlers, onCleanup, Recorder, startServer } from './helpers/servers.js';
-import { delay, waitFor } from './helpers/wait.js';
+import { connect } from '../../src/server/client.js';
+import type { WsSocket } from '../../src/server/socket.js';
+import { startClockPeer, type ClockPeer } from '../helpers/clock-peer.js';
+import { closePayload, Op } from '../helpers/frames.js';
+import { RawServer } from '../helpers/raw.js';
+import { cleanupAll, echoHandlers, onCleanup, Recorder, startServer } from '../helpers/servers.js';
+import { delay, waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
