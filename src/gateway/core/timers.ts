@@ -20,7 +20,8 @@ export class GatewayTimers {
 
   constructor(
     private readonly onError: ErrorSink,
-    /** @internal */ readonly clock: Clock = systemClock,
+    /** The clock the timers run on (a fake one in tests). */
+    readonly clock: Clock = systemClock,
   ) {}
 
   every(ms: number, fn: () => unknown): TimerHandle {
