@@ -7,7 +7,8 @@ import {
   buildDeflateOffer,
   formatExtensions,
   PERMESSAGE_DEFLATE,
-  randomBytes,
+  buildClientRequest,
+  type ClientRequest,
   validateServerResponse,
   type PerMessageCodec,
 } from '../protocol/index.js';
@@ -91,7 +92,6 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
     }
     if (target.hash !== '') return rejectPromise(new ConnectError('a WebSocket URL must not have a fragment'));
 
-    const key = Buffer.from(randomBytes(16)).toString('base64');
     const protocols = options.protocols ?? [];
     const deflate = options.perMessageDeflate;
     const deflateOptions: PerMessageDeflateSettings | null =
@@ -99,15 +99,21 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
     if (deflateOptions !== null) checkDeflateCodecOptions(deflateOptions);
     const signal = options.signal;
     if (signal?.aborted === true) return rejectPromise(abortError(signal));
-    const headers: Record<string, string> = {
-      ...options.headers,
-      Connection: 'Upgrade',
-      Upgrade: 'websocket',
-      'Sec-WebSocket-Version': '13',
-      'Sec-WebSocket-Key': key,
-    };
-    if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(', ');
-    if (deflateOptions !== null) headers['Sec-WebSocket-Extensions'] = formatExtensions([buildDeflateOffer(deflateOptions)]);
+    // The engine's client handshake builds the request (RFC 6455 §4.1), as it does for any other transport: the
+    // nonce, the Host header (URL.host: brackets kept, the scheme's default port left out) and the header checks.
+    let handshake: ClientRequest;
+    try {
+      handshake = buildClientRequest({
+        host: target.host,
+        path: target.pathname + target.search,
+        protocols,
+        extensions: deflateOptions === null ? undefined : formatExtensions([buildDeflateOffer(deflateOptions)]),
+        headers: options.headers,
+      });
+    } catch (error) {
+      return rejectPromise(new ConnectError(`invalid handshake request: ${(error as Error).message}`, 0, '', { cause: error }));
+    }
+    const { key, headers } = handshake;
 
     const secure = target.protocol === 'wss:';
     const request = (secure ? httpsRequest : httpRequest)({

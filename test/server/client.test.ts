@@ -87,3 +87,33 @@ describe('connect() deadline', () => {
     expect(elapsed).toBeLessThan(2_000);
   });
 });
+
+describe('connect() builds its request with the engine (buildClientRequest)', () => {
+  it('refuses headers the handshake writes itself, and a subprotocol that is not a token, before connecting', async () => {
+    let connections = 0;
+    const server = createNetServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    try {
+      for (const options of [
+        { headers: { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } },
+        { headers: { Upgrade: 'h2c' } },
+        { protocols: ['not a token'] },
+      ]) {
+        const error = await connect(url, options).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ConnectError);
+        expect((error as ConnectError).message).toMatch(/^invalid handshake request: /);
+        expect((error as ConnectError).cause).toBeInstanceOf(Error);
+      }
+      expect(connections).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+});
