@@ -1,5 +1,6 @@
 // Lint rules that catch bugs the type checker can't: promises nobody waits for or catches (a rejected one ends the
-// process as an unhandled rejection), and promises passed where a plain callback is expected.
+// process as an unhandled rejection), promises passed where a plain callback is expected, and type imports that
+// would otherwise load a module at run time.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -17,6 +18,8 @@ export default tseslint.config(
       // `void promise` is not an answer either: every promise is awaited, returned, or handed a rejection handler.
       '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
       '@typescript-eslint/no-misused-promises': 'error',
+      // A type-only import says so, so it is erased whatever the compiler settings (and shows what is runtime).
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
   },
   {

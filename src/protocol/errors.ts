@@ -1,4 +1,4 @@
-import { CloseCode } from './close-codes.js';
+import { type CloseCode } from './close-codes.js';
 
 /**
  * A peer broke the protocol. Never thrown out of `Connection.receive()`: the engine turns it into a close frame with

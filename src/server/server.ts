@@ -8,7 +8,7 @@ import { checkDeflateCodecOptions } from './deflate-codec.js';
 import { guardHandlers, toError, type HandshakeErrorHook } from './hooks.js';
 import { DEFAULT_SERVER_OPTIONS, resolveSocketOptions, type MessageBudgetOption } from './options.js';
 import { PreparedMessage } from './prepared.js';
-import { WsSocket, type BackpressurePolicy, type SendResult, type SocketHandlers } from './socket.js';
+import { type WsSocket, type BackpressurePolicy, type SendResult, type SocketHandlers } from './socket.js';
 import { performUpgrade, refuse, type AuthorizeResult } from './upgrade.js';
 
 export interface ServerOptions<D = unknown> {

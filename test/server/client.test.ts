@@ -3,7 +3,7 @@
 // idle timer that every byte restarts). A refusal still reports its status and a bounded body.
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ConnectError } from '../../src/server/client.js';
+import { connect, ConnectError, type ConnectOptions } from '../../src/server/client.js';
 import { withTimeout } from '../helpers/wait.js';
 
 const servers: Server[] = [];
@@ -98,11 +98,12 @@ describe('connect() builds its request with the engine (buildClientRequest)', ()
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}/`;
     try {
-      for (const options of [
+      const refused: ConnectOptions[] = [
         { headers: { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } },
         { headers: { Upgrade: 'h2c' } },
         { protocols: ['not a token'] },
-      ]) {
+      ];
+      for (const options of refused) {
         const error = await connect(url, options).then(
           () => null,
           (e: unknown) => e,
