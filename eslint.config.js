@@ -27,7 +27,17 @@ export default tseslint.config(
     // nothing from Node, caught here at the line instead of there at load time.
     files: ['src/protocol/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^node:|^(buffer|crypto|zlib|util|events|stream)$', message: 'wsgate/protocol must not import Node modules' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^node:|^(buffer|crypto|zlib|util|events|stream)$',
+              message: 'wsgate/protocol must not import Node modules',
+            },
+          ],
+        },
+      ],
       'no-restricted-globals': [
         'error',
         { name: 'Buffer', message: 'wsgate/protocol uses Uint8Array, not Buffer' },

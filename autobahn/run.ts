@@ -264,7 +264,10 @@ function writeSpec(base: string, options: Options, edit: (spec: Spec) => void): 
 }
 
 function wstestCommand(): [string, string[]] {
-  const words = (process.env.WSTEST ?? 'wstest').trim().split(/\s+/).filter((w) => w.length > 0);
+  const words = (process.env.WSTEST ?? 'wstest')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
   const [command, ...args] = words;
   if (command === undefined) throw new UsageError('WSTEST is empty');
   return [command, args];

@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { WEBSOCKET_GUID, computeAcceptKey } from '../src/protocol/handshake.js';
 
 const N = 200_000;
-const keys = Array.from({ length: 1024 }, (_, i) => Buffer.from(`wsgate-nonce-${String(i).padStart(3, '0')}`).toString('base64'));
+const keys = Array.from({ length: 1024 }, (_, i) =>
+  Buffer.from(`wsgate-nonce-${String(i).padStart(3, '0')}`).toString('base64'),
+);
 
 function time(name: string, fn: (key: string) => string): number {
   let sink = 0;
@@ -18,5 +20,9 @@ function time(name: string, fn: (key: string) => string): number {
 }
 
 const ours = time('wsgate sha1', computeAcceptKey);
-const node = time('node:crypto', (key) => createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64'));
+const node = time('node:crypto', (key) =>
+  createHash('sha1')
+    .update(key + WEBSOCKET_GUID)
+    .digest('base64'),
+);
 console.log(`ratio ${(ours / node).toFixed(2)} (node ${process.version})`);

@@ -95,17 +95,29 @@ async function measure(transport: string, clients: Client[]): Promise<Row> {
   // Warm-up, then sendToGroup throughput.
   await driver!.request('burst', { method: 'sendToGroup', args: ['room', 'w'], count: 500, concurrency: CONCURRENCY });
   for (const c of clients) c.received = 0;
-  const group = (await driver!.request('burst', { method: 'sendToGroup', args: ['room', 'hello room'], count: SENDS, concurrency: CONCURRENCY })) as BurstResult;
+  const group = (await driver!.request('burst', {
+    method: 'sendToGroup',
+    args: ['room', 'hello room'],
+    count: SENDS,
+    concurrency: CONCURRENCY,
+  })) as BurstResult;
   const expected = SENDS * members.length;
   const deadline = Date.now() + 10_000;
-  while (members.reduce((n, c) => n + c.received, 0) < group.total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (members.reduce((n, c) => n + c.received, 0) < group.total && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   const got = members.reduce((n, c) => n + c.received, 0);
-  if (group.failed === 0 && group.total !== expected) throw new Error(`sendToGroup reported ${group.total} deliveries, expected ${expected}`);
+  if (group.failed === 0 && group.total !== expected)
+    throw new Error(`sendToGroup reported ${group.total} deliveries, expected ${expected}`);
   if (got !== group.total) throw new Error(`clients received ${got} messages, sendToGroup reported ${group.total}`);
 
   // sendToUid across nodes, one at a time.
   await driver!.request('burst', { method: 'sendToUid', args: ['target', 'w'], count: 200, concurrency: 1 });
-  const uid = (await driver!.request('burst', { method: 'sendToUid', args: ['target', 'ping'], count: PINGS, concurrency: 1 })) as BurstResult;
+  const uid = (await driver!.request('burst', {
+    method: 'sendToUid',
+    args: ['target', 'ping'],
+    count: PINGS,
+    concurrency: 1,
+  })) as BurstResult;
   return {
     transport,
     groupSendsPerSec: Math.round((SENDS / group.ms) * 1000),
@@ -123,7 +135,9 @@ async function redisRow(): Promise<Row> {
     const apps = ['node-redis', 'ioredis', 'node-redis'].map(
       (kind, i) => new ChildApp(fixture('redis-node.ts'), { REDIS_URL: redis.url, NODE_ID: `n${i}`, CLIENT: kind }),
     );
-    const ports = await Promise.all(apps.map(async (a) => (await a.waitEvents((e) => e.event === 'listening'))[0]!.port as number));
+    const ports = await Promise.all(
+      apps.map(async (a) => (await a.waitEvents((e) => e.event === 'listening'))[0]!.port as number),
+    );
     const clients: Client[] = [];
     for (let i = 0; i <= MEMBERS; i++) clients.push(await Client.open(`ws://127.0.0.1:${ports[i % 3]}/ws`));
     const row = await measure('Redis (3 processes, 1 redis-server)', clients);
@@ -151,7 +165,9 @@ async function clusterRow(): Promise<Row> {
 
 const rows = [await redisRow(), await clusterRow()];
 const fmt = (n: number): string => n.toLocaleString('en-US');
-console.log(`\nwsgate scale-out: ${MEMBERS} group members spread over 3 nodes; sender on one of them (${CONCURRENCY} sends in flight)`);
+console.log(
+  `\nwsgate scale-out: ${MEMBERS} group members spread over 3 nodes; sender on one of them (${CONCURRENCY} sends in flight)`,
+);
 console.log(`node ${process.version}, ${SENDS} sendToGroup, ${PINGS} sendToUid\n`);
 console.log('| transport | sendToGroup calls/s | messages delivered/s | sendToUid p50 | sendToUid p99 | failed |');
 console.log('|---|---:|---:|---:|---:|---:|');

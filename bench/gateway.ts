@@ -176,15 +176,23 @@ async function runChild(mode: string): Promise<void> {
 const children = new Set<ChildProcess>();
 
 function spawnClients(mode: 'fan' | 'echo', clients: number, port: number): ChildProcess {
-  const child = fork(fileURLToPath(import.meta.url), ['--child', mode, '--clients', String(clients), '--port', String(port)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = fork(
+    fileURLToPath(import.meta.url),
+    ['--child', mode, '--clients', String(clients), '--port', String(port)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
 }
 
-function nextMessage<K extends FromChild['kind']>(child: ChildProcess, kind: K, timeoutMs = 60_000): Promise<Extract<FromChild, { kind: K }>> {
+function nextMessage<K extends FromChild['kind']>(
+  child: ChildProcess,
+  kind: K,
+  timeoutMs = 60_000,
+): Promise<Extract<FromChild, { kind: K }>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`timed out waiting for ${kind}`)), timeoutMs);
     const onMessage = (m: FromChild): void => {
@@ -358,7 +366,12 @@ async function main(): Promise<void> {
   row(`sendToGroup, ${FAN_CLIENTS.toLocaleString('en-US')} sockets × ${FAN_K} sends`, gFan, wFan, 'deliveries/s');
   const gEcho = await gatewayEcho();
   const wEcho = await wsEcho();
-  row(`routed request/reply, ${ECHO_CLIENTS} sockets × ${ECHO_INFLIGHT} in flight, ${ECHO_SECONDS} s`, gEcho, wEcho, 'replies/s');
+  row(
+    `routed request/reply, ${ECHO_CLIENTS} sockets × ${ECHO_INFLIGHT} in flight, ${ECHO_SECONDS} s`,
+    gEcho,
+    wEcho,
+    'replies/s',
+  );
 
   console.log('| scenario | wsgate | ws loop | ratio |');
   console.log('|---|---:|---:|---:|');

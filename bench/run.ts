@@ -203,7 +203,10 @@ class RunningServer {
   }
 }
 
-async function startServer(name: ServerName, command = SERVER_COMMANDS[name]): Promise<{ server: RunningServer; port: number }> {
+async function startServer(
+  name: ServerName,
+  command = SERVER_COMMANDS[name],
+): Promise<{ server: RunningServer; port: number }> {
   const server = new RunningServer(name, spawnPinned(SERVER_CORE, command));
   const port = Number(await server.line('LISTENING ', 30_000));
   return { server, port };
@@ -229,11 +232,18 @@ function resolveUws(): string | null {
 function probeUws(): { ok: true; version: string; path: string } | { ok: false; reason: string } {
   const path = resolveUws();
   if (path === null) {
-    return { ok: false, reason: 'package uwebsockets not installed; `npm install --no-save uwebsockets` to include it' };
+    return {
+      ok: false,
+      reason: 'package uwebsockets not installed; `npm install --no-save uwebsockets` to include it',
+    };
   }
   const probe = spawnSync(
     process.execPath,
-    ['-e', "const u = require(process.argv[1]); if (typeof u.App !== 'function') throw new Error('no App export')", path],
+    [
+      '-e',
+      "const u = require(process.argv[1]); if (typeof u.App !== 'function') throw new Error('no App export')",
+      path,
+    ],
     { cwd: rootDir, encoding: 'utf8', timeout: 20_000 },
   );
   if (probe.status !== 0) {
@@ -242,7 +252,9 @@ function probeUws(): { ok: true; version: string; path: string } | { ok: false; 
     return { ok: false, reason: line.slice(0, 200) };
   }
   const manifest = join(dirname(path), 'package.json');
-  const version = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : '?';
+  const version = existsSync(manifest)
+    ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version
+    : '?';
   return { ok: true, version, path };
 }
 
@@ -300,7 +312,8 @@ function runLoadgen(args: (string | number)[], timeoutMs: number): LoadgenRun {
       const error = seen.find((r) => r.error !== undefined);
       const final = seen.find((r) => r.mode !== undefined);
       if (error !== undefined) reject(new Error(`loadgen: ${String(error.error)}`));
-      else if (code !== 0 || final === undefined) reject(new Error(`loadgen exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      else if (code !== 0 || final === undefined)
+        reject(new Error(`loadgen exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
       else resolve(final);
     });
   });
@@ -355,7 +368,8 @@ interface Settings {
   handshakeSeconds: number;
 }
 
-const rate = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} k` : v.toFixed(0));
+const rate = (v: number): string =>
+  v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} k` : v.toFixed(0);
 const kb = (v: number): string => `${v.toFixed(2)} KB`;
 
 function cpuEfficiency(result: LoadgenResult, count: number): number {
@@ -363,7 +377,14 @@ function cpuEfficiency(result: LoadgenResult, count: number): number {
   return cpu > 0 ? count / cpu : NaN;
 }
 
-function echoScenario(name: string, label: string, conns: number, size: number, pipeline: number, binary: boolean): Scenario {
+function echoScenario(
+  name: string,
+  label: string,
+  conns: number,
+  size: number,
+  pipeline: number,
+  binary: boolean,
+): Scenario {
   return {
     name,
     rows: [
@@ -371,11 +392,32 @@ function echoScenario(name: string, label: string, conns: number, size: number, 
       { key: `${name}/cpu`, label: `${label}: messages per server CPU-second`, format: rate, higherIsBetter: true },
     ],
     async run(server, port, s) {
-      const args = ['echo', '--port', port, '--conns', conns, '--size', size, '--pipeline', pipeline, '--warmup', s.warmup, '--duration', s.duration, '--server-pid', server.pid];
+      const args = [
+        'echo',
+        '--port',
+        port,
+        '--conns',
+        conns,
+        '--size',
+        size,
+        '--pipeline',
+        pipeline,
+        '--warmup',
+        s.warmup,
+        '--duration',
+        s.duration,
+        '--server-pid',
+        server.pid,
+      ];
       if (binary) args.push('--binary');
       const result = await runLoadgen(args, 60_000).result;
-      if (Number(result.errors) > 0 || Number(result.bad) > 0) throw new Error(`echo errors: ${JSON.stringify(result)}`);
-      return { value: Number(result.rate), extra: { [`${name}/cpu`]: cpuEfficiency(result, Number(result.messages)) }, raw: result };
+      if (Number(result.errors) > 0 || Number(result.bad) > 0)
+        throw new Error(`echo errors: ${JSON.stringify(result)}`);
+      return {
+        value: Number(result.rate),
+        extra: { [`${name}/cpu`]: cpuEfficiency(result, Number(result.messages)) },
+        raw: result,
+      };
     },
   };
 }
@@ -395,16 +437,49 @@ function broadcastScenario(name: string, burst: number, window: number): Scenari
   return {
     name,
     rows: [
-      { key: name, label: `broadcast ${BROADCAST_SIZE} B to ${BROADCAST_CONNS.toLocaleString('en')} conns, ${shape}: deliveries/s`, format: rate, higherIsBetter: true },
-      { key: `${name}/cpu`, label: `broadcast, ${shape}: deliveries per server CPU-second`, format: rate, higherIsBetter: true },
+      {
+        key: name,
+        label: `broadcast ${BROADCAST_SIZE} B to ${BROADCAST_CONNS.toLocaleString('en')} conns, ${shape}: deliveries/s`,
+        format: rate,
+        higherIsBetter: true,
+      },
+      {
+        key: `${name}/cpu`,
+        label: `broadcast, ${shape}: deliveries per server CPU-second`,
+        format: rate,
+        higherIsBetter: true,
+      },
     ],
     async run(server, port, s) {
       const result = await runLoadgen(
-        ['broadcast', '--port', port, '--conns', BROADCAST_CONNS, '--size', BROADCAST_SIZE, '--burst', burst, '--window', window, '--warmup', s.warmup, '--duration', s.duration, '--server-pid', server.pid],
+        [
+          'broadcast',
+          '--port',
+          port,
+          '--conns',
+          BROADCAST_CONNS,
+          '--size',
+          BROADCAST_SIZE,
+          '--burst',
+          burst,
+          '--window',
+          window,
+          '--warmup',
+          s.warmup,
+          '--duration',
+          s.duration,
+          '--server-pid',
+          server.pid,
+        ],
         90_000,
       ).result;
-      if (Number(result.errors) > 0 || Number(result.bad) > 0) throw new Error(`broadcast errors: ${JSON.stringify(result)}`);
-      return { value: Number(result.rate), extra: { [`${name}/cpu`]: cpuEfficiency(result, Number(result.messages)) }, raw: result };
+      if (Number(result.errors) > 0 || Number(result.bad) > 0)
+        throw new Error(`broadcast errors: ${JSON.stringify(result)}`);
+      return {
+        value: Number(result.rate),
+        extra: { [`${name}/cpu`]: cpuEfficiency(result, Number(result.messages)) },
+        raw: result,
+      };
     },
   };
 }
@@ -461,10 +536,30 @@ async function settledMemory(server: RunningServer): Promise<MemoryReport> {
 const memoryScenario: Scenario = {
   name: 'memory',
   rows: [
-    { key: 'memory', label: `memory per idle connection: RSS growth ${(IDLE_CONNS / 2).toLocaleString('en')} → ${IDLE_CONNS.toLocaleString('en')} conns ÷ ${(IDLE_CONNS / 2).toLocaleString('en')}, at rest, without V8's young generation`, format: kb, higherIsBetter: false },
-    { key: 'memory/total', label: `memory per idle connection: RSS growth 0 → ${IDLE_CONNS.toLocaleString('en')} conns ÷ ${IDLE_CONNS.toLocaleString('en')}, same basis`, format: kb, higherIsBetter: false },
-    { key: 'memory/heap', label: 'memory per idle connection: JS heap used + external', format: kb, higherIsBetter: false },
-    { key: 'memory/burst', label: `memory per idle connection: plain RSS growth 0 → ${IDLE_CONNS.toLocaleString('en')}, read 1 s after the last connection opened`, format: kb, higherIsBetter: false },
+    {
+      key: 'memory',
+      label: `memory per idle connection: RSS growth ${(IDLE_CONNS / 2).toLocaleString('en')} → ${IDLE_CONNS.toLocaleString('en')} conns ÷ ${(IDLE_CONNS / 2).toLocaleString('en')}, at rest, without V8's young generation`,
+      format: kb,
+      higherIsBetter: false,
+    },
+    {
+      key: 'memory/total',
+      label: `memory per idle connection: RSS growth 0 → ${IDLE_CONNS.toLocaleString('en')} conns ÷ ${IDLE_CONNS.toLocaleString('en')}, same basis`,
+      format: kb,
+      higherIsBetter: false,
+    },
+    {
+      key: 'memory/heap',
+      label: 'memory per idle connection: JS heap used + external',
+      format: kb,
+      higherIsBetter: false,
+    },
+    {
+      key: 'memory/burst',
+      label: `memory per idle connection: plain RSS growth 0 → ${IDLE_CONNS.toLocaleString('en')}, read 1 s after the last connection opened`,
+      format: kb,
+      higherIsBetter: false,
+    },
   ],
   async run(server, port) {
     const { before, mid, burst, after } = await idleMemory(server, port);
@@ -487,10 +582,22 @@ const memoryScenario: Scenario = {
 const gatewayMemoryScenario: Scenario = {
   name: 'memory-gateway',
   servers: ['wsgate'],
-  commands: { wsgate: [process.execPath, '--expose-gc', '--import', 'tsx', join(benchDir, 'servers', 'wsgate-gateway.ts'), '0'] },
+  commands: {
+    wsgate: [process.execPath, '--expose-gc', '--import', 'tsx', join(benchDir, 'servers', 'wsgate-gateway.ts'), '0'],
+  },
   rows: [
-    { key: 'memory-gateway', label: `memory per idle gateway connection (createGateway): RSS growth ${(IDLE_CONNS / 2).toLocaleString('en')} → ${IDLE_CONNS.toLocaleString('en')} ÷ ${(IDLE_CONNS / 2).toLocaleString('en')}, as above`, format: kb, higherIsBetter: false },
-    { key: 'memory-gateway/heap', label: 'memory per idle gateway connection: JS heap used + external', format: kb, higherIsBetter: false },
+    {
+      key: 'memory-gateway',
+      label: `memory per idle gateway connection (createGateway): RSS growth ${(IDLE_CONNS / 2).toLocaleString('en')} → ${IDLE_CONNS.toLocaleString('en')} ÷ ${(IDLE_CONNS / 2).toLocaleString('en')}, as above`,
+      format: kb,
+      higherIsBetter: false,
+    },
+    {
+      key: 'memory-gateway/heap',
+      label: 'memory per idle gateway connection: JS heap used + external',
+      format: kb,
+      higherIsBetter: false,
+    },
   ],
   async run(server, port) {
     const { before, mid, burst, after } = await idleMemory(server, port);
@@ -511,7 +618,10 @@ function heapBytes(report: MemoryReport): number {
 }
 
 /** Readings before, half-way, 1 s after and at rest after opening IDLE_CONNS idle connections in two halves. */
-async function idleMemory(server: RunningServer, port: number): Promise<Record<'before' | 'mid' | 'burst' | 'after', MemoryReport>> {
+async function idleMemory(
+  server: RunningServer,
+  port: number,
+): Promise<Record<'before' | 'mid' | 'burst' | 'after', MemoryReport>> {
   // Warm up the accept path (JIT, lazily created internals) so that the growth measured is per connection.
   await runLoadgen(['handshake', '--port', port, '--total', 2000, '--concurrency', 64], 60_000).result;
   const half = IDLE_CONNS / 2;
@@ -540,11 +650,27 @@ const handshakeScenario: Scenario = {
   ],
   async run(server, port, s) {
     const result = await runLoadgen(
-      ['handshake', '--port', port, '--total', s.handshakes, '--concurrency', 64, '--max-seconds', s.handshakeSeconds, '--server-pid', server.pid],
+      [
+        'handshake',
+        '--port',
+        port,
+        '--total',
+        s.handshakes,
+        '--concurrency',
+        64,
+        '--max-seconds',
+        s.handshakeSeconds,
+        '--server-pid',
+        server.pid,
+      ],
       180_000,
     ).result;
     if (Number(result.failed) > 0) throw new Error(`handshake failures: ${JSON.stringify(result)}`);
-    return { value: Number(result.rate), extra: { 'handshake/cpu': cpuEfficiency(result, Number(result.completed)) }, raw: result };
+    return {
+      value: Number(result.rate),
+      extra: { 'handshake/cpu': cpuEfficiency(result, Number(result.completed)) },
+      raw: result,
+    };
   },
 };
 
@@ -578,11 +704,15 @@ function renderTable(rows: Row[], values: Map<string, Map<ServerName, number | s
     };
     const a = cells.get('wsgate');
     const b = cells.get('ws');
-    const ratio = typeof a === 'number' && typeof b === 'number' && b > 0 ? `${(a / b).toFixed(2)}×${row.higherIsBetter ? '' : ' (lower is better)'}` : '—';
+    const ratio =
+      typeof a === 'number' && typeof b === 'number' && b > 0
+        ? `${(a / b).toFixed(2)}×${row.higherIsBetter ? '' : ' (lower is better)'}`
+        : '—';
     return [row.label, show('wsgate'), show('ws'), show('uWS'), ratio];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   return [line(header), rule, ...body.map(line)].join('\n');
 }
@@ -595,10 +725,30 @@ interface Target {
 }
 
 const TARGETS: Target[] = [
-  { key: 'echo-32', describe: 'echo 32 B ≥ 2× ws', check: (a, b) => a >= 2 * b, show: (a, b) => `${(a / b).toFixed(2)}×` },
-  { key: 'broadcast', describe: 'broadcast (10 per trigger) ≥ 3× ws', check: (a, b) => a >= 3 * b, show: (a, b) => `${(a / b).toFixed(2)}×` },
-  { key: 'echo-32/cpu', describe: 'echo 32 B ≥ 2× ws, per server CPU-second', check: (a, b) => a >= 2 * b, show: (a, b) => `${(a / b).toFixed(2)}×` },
-  { key: 'broadcast/cpu', describe: 'broadcast (10 per trigger) ≥ 3× ws, per server CPU-second', check: (a, b) => a >= 3 * b, show: (a, b) => `${(a / b).toFixed(2)}×` },
+  {
+    key: 'echo-32',
+    describe: 'echo 32 B ≥ 2× ws',
+    check: (a, b) => a >= 2 * b,
+    show: (a, b) => `${(a / b).toFixed(2)}×`,
+  },
+  {
+    key: 'broadcast',
+    describe: 'broadcast (10 per trigger) ≥ 3× ws',
+    check: (a, b) => a >= 3 * b,
+    show: (a, b) => `${(a / b).toFixed(2)}×`,
+  },
+  {
+    key: 'echo-32/cpu',
+    describe: 'echo 32 B ≥ 2× ws, per server CPU-second',
+    check: (a, b) => a >= 2 * b,
+    show: (a, b) => `${(a / b).toFixed(2)}×`,
+  },
+  {
+    key: 'broadcast/cpu',
+    describe: 'broadcast (10 per trigger) ≥ 3× ws, per server CPU-second',
+    check: (a, b) => a >= 3 * b,
+    show: (a, b) => `${(a / b).toFixed(2)}×`,
+  },
   { key: 'memory', describe: '≤ 2.5 KB per idle connection', check: (a) => a <= 2.5, show: (a) => kb(a) },
 ];
 
@@ -614,13 +764,18 @@ async function main(): Promise<void> {
   const scenarios = args.scenarios === null ? SCENARIOS : SCENARIOS.filter((s) => args.scenarios!.includes(s.name));
   if (scenarios.length === 0) throw new Error(`no scenario matches; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
 
-  if (cpus().length < 2) throw new Error('needs 2 cores: the load generator and the server are pinned to different ones');
+  if (cpus().length < 2)
+    throw new Error('needs 2 cores: the load generator and the server are pinned to different ones');
   buildLoadgen();
 
   const uws = probeUws();
   if (uws.ok) childEnv.UWS_MODULE = uws.path;
   const notes: string[] = [];
-  notes.push(uws.ok ? `uWS: ran (npm package uwebsockets ${uws.version}, which republishes the uWebSockets.js binaries)` : `uWS: not available (${uws.reason})`);
+  notes.push(
+    uws.ok
+      ? `uWS: ran (npm package uwebsockets ${uws.version}, which republishes the uWebSockets.js binaries)`
+      : `uWS: not available (${uws.reason})`,
+  );
   const servers = (args.servers ?? SERVER_NAMES).filter((name) => name !== 'uWS' || uws.ok);
   process.stderr.write(`${notes[0]}\n`);
 
@@ -635,7 +790,9 @@ async function main(): Promise<void> {
     for (let round = 0; round < args.repeat; round++) {
       for (const name of servers) {
         if (scenario.servers !== undefined && !scenario.servers.includes(name)) continue;
-        process.stderr.write(`${scenario.name} · ${name}${args.repeat > 1 ? ` · run ${round + 1}/${args.repeat}` : ''} ... `);
+        process.stderr.write(
+          `${scenario.name} · ${name}${args.repeat > 1 ? ` · run ${round + 1}/${args.repeat}` : ''} ... `,
+        );
         let running: RunningServer | null = null;
         try {
           const { server, port } = await startServer(name, scenario.commands?.[name]);
@@ -690,7 +847,9 @@ async function main(): Promise<void> {
 
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Linux, Node ${process.version}`;
-  const wsVersion = (JSON.parse(readFileSync(join(rootDir, 'node_modules', 'ws', 'package.json'), 'utf8')) as { version: string }).version;
+  const wsVersion = (
+    JSON.parse(readFileSync(join(rootDir, 'node_modules', 'ws', 'package.json'), 'utf8')) as { version: string }
+  ).version;
   const setup = [
     `- machine: ${machine}; load generator pinned to core ${LOADGEN_CORE}, server to core ${SERVER_CORE} (taskset)`,
     `- mode: ${args.quick ? 'quick' : 'full'} (warm-up ${settings.warmup} s, measured ${settings.duration} s${args.repeat > 1 ? `, median of ${args.repeat} runs per server, servers interleaved` : ', one run'}); run took ${seconds} s`,

@@ -112,7 +112,9 @@ function referenceExtensions(header: string): ExtensionOffer[] | null {
       if (params.has(key)) duplicate ??= key;
       else params.set(key, value);
     }
-    out.push(duplicate === undefined ? { name: name.toLowerCase(), params } : { name: name.toLowerCase(), params, duplicate });
+    out.push(
+      duplicate === undefined ? { name: name.toLowerCase(), params } : { name: name.toLowerCase(), params, duplicate },
+    );
   }
   return out.length > MAX_LIST_ELEMENTS ? null : out;
 }
@@ -165,120 +167,169 @@ function spellList(list: readonly ExtensionOffer[]): fc.Arbitrary<string> {
     fc.constantFrom(', ,', ',,', ' ,\t, '),
   );
   return fc
-    .tuple(ows, fc.tuple(...list.map(spellOffer)), fc.array(separator, { minLength: list.length, maxLength: list.length }), ows)
+    .tuple(
+      ows,
+      fc.tuple(...list.map(spellOffer)),
+      fc.array(separator, { minLength: list.length, maxLength: list.length }),
+      ows,
+    )
     .map(([lead, parts, seps, trail]) => lead + parts.map((p, i) => (i === 0 ? p : seps[i] + p)).join('') + trail);
 }
 
 describe('Sec-WebSocket-Extensions grammar (fuzz)', () => {
-  it('format → parse is the identity (names lower-cased)', () => {
-    fc.assert(
-      fc.property(offerList, (list) => {
-        expect(parseExtensions(formatExtensions(list))).toEqual({ ok: true, value: lowerCased(list) });
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'format → parse is the identity (names lower-cased)',
+    () => {
+      fc.assert(
+        fc.property(offerList, (list) => {
+          expect(parseExtensions(formatExtensions(list))).toEqual({ ok: true, value: lowerCased(list) });
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('every spelling the grammar allows (OWS, empty elements, quoting, escapes) parses to the same list', () => {
-    fc.assert(
-      fc.property(
-        offerList.chain((list) => fc.tuple(fc.constant(list), spellList(list))),
-        ([list, header]) => {
-          expect(parseExtensions(header)).toEqual({ ok: true, value: lowerCased(list) });
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'every spelling the grammar allows (OWS, empty elements, quoting, escapes) parses to the same list',
+    () => {
+      fc.assert(
+        fc.property(
+          offerList.chain((list) => fc.tuple(fc.constant(list), spellList(list))),
+          ([list, header]) => {
+            expect(parseExtensions(header)).toEqual({ ok: true, value: lowerCased(list) });
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('agrees with a naive split-based reference on arbitrary input', () => {
-    fc.assert(
-      fc.property(fc.oneof(anyString, offerList.chain(spellList)), (header) => {
-        expect(valueOf(parseExtensions(header))).toEqual(referenceExtensions(header));
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'agrees with a naive split-based reference on arbitrary input',
+    () => {
+      fc.assert(
+        fc.property(fc.oneof(anyString, offerList.chain(spellList)), (header) => {
+          expect(valueOf(parseExtensions(header))).toEqual(referenceExtensions(header));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('agrees with the reference on valid headers with one character changed', () => {
-    const mutated = fc
-      .tuple(offerList.chain(spellList), fc.nat(), fc.constantFrom(...GRAMMAR_CHARS, ''))
-      .map(([header, at, c]) => {
-        const i = header.length === 0 ? 0 : at % header.length;
-        return header.slice(0, i) + c + header.slice(i + 1);
-      });
-    fc.assert(
-      fc.property(mutated, (header) => {
-        expect(valueOf(parseExtensions(header))).toEqual(referenceExtensions(header));
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'agrees with the reference on valid headers with one character changed',
+    () => {
+      const mutated = fc
+        .tuple(offerList.chain(spellList), fc.nat(), fc.constantFrom(...GRAMMAR_CHARS, ''))
+        .map(([header, at, c]) => {
+          const i = header.length === 0 ? 0 : at % header.length;
+          return header.slice(0, i) + c + header.slice(i + 1);
+        });
+      fc.assert(
+        fc.property(mutated, (header) => {
+          expect(valueOf(parseExtensions(header))).toEqual(referenceExtensions(header));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('agrees with the reference near the element and parameter caps', () => {
-    const nearCaps = fc.oneof(
-      fc.integer({ min: MAX_LIST_ELEMENTS - 2, max: MAX_LIST_ELEMENTS + 2 }).map((n) => Array(n).fill('x').join(', ')),
-      fc
-        .integer({ min: MAX_EXTENSION_PARAMS - 2, max: MAX_EXTENSION_PARAMS + 2 })
-        .map((n) => 'x' + Array.from({ length: n }, (_, i) => `; p${i}=${i}`).join('')),
-    );
-    fc.assert(
-      fc.property(nearCaps, (header) => {
-        expect(valueOf(parseExtensions(header))).toEqual(referenceExtensions(header));
-      }),
-      { numRuns: Math.min(RUNS, 50) },
-    );
-  }, TIMEOUT);
+  it(
+    'agrees with the reference near the element and parameter caps',
+    () => {
+      const nearCaps = fc.oneof(
+        fc
+          .integer({ min: MAX_LIST_ELEMENTS - 2, max: MAX_LIST_ELEMENTS + 2 })
+          .map((n) => Array(n).fill('x').join(', ')),
+        fc
+          .integer({ min: MAX_EXTENSION_PARAMS - 2, max: MAX_EXTENSION_PARAMS + 2 })
+          .map((n) => 'x' + Array.from({ length: n }, (_, i) => `; p${i}=${i}`).join('')),
+      );
+      fc.assert(
+        fc.property(nearCaps, (header) => {
+          expect(valueOf(parseExtensions(header))).toEqual(referenceExtensions(header));
+        }),
+        { numRuns: Math.min(RUNS, 50) },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('parse → format → parse is stable', () => {
-    fc.assert(
-      fc.property(fc.oneof(grammarString, offerList.chain(spellList)), (header) => {
-        const first = parseExtensions(header);
-        if (!first.ok) return;
-        expect(parseExtensions(formatExtensions(first.value))).toEqual(first);
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'parse → format → parse is stable',
+    () => {
+      fc.assert(
+        fc.property(fc.oneof(grammarString, offerList.chain(spellList)), (header) => {
+          const first = parseExtensions(header);
+          if (!first.ok) return;
+          expect(parseExtensions(formatExtensions(first.value))).toEqual(first);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('never throws, on any string', () => {
-    fc.assert(
-      fc.property(anyString, (header) => {
-        const result = parseExtensions(header);
-        expect(typeof result.ok).toBe('boolean');
-        if (!result.ok) expect(result.error.length).toBeLessThan(200);
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'never throws, on any string',
+    () => {
+      fc.assert(
+        fc.property(anyString, (header) => {
+          const result = parseExtensions(header);
+          expect(typeof result.ok).toBe('boolean');
+          if (!result.ok) expect(result.error.length).toBeLessThan(200);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 describe('token lists (fuzz)', () => {
   const tokens = fc.array(token, { maxLength: 10 });
 
-  it('any OWS/empty-element spelling of a token list parses back to the tokens, as written', () => {
-    const spelled = tokens.chain((list) =>
-      fc
-        .array(fc.tuple(ows, fc.constantFrom(',', ',,', ', ,'), ows), { minLength: list.length, maxLength: list.length })
-        .map((seps) => [list, list.map((t, i) => (i === 0 ? seps[i][0] + t : seps[i].join('') + t)).join('') + ' '] as const),
-    );
-    fc.assert(
-      fc.property(spelled, ([list, header]) => {
-        expect(parseTokenList(header)).toEqual({ ok: true, value: list });
-        expect(parseProtocolList(header)).toEqual({ ok: true, value: list });
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'any OWS/empty-element spelling of a token list parses back to the tokens, as written',
+    () => {
+      const spelled = tokens.chain((list) =>
+        fc
+          .array(fc.tuple(ows, fc.constantFrom(',', ',,', ', ,'), ows), {
+            minLength: list.length,
+            maxLength: list.length,
+          })
+          .map(
+            (seps) =>
+              [list, list.map((t, i) => (i === 0 ? seps[i][0] + t : seps[i].join('') + t)).join('') + ' '] as const,
+          ),
+      );
+      fc.assert(
+        fc.property(spelled, ([list, header]) => {
+          expect(parseTokenList(header)).toEqual({ ok: true, value: list });
+          expect(parseProtocolList(header)).toEqual({ ok: true, value: list });
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('never throws and agrees with the naive reference', () => {
-    fc.assert(
-      fc.property(anyString, (header) => {
-        expect(valueOf(parseTokenList(header))).toEqual(referenceTokens(header, false));
-        expect(valueOf(parseProtocolList(header))).toEqual(referenceTokens(header, true));
-        expect(typeof isToken(header)).toBe('boolean');
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'never throws and agrees with the naive reference',
+    () => {
+      fc.assert(
+        fc.property(anyString, (header) => {
+          expect(valueOf(parseTokenList(header))).toEqual(referenceTokens(header, false));
+          expect(valueOf(parseProtocolList(header))).toEqual(referenceTokens(header, true));
+          expect(typeof isToken(header)).toBe('boolean');
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });

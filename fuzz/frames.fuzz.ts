@@ -43,7 +43,12 @@ interface Outcome {
  * Feeds `bytes` to a fresh connection cut into chunks of `chunkSizes` (cyclically; empty = one chunk), then EOF.
  * Each chunk is a fresh copy: the engine unmasks in place and may keep views of it.
  */
-function run(role: Role, bytes: Uint8Array, chunkSizes: number[], options: Omit<ConnectionOptions, 'role'> = {}): Outcome {
+function run(
+  role: Role,
+  bytes: Uint8Array,
+  chunkSizes: number[],
+  options: Omit<ConnectionOptions, 'role'> = {},
+): Outcome {
   const events: string[] = [];
   const written: Uint8Array[] = [];
   const handler: ConnectionHandler = {
@@ -96,7 +101,10 @@ const sizeArb = (allowLarge: boolean): fc.Arbitrary<number> =>
         { weight: 4, arbitrary: fc.integer({ min: 120, max: 3000 }) },
         { weight: 1, arbitrary: boundarySize },
       )
-    : fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 130 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 700 }) });
+    : fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: 0, max: 130 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 700 }) },
+      );
 
 const textPayloadArb = (allowLarge: boolean): fc.Arbitrary<Uint8Array> =>
   fc.oneof(
@@ -185,7 +193,8 @@ function framesOf(ops: Op[]): RawFrame[] {
 /** What the receiving connection reports for `ops`. */
 function expectedEvents(ops: Op[]): string[] {
   const events: string[] = [];
-  for (const frame of framesOf(ops)) if (frame.opcode >= OP.ping) events.push(`${frame.opcode === OP.ping ? 'ping' : 'pong'}:${toHex(frame.payload)}`);
+  for (const frame of framesOf(ops))
+    if (frame.opcode >= OP.ping) events.push(`${frame.opcode === OP.ping ? 'ping' : 'pong'}:${toHex(frame.payload)}`);
   // Data messages complete at their last fragment; interleave them back in wire order.
   const ordered: string[] = [];
   let control = 0;
@@ -204,7 +213,9 @@ function expectedEvents(ops: Op[]): string[] {
 /** Serializes with the engine's encoder; client frames use the given mask keys in turn (RFC 6455 §5.3). */
 function serialize(frames: RawFrame[], sender: Role, keys: Uint8Array[]): Uint8Array {
   return concat(
-    frames.map((f, i) => encodeFrame(f.opcode, f.payload, f.fin, false, sender === 'client' ? keys[i % keys.length] : null)),
+    frames.map((f, i) =>
+      encodeFrame(f.opcode, f.payload, f.fin, false, sender === 'client' ? keys[i % keys.length] : null),
+    ),
   );
 }
 
@@ -245,7 +256,10 @@ const chunkingArb = fc.oneof(
   fc.constant<number[]>([]),
   fc.constant<number[]>([1]),
   fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 8 }),
-  fc.array(fc.oneof(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 70_000 })), { minLength: 1, maxLength: 8 }),
+  fc.array(fc.oneof(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 70_000 })), {
+    minLength: 1,
+    maxLength: 8,
+  }),
 );
 
 const other = (role: Role): Role => (role === 'server' ? 'client' : 'server');
@@ -257,16 +271,23 @@ describe('(a) serialize → parse is the identity', () => {
     'for any frame sequence, any chunking, both roles (client frames masked with arbitrary keys)',
     () => {
       fc.assert(
-        fc.property(opsArb(true), roleArb, keysArb, fc.boolean(), chunkingArb, (ops, sender, keys, viaConnection, chunks) => {
-          const bytes = viaConnection ? serializeViaConnection(ops, sender) : serialize(framesOf(ops), sender, keys);
-          const outcome = run(other(sender), bytes, chunks, { isUtf8 });
-          expect(outcome.events).toEqual([...expectedEvents(ops), 'close:1006:']);
-          // The receiver answered every ping with a pong carrying the same payload, masked only as a client.
-          const pings = framesOf(ops).filter((f) => f.opcode === OP.ping);
-          expect(outcome.frames.map((f) => [f.opcode, f.fin, f.masked, toHex(f.payload)])).toEqual(
-            pings.map((p) => [OP.pong, true, sender === 'server', toHex(p.payload)]),
-          );
-        }),
+        fc.property(
+          opsArb(true),
+          roleArb,
+          keysArb,
+          fc.boolean(),
+          chunkingArb,
+          (ops, sender, keys, viaConnection, chunks) => {
+            const bytes = viaConnection ? serializeViaConnection(ops, sender) : serialize(framesOf(ops), sender, keys);
+            const outcome = run(other(sender), bytes, chunks, { isUtf8 });
+            expect(outcome.events).toEqual([...expectedEvents(ops), 'close:1006:']);
+            // The receiver answered every ping with a pong carrying the same payload, masked only as a client.
+            const pings = framesOf(ops).filter((f) => f.opcode === OP.ping);
+            expect(outcome.frames.map((f) => [f.opcode, f.fin, f.masked, toHex(f.payload)])).toEqual(
+              pings.map((p) => [OP.pong, true, sender === 'server', toHex(p.payload)]),
+            );
+          },
+        ),
         { numRuns: RUNS },
       );
     },
@@ -285,7 +306,10 @@ type Mutation =
   | { kind: 'set'; at: number; value: number };
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }) },
   {
     weight: 2,
@@ -296,9 +320,26 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
       to: fc.nat(),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 14 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 14 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('insert' as const),
+      at: fc.nat(),
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 14 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('delete' as const),
+      at: fc.nat(),
+      length: fc.integer({ min: 1, max: 14 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+  },
 );
 
 function mutate(bytes: Uint8Array, mutations: Mutation[]): Uint8Array {
@@ -356,7 +397,12 @@ const hostileInputArb = (receiver: Role): fc.Arbitrary<Uint8Array> =>
     {
       weight: 3,
       arbitrary: fc
-        .tuple(opsArb(false), keysArb, fc.array(mutationArb, { minLength: 1, maxLength: 4 }), fc.option(fc.uint8Array({ maxLength: 40 })))
+        .tuple(
+          opsArb(false),
+          keysArb,
+          fc.array(mutationArb, { minLength: 1, maxLength: 4 }),
+          fc.option(fc.uint8Array({ maxLength: 40 })),
+        )
         .map(([ops, keys, mutations, trailer]) => {
           const valid = serialize(framesOf(ops), other(receiver), keys);
           return mutate(trailer ? concat([valid, trailer]) : valid, mutations);

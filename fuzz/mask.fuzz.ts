@@ -35,42 +35,50 @@ const scenario = length.chain((len) =>
 );
 
 describe('fuzz: applyMask', () => {
-  it('fast word-at-a-time masking, split into two resumed calls, equals the naive byte loop', () => {
-    fc.assert(
-      fc.property(scenario, ({ data, byteOffset, key, keyOffset, maskOffset, cuts: [start, split, end] }) => {
-        // The data sits at `byteOffset` inside a larger buffer whose other bytes must not be touched.
-        const backing = new Uint8Array(data.length + 16).fill(SENTINEL);
-        const fast = backing.subarray(byteOffset, byteOffset + data.length);
-        fast.set(data);
-        const keyBacking = new Uint8Array(12).fill(0xff);
-        keyBacking.set(key, keyOffset);
-        const keyView = keyBacking.subarray(keyOffset, keyOffset + 4);
+  it(
+    'fast word-at-a-time masking, split into two resumed calls, equals the naive byte loop',
+    () => {
+      fc.assert(
+        fc.property(scenario, ({ data, byteOffset, key, keyOffset, maskOffset, cuts: [start, split, end] }) => {
+          // The data sits at `byteOffset` inside a larger buffer whose other bytes must not be touched.
+          const backing = new Uint8Array(data.length + 16).fill(SENTINEL);
+          const fast = backing.subarray(byteOffset, byteOffset + data.length);
+          fast.set(data);
+          const keyBacking = new Uint8Array(12).fill(0xff);
+          keyBacking.set(key, keyOffset);
+          const keyView = keyBacking.subarray(keyOffset, keyOffset + 4);
 
-        applyMask(fast, start, split, keyView, maskOffset);
-        applyMask(fast, split, end, keyView, (maskOffset + split - start) & 3);
+          applyMask(fast, start, split, keyView, maskOffset);
+          applyMask(fast, split, end, keyView, (maskOffset + split - start) & 3);
 
-        const slow = data.slice();
-        naiveMask(slow, start, end, key, maskOffset);
-        for (let i = 0; i < slow.length; i++) if (fast[i] !== slow[i]) return false;
-        for (let i = 0; i < byteOffset; i++) if (backing[i] !== SENTINEL) return false;
-        for (let i = byteOffset + data.length; i < backing.length; i++) if (backing[i] !== SENTINEL) return false;
-        return true;
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+          const slow = data.slice();
+          naiveMask(slow, start, end, key, maskOffset);
+          for (let i = 0; i < slow.length; i++) if (fast[i] !== slow[i]) return false;
+          for (let i = 0; i < byteOffset; i++) if (backing[i] !== SENTINEL) return false;
+          for (let i = byteOffset + data.length; i < backing.length; i++) if (backing[i] !== SENTINEL) return false;
+          return true;
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('masking twice with the same key and offset restores the data', () => {
-    fc.assert(
-      fc.property(scenario, ({ data, byteOffset, key, maskOffset, cuts: [start, , end] }) => {
-        const view = new Uint8Array(data.length + 8).subarray(byteOffset, byteOffset + data.length);
-        view.set(data);
-        applyMask(view, start, end, key, maskOffset);
-        applyMask(view, start, end, key, maskOffset);
-        for (let i = 0; i < data.length; i++) if (view[i] !== data[i]) return false;
-        return true;
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'masking twice with the same key and offset restores the data',
+    () => {
+      fc.assert(
+        fc.property(scenario, ({ data, byteOffset, key, maskOffset, cuts: [start, , end] }) => {
+          const view = new Uint8Array(data.length + 8).subarray(byteOffset, byteOffset + data.length);
+          view.set(data);
+          applyMask(view, start, end, key, maskOffset);
+          applyMask(view, start, end, key, maskOffset);
+          for (let i = 0; i < data.length; i++) if (view[i] !== data[i]) return false;
+          return true;
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });

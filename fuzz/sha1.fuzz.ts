@@ -45,9 +45,17 @@ describe('sha1 against node:crypto', () => {
     () => {
       fc.assert(
         fc.property(
-          fc.oneof(fc.base64String({ minLength: 24, maxLength: 24 }), fc.string({ maxLength: 80 }), fc.string({ unit: anyUnit, maxLength: 80 })),
+          fc.oneof(
+            fc.base64String({ minLength: 24, maxLength: 24 }),
+            fc.string({ maxLength: 80 }),
+            fc.string({ unit: anyUnit, maxLength: 80 }),
+          ),
           (key) => {
-            expect(computeAcceptKey(key)).toBe(createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64'));
+            expect(computeAcceptKey(key)).toBe(
+              createHash('sha1')
+                .update(key + WEBSOCKET_GUID)
+                .digest('base64'),
+            );
           },
         ),
         { numRuns: RUNS },

@@ -150,80 +150,92 @@ const slicedInput = inputBytes.chain((bytes) =>
 );
 
 describe('fuzz: Utf8Validator against TextDecoder', () => {
-  it('(d) TextDecoder accepts ⇔ all feeds pass and the end is complete; slicing never moves the failure', () => {
-    fc.assert(
-      fc.property(slicedInput, ([bytes, cuts]) => {
-        const v = new Utf8Validator();
-        let allFed = true;
-        let prev = 0;
-        let failedSlice: [number, number] | null = null;
-        for (const cut of [...cuts, bytes.length]) {
-          if (!v.feed(bytes, prev, cut) && allFed) {
-            allFed = false;
-            failedSlice = [prev, cut];
+  it(
+    '(d) TextDecoder accepts ⇔ all feeds pass and the end is complete; slicing never moves the failure',
+    () => {
+      fc.assert(
+        fc.property(slicedInput, ([bytes, cuts]) => {
+          const v = new Utf8Validator();
+          let allFed = true;
+          let prev = 0;
+          let failedSlice: [number, number] | null = null;
+          for (const cut of [...cuts, bytes.length]) {
+            if (!v.feed(bytes, prev, cut) && allFed) {
+              allFed = false;
+              failedSlice = [prev, cut];
+            }
+            prev = cut;
           }
-          prev = cut;
-        }
-        const expected = decoderAccepts(bytes);
-        expect(allFed && v.complete).toBe(expected);
-        // Slicing does not move the failure: the first feed to fail is the one holding the byte at which
-        // byte-by-byte feeding fails.
-        const { failAt, complete } = byteByByte(bytes);
-        if (failAt === -1) {
-          expect(allFed).toBe(true);
-          expect(v.complete).toBe(complete);
-        } else {
-          const [from, to] = failedSlice ?? [-1, -1];
-          expect(failAt).toBeGreaterThanOrEqual(from);
-          expect(failAt).toBeLessThan(to);
-        }
-        expect(isValidUtf8(bytes)).toBe(expected);
-        // The subarray form sees the same bytes at a different offset.
-        const padded = new Uint8Array(bytes.length + 2);
-        padded.set(bytes, 1);
-        expect(isValidUtf8(padded, 1, bytes.length + 1)).toBe(expected);
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+          const expected = decoderAccepts(bytes);
+          expect(allFed && v.complete).toBe(expected);
+          // Slicing does not move the failure: the first feed to fail is the one holding the byte at which
+          // byte-by-byte feeding fails.
+          const { failAt, complete } = byteByByte(bytes);
+          if (failAt === -1) {
+            expect(allFed).toBe(true);
+            expect(v.complete).toBe(complete);
+          } else {
+            const [from, to] = failedSlice ?? [-1, -1];
+            expect(failAt).toBeGreaterThanOrEqual(from);
+            expect(failAt).toBeLessThan(to);
+          }
+          expect(isValidUtf8(bytes)).toBe(expected);
+          // The subarray form sees the same bytes at a different offset.
+          const padded = new Uint8Array(bytes.length + 2);
+          padded.set(bytes, 1);
+          expect(isValidUtf8(padded, 1, bytes.length + 1)).toBe(expected);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('(d) byte-by-byte: fails exactly at the first byte that no continuation can rescue', () => {
-    fc.assert(
-      fc.property(inputBytes, (bytes) => {
-        const { failAt, complete } = byteByByte(bytes);
-        if (decoderAccepts(bytes)) {
-          expect(failAt).toBe(-1);
-          expect(complete).toBe(true);
-          return;
-        }
-        expect(failAt).toBeLessThanOrEqual(bytes.length);
-        if (failAt === -1) {
-          // Every feed passed, so the input must end inside a sequence — and that sequence must be completable.
-          expect(complete).toBe(false);
-          expect(completable(bytes)).toBe(true);
-        } else {
-          expect(complete).toBe(false);
-          // Not too early: everything before the rejected byte could still have become valid UTF-8.
-          expect(completable(bytes.subarray(0, failAt))).toBe(true);
-          // Not too late: with the rejected byte, nothing can.
-          expect(completable(bytes.subarray(0, failAt + 1))).toBe(false);
-        }
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    '(d) byte-by-byte: fails exactly at the first byte that no continuation can rescue',
+    () => {
+      fc.assert(
+        fc.property(inputBytes, (bytes) => {
+          const { failAt, complete } = byteByByte(bytes);
+          if (decoderAccepts(bytes)) {
+            expect(failAt).toBe(-1);
+            expect(complete).toBe(true);
+            return;
+          }
+          expect(failAt).toBeLessThanOrEqual(bytes.length);
+          if (failAt === -1) {
+            // Every feed passed, so the input must end inside a sequence — and that sequence must be completable.
+            expect(complete).toBe(false);
+            expect(completable(bytes)).toBe(true);
+          } else {
+            expect(complete).toBe(false);
+            // Not too early: everything before the rejected byte could still have become valid UTF-8.
+            expect(completable(bytes.subarray(0, failAt))).toBe(true);
+            // Not too late: with the rejected byte, nothing can.
+            expect(completable(bytes.subarray(0, failAt + 1))).toBe(false);
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('a failed validator stays failed for any further input until reset', () => {
-    fc.assert(
-      fc.property(inputBytes, inputBytes, (bad, more) => {
-        const v = new Utf8Validator();
-        if (v.feed(bad, 0, bad.length)) return; // only interested in failures
-        expect(v.feed(more, 0, more.length)).toBe(false);
-        expect(v.complete).toBe(false);
-        v.reset();
-        expect(v.feed(more, 0, more.length) && v.complete).toBe(decoderAccepts(more));
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  it(
+    'a failed validator stays failed for any further input until reset',
+    () => {
+      fc.assert(
+        fc.property(inputBytes, inputBytes, (bad, more) => {
+          const v = new Utf8Validator();
+          if (v.feed(bad, 0, bad.length)) return; // only interested in failures
+          expect(v.feed(more, 0, more.length)).toBe(false);
+          expect(v.complete).toBe(false);
+          v.reset();
+          expect(v.feed(more, 0, more.length) && v.complete).toBe(decoderAccepts(more));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });

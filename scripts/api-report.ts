@@ -30,7 +30,16 @@ export interface ExportEntry {
 export function collectExports(root: string): Map<string, ExportEntry[]> {
   const program = ts.createProgram(
     ENTRY_POINTS.map((e) => join(root, e.source)),
-    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, skipLibCheck: true, types: ['node'], allowJs: false },
+    {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+      allowJs: false,
+    },
   );
   const checker = program.getTypeChecker();
   const result = new Map<string, ExportEntry[]>();
@@ -54,7 +63,9 @@ export function collectExports(root: string): Map<string, ExportEntry[]> {
 }
 
 function isTypeOnlyExport(symbol: ts.Symbol): boolean {
-  return (symbol.declarations ?? []).some((d) => ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly));
+  return (symbol.declarations ?? []).some(
+    (d) => ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly),
+  );
 }
 
 /** One word per kind; a value and a type of the same name (`const X = {...}; type X = ...`) is `const + type`. */

@@ -98,7 +98,12 @@ const SERVE_FLAGS: Readonly<Record<string, FlagKind>> = {
   'rate-limit': 'rate',
   origin: 'list',
 };
-const ECHO_FLAGS: Readonly<Record<string, FlagKind>> = { port: 'port', host: 'string', deflate: 'boolean', 'max-payload': 'bytes' };
+const ECHO_FLAGS: Readonly<Record<string, FlagKind>> = {
+  port: 'port',
+  host: 'string',
+  deflate: 'boolean',
+  'max-payload': 'bytes',
+};
 
 /** Parses `argv` (without `node` and the script). Throws a UsageError that says what is wrong. */
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Command {
@@ -146,7 +151,11 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   }
 }
 
-function parseFlags(command: string, args: readonly string[], spec: Readonly<Record<string, FlagKind>>): Record<string, string | number | boolean | string[]> {
+function parseFlags(
+  command: string,
+  args: readonly string[],
+  spec: Readonly<Record<string, FlagKind>>,
+): Record<string, string | number | boolean | string[]> {
   const out: Record<string, string | number | boolean | string[]> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -156,7 +165,11 @@ function parseFlags(command: string, args: readonly string[], spec: Readonly<Rec
     const flag = arg.slice(2, eq === -1 ? undefined : eq);
     const kind = spec[flag];
     if (kind === undefined) {
-      throw new UsageError(`unknown option --${flag} for "wsgate ${command}" (options: ${Object.keys(spec).map((f) => `--${f}`).join(', ')})`);
+      throw new UsageError(
+        `unknown option --${flag} for "wsgate ${command}" (options: ${Object.keys(spec)
+          .map((f) => `--${f}`)
+          .join(', ')})`,
+      );
     }
     if (kind === 'boolean') {
       if (eq !== -1) throw new UsageError(`--${flag} takes no value`);
@@ -187,12 +200,14 @@ function convert(flag: string, kind: Exclude<FlagKind, 'boolean' | 'list'>, valu
   switch (kind) {
     case 'port': {
       const port = /^\d+$/.test(value) ? Number(value) : NaN;
-      if (!(port >= 0 && port <= 65535)) throw new UsageError(`--${flag} must be a port number 0-65535, got "${value}"`);
+      if (!(port >= 0 && port <= 65535))
+        throw new UsageError(`--${flag} must be a port number 0-65535, got "${value}"`);
       return port;
     }
     case 'bytes': {
       const bytes = /^\d+$/.test(value) ? Number(value) : NaN;
-      if (!(bytes >= 1 && Number.isSafeInteger(bytes))) throw new UsageError(`--${flag} must be a positive number of bytes, got "${value}"`);
+      if (!(bytes >= 1 && Number.isSafeInteger(bytes)))
+        throw new UsageError(`--${flag} must be a positive number of bytes, got "${value}"`);
       return bytes;
     }
     case 'count': {
@@ -202,7 +217,8 @@ function convert(flag: string, kind: Exclude<FlagKind, 'boolean' | 'list'>, valu
     }
     case 'rate': {
       const rate = /^\d+$/.test(value) ? Number(value) : NaN;
-      if (!(rate >= 0 && rate <= 1_000_000)) throw new UsageError(`--${flag} must be a number 0-1000000 (0 = no limit), got "${value}"`);
+      if (!(rate >= 0 && rate <= 1_000_000))
+        throw new UsageError(`--${flag} must be a number 0-1000000 (0 = no limit), got "${value}"`);
       return rate;
     }
     case 'path':
@@ -241,7 +257,8 @@ export async function startEcho(options: Omit<EchoCommand, 'command'>): Promise<
 /** Starts the gateway demo: gateway + demo routes + HTTP (status, metrics, API, demo page). */
 export async function startServe(
   options: Omit<ServeCommand, 'command'>,
-  onError: (error: unknown) => void = (error) => void process.stderr.write(`wsgate: ${String(error instanceof Error ? (error.stack ?? error.message) : error)}\n`),
+  onError: (error: unknown) => void = (error) =>
+    void process.stderr.write(`wsgate: ${String(error instanceof Error ? (error.stack ?? error.message) : error)}\n`),
 ): Promise<Running> {
   const adapter = await serveAdapter(options);
   const rate = options.rateLimit ?? DEFAULT_SERVE_OPTIONS.rateLimit;
@@ -269,7 +286,8 @@ async function serveAdapter(options: Omit<ServeCommand, 'command'>): Promise<Ada
 }
 
 function redisUrl(url: string | undefined): string | undefined {
-  if (url !== undefined && !/^rediss?:\/\//.test(url)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
+  if (url !== undefined && !/^rediss?:\/\//.test(url))
+    throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
   return url;
 }
 
@@ -296,10 +314,17 @@ async function runPrimary(command: ServeCommand, log: (line: string) => void): P
     hub.on('exit', (worker, info) => {
       if (!listening) {
         // Not one worker got as far as listening: a bad port, Redis unreachable... don't fork-loop.
-        reject(new Error(`worker ${worker.process.pid} exited before listening (${info.signal ?? `exit code ${info.code}`}); see its error above`));
+        reject(
+          new Error(
+            `worker ${worker.process.pid} exited before listening (${info.signal ?? `exit code ${info.code}`}); see its error above`,
+          ),
+        );
         return;
       }
-      if (info.restarting) log(`worker ${worker.process.pid} died (${info.signal ?? `exit code ${info.code}`}); ${info.sockets} sockets left presence; restarting it`);
+      if (info.restarting)
+        log(
+          `worker ${worker.process.pid} died (${info.signal ?? `exit code ${info.code}`}); ${info.sockets} sockets left presence; restarting it`,
+        );
     });
   }).catch(async (error: unknown) => {
     await hub.close(1_000);
@@ -326,18 +351,33 @@ async function runWorker(command: ServeCommand): Promise<void> {
 }
 
 function logServe(command: ServeCommand, port: number, log: (line: string) => void, scale?: string): void {
-  log(`wsgate gateway listening on http://${displayHost(command.host)}:${port}/${scale === undefined ? '' : ` (${scale})`}`);
+  log(
+    `wsgate gateway listening on http://${displayHost(command.host)}:${port}/${scale === undefined ? '' : ` (${scale})`}`,
+  );
   log(`  demo page   http://${displayHost(command.host)}:${port}/`);
   log(`  WebSocket   ws://${displayHost(command.host)}:${port}${command.path}`);
   log(`  status      /status   metrics /metrics   client /wsgate.js`);
-  log(command.apiKey === undefined ? '  push API    off (pass --api-key to enable)' : '  push API    /api/* (Authorization: Bearer <key>)');
+  log(
+    command.apiKey === undefined
+      ? '  push API    off (pass --api-key to enable)'
+      : '  push API    /api/* (Authorization: Bearer <key>)',
+  );
   const rate = command.rateLimit ?? DEFAULT_SERVE_OPTIONS.rateLimit;
-  const origins = command.origins === '*' ? 'any origin' : `same-origin pages${command.origins === undefined ? '' : ` and ${command.origins.join(', ')}`}`;
-  log(`  limits      ${rate === 0 ? 'no rate limit' : `${rate} messages/s per socket`}; WebSocket upgrades from ${origins} and non-browser clients`);
+  const origins =
+    command.origins === '*'
+      ? 'any origin'
+      : `same-origin pages${command.origins === undefined ? '' : ` and ${command.origins.join(', ')}`}`;
+  log(
+    `  limits      ${rate === 0 ? 'no rate limit' : `${rate} messages/s per socket`}; WebSocket upgrades from ${origins} and non-browser clients`,
+  );
 }
 
 /** Runs a started command until SIGINT/SIGTERM, then shuts it down. A second signal exits at once. */
-async function runUntilSignal(running: Running, log: (line: string) => void, signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<void> {
+async function runUntilSignal(
+  running: Running,
+  log: (line: string) => void,
+  signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {

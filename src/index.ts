@@ -7,7 +7,12 @@ export type { ServerOptions } from './server/server.js';
 export { connect, ConnectError } from './server/client.js';
 export type { ConnectOptions } from './server/client.js';
 export { WsSocket, CLOSE_CODE_BACKPRESSURE } from './server/socket.js';
-export type { SendResult, SendOptions as SocketSendOptions, SocketHandlers, BackpressurePolicy } from './server/socket.js';
+export type {
+  SendResult,
+  SendOptions as SocketSendOptions,
+  SocketHandlers,
+  BackpressurePolicy,
+} from './server/socket.js';
 export { WebSocket, CloseEvent } from './server/whatwg.js';
 export type { BinaryType, WebSocketData, WebSocketOptions } from './server/whatwg.js';
 export type { PerMessageDeflateSettings } from './server/compression-options.js';

@@ -14,7 +14,8 @@ describe('public API', () => {
 
   it('matches the checked-in reports (npm run api:update to accept a change)', () => {
     const stale = staleReports(root);
-    for (const s of stale) expect(s.actual, `${s.path} is out of date: run npm run api:update and review the diff`).toBe(s.expected);
+    for (const s of stale)
+      expect(s.actual, `${s.path} is out of date: run npm run api:update and review the diff`).toBe(s.expected);
     expect(stale.map((s) => s.path)).toEqual([]);
   });
 
@@ -27,7 +28,8 @@ describe('public API', () => {
       for (const e of exports) {
         const where = `${e.from} (${e.kind})`;
         const before = seen.get(e.name);
-        if (before !== undefined && before !== where && !sameMeaning.has(e.name)) clashes.push(`${e.name}: ${before} vs ${where} in ${entry}`);
+        if (before !== undefined && before !== where && !sameMeaning.has(e.name))
+          clashes.push(`${e.name}: ${before} vs ${where} in ${entry}`);
         seen.set(e.name, where);
       }
     }
@@ -36,7 +38,15 @@ describe('public API', () => {
 
   it('keeps internals out of the root entry', () => {
     const root = new Set(all.get('wsgate')!.map((e) => e.name));
-    for (const internal of ['LocalNode', 'PresenceIndex', 'RedisKeys', 'SocketIdAllocator', 'installDemoRoutes', 'parseEnvelope', 'Router']) {
+    for (const internal of [
+      'LocalNode',
+      'PresenceIndex',
+      'RedisKeys',
+      'SocketIdAllocator',
+      'installDemoRoutes',
+      'parseEnvelope',
+      'Router',
+    ]) {
       expect(root.has(internal), internal).toBe(false);
     }
     expect(ENTRY_POINTS.map((e) => e.name)).toEqual(['wsgate', 'wsgate/gateway', 'wsgate/protocol', 'wsgate/client']);

@@ -19,8 +19,11 @@ const SLOW = 120_000;
 const TOOL_ENV = { ...process.env, PATH: `${join(REPO, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
 
 function tool(name: string): string {
-  const found = TOOL_ENV.PATH.split(':').map((dir) => join(dir, name)).find((path) => existsSync(path));
-  if (found === undefined) throw new Error(`${name} is not installed: it is a devDependency, run npm ci (or npm install)`);
+  const found = TOOL_ENV.PATH.split(':')
+    .map((dir) => join(dir, name))
+    .find((path) => existsSync(path));
+  if (found === undefined)
+    throw new Error(`${name} is not installed: it is a devDependency, run npm ci (or npm install)`);
   return found;
 }
 
@@ -32,7 +35,9 @@ let pkg: string;
 beforeAll(async () => {
   packed = await packTarball();
   esm = await installScratch(packed, 'consumer-esm', (dir) =>
-    writeFiles(dir, { 'package.json': JSON.stringify({ name: 'consumer-esm', private: true, type: 'module' }, null, 2) }),
+    writeFiles(dir, {
+      'package.json': JSON.stringify({ name: 'consumer-esm', private: true, type: 'module' }, null, 2),
+    }),
   );
   // The project a new user starts from: `npm init -y` (CommonJS, as npm writes it today).
   cjs = await installScratch(packed, 'consumer-cjs', async (dir) => {
@@ -50,10 +55,22 @@ function filesUnder(dir: string): string[] {
 describe('the tarball', () => {
   it('holds the code, its sources, the docs and the licence, and nothing of the repo besides', () => {
     const files = filesUnder(pkg);
-    for (const file of ['LICENSE', 'README.md', 'package.json', 'bin/wsgate.js', 'dist/index.js', 'dist/protocol/index.d.ts', 'src/protocol/sha1.ts', 'docs/protocol.md', 'autobahn/RESULTS.md']) {
+    for (const file of [
+      'LICENSE',
+      'README.md',
+      'package.json',
+      'bin/wsgate.js',
+      'dist/index.js',
+      'dist/protocol/index.d.ts',
+      'src/protocol/sha1.ts',
+      'docs/protocol.md',
+      'autobahn/RESULTS.md',
+    ]) {
       expect(files, file).toContain(file);
     }
-    expect(files.filter((f) => /^(test|fuzz|bench|scripts|examples|\.ci)\//.test(f) || f === 'tsconfig.json')).toEqual([]);
+    expect(files.filter((f) => /^(test|fuzz|bench|scripts|examples|\.ci)\//.test(f) || f === 'tsconfig.json')).toEqual(
+      [],
+    );
     expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) The wsgate authors\n/);
   });
 
@@ -72,14 +89,18 @@ describe('the tarball', () => {
 
   // require(esm) is the CommonJS story (docs/packaging.md), so attw's "CJS resolves to ESM" is expected.
   it('@arethetypeswrong/cli finds nothing but cjs-resolves-to-esm', { timeout: SLOW }, async () => {
-    const { stdout } = await run(tool('attw'), [packed.tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii'], {
-      env: TOOL_ENV,
-      maxBuffer: 4 << 20,
-    });
+    const { stdout } = await run(
+      tool('attw'),
+      [packed.tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii'],
+      {
+        env: TOOL_ENV,
+        maxBuffer: 4 << 20,
+      },
+    );
     expect(stdout).toContain('No problems found');
   });
 
-  it("every relative link in the README and docs resolves inside the package (they work in node_modules)", () => {
+  it('every relative link in the README and docs resolves inside the package (they work in node_modules)', () => {
     const pages = ['README.md', ...filesUnder(pkg).filter((f) => /^(docs|autobahn)\/.*\.md$/.test(f))];
     const broken: string[] = [];
     for (const page of pages) {
@@ -98,7 +119,10 @@ describe('the tarball', () => {
     const maps = filesUnder(pkg).filter((f) => f.endsWith('.map'));
     const unresolved: string[] = [];
     for (const map of maps) {
-      const { sources, sourceRoot = '' } = JSON.parse(readFileSync(join(pkg, map), 'utf8')) as { sources: string[]; sourceRoot?: string };
+      const { sources, sourceRoot = '' } = JSON.parse(readFileSync(join(pkg, map), 'utf8')) as {
+        sources: string[];
+        sourceRoot?: string;
+      };
       for (const source of sources) {
         if (!existsSync(resolve(pkg, dirname(map), sourceRoot, source))) unresolved.push(`${map} → ${source}`);
       }
@@ -169,20 +193,30 @@ export const fns = [createServer, connect, createGateway, WsgateClient, gateway]
     bundler: { module: 'esnext', moduleResolution: 'bundler' },
   };
 
-  it.for(Object.keys(settings))('TypeScript compiles an ESM consumer under %s with skipLibCheck off', { timeout: SLOW }, async (name) => {
-    // incremental: a run over the same tarball (same scratch project) and consumer is a cache hit for tsc.
-    const compilerOptions = { ...base, ...settings[name], incremental: true, tsBuildInfoFile: `.tsbuildinfo-${name}` };
-    writeFiles(esm, {
-      'consumer.ts': CONSUMER,
-      [`tsconfig.${name}.json`]: JSON.stringify({ compilerOptions, files: ['consumer.ts'] }, null, 2),
-    });
-    const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-    const outcome = await run(process.execPath, [tsc, '-p', `tsconfig.${name}.json`], { cwd: esm }).then(
-      () => 'compiled',
-      (error: Error & { stdout?: string; stderr?: string }) => `${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`,
-    );
-    expect(outcome).toBe('compiled');
-  });
+  it.for(Object.keys(settings))(
+    'TypeScript compiles an ESM consumer under %s with skipLibCheck off',
+    { timeout: SLOW },
+    async (name) => {
+      // incremental: a run over the same tarball (same scratch project) and consumer is a cache hit for tsc.
+      const compilerOptions = {
+        ...base,
+        ...settings[name],
+        incremental: true,
+        tsBuildInfoFile: `.tsbuildinfo-${name}`,
+      };
+      writeFiles(esm, {
+        'consumer.ts': CONSUMER,
+        [`tsconfig.${name}.json`]: JSON.stringify({ compilerOptions, files: ['consumer.ts'] }, null, 2),
+      });
+      const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+      const outcome = await run(process.execPath, [tsc, '-p', `tsconfig.${name}.json`], { cwd: esm }).then(
+        () => 'compiled',
+        (error: Error & { stdout?: string; stderr?: string }) =>
+          `${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`,
+      );
+      expect(outcome).toBe('compiled');
+    },
+  );
 
   it("require('wsgate') works in a default `npm init -y` project, with no warning", { timeout: SLOW }, async () => {
     const manifest = JSON.parse(readFileSync(join(cjs, 'package.json'), 'utf8')) as { type?: string };

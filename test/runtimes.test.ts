@@ -20,7 +20,8 @@ declare const Worker: new (
   options: { type: 'module' },
 ) => { onmessage: ((event: { data: string }) => void) | null; onerror: ((event: { message?: string }) => void) | null };
 
-const EXPECTED = 'ROUNDTRIP OK handshake, text, binary 256 KiB, fragments, ping/pong, close handshake, protocol error → 1002';
+const EXPECTED =
+  'ROUNDTRIP OK handshake, text, binary 256 KiB, fragments, ping/pong, close handshake, protocol error → 1002';
 /** One run of the script in one runtime (ms); the script itself takes well under a second. */
 const RUN_TIMEOUT = 30_000;
 
@@ -29,11 +30,15 @@ let project: string;
 beforeAll(async () => {
   const packed = await packTarball();
   project = await installScratch(packed, 'runtime-matrix', (dir) =>
-    writeFiles(dir, { 'package.json': JSON.stringify({ name: 'wsgate-runtime-matrix', private: true, type: 'module' }, null, 2) }),
+    writeFiles(dir, {
+      'package.json': JSON.stringify({ name: 'wsgate-runtime-matrix', private: true, type: 'module' }, null, 2),
+    }),
   );
   // The harness is written on every run (cheap), so an edit to the script is never hidden by the cache.
   copyFileSync(join(REPO, 'test', 'runtimes', 'roundtrip.mjs'), join(project, 'roundtrip.mjs'));
-  const protocolPath = `./${relative(project, resolveExport(project, './protocol', ['import', 'default'])).split(sep).join('/')}`;
+  const protocolPath = `./${relative(project, resolveExport(project, './protocol', ['import', 'default']))
+    .split(sep)
+    .join('/')}`;
   writeFiles(project, {
     // Node, Bun and Deno: the bare specifier, resolved by the runtime through the package's exports.
     'main.mjs': harness("import * as protocol from 'wsgate/protocol';", 'console.log(await run());'),
@@ -70,7 +75,9 @@ function harness(importLine: string, tail: string): string {
 /** Resolves `subpath` of the installed package through its `exports`, with the first of `conditions` present. */
 function resolveExport(dir: string, subpath: string, conditions: string[]): string {
   const root = join(dir, 'node_modules', 'wsgate');
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>> };
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | Record<string, string>>;
+  };
   const entry = manifest.exports[subpath];
   const target = typeof entry === 'string' ? entry : conditions.map((c) => entry[c]).find((t) => t !== undefined);
   if (target === undefined) throw new Error(`wsgate has no export ${subpath} for ${conditions.join('/')}`);
@@ -89,7 +96,9 @@ function workerdConfig(dir: string, protocolPath: string): string {
     if (modules.has(path)) continue;
     modules.add(path);
     const text = readFileSync(join(dir, path), 'utf8');
-    for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"](\.[^'"]+)['"]|(?:^|\n)\s*import\s*['"](\.[^'"]+)['"]/g)) {
+    for (const match of text.matchAll(
+      /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"](\.[^'"]+)['"]|(?:^|\n)\s*import\s*['"](\.[^'"]+)['"]/g,
+    )) {
       pending.push(normalize(join(dirname(path), match[1] ?? match[2])));
     }
   }
@@ -118,10 +127,15 @@ function runIn(command: string, args: string[], env: Record<string, string> = {}
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.NODE_OPTIONS;
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: project, env: childEnv, timeout: RUN_TIMEOUT - 5_000, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      command,
+      args,
+      { cwd: project, env: childEnv, timeout: RUN_TIMEOUT - 5_000, maxBuffer: 4 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
@@ -149,34 +163,50 @@ describe('wsgate/protocol from the packed tarball', () => {
     expectPassed('node', await runIn(process.execPath, ['main.mjs']));
   });
 
-  it.for([RUNTIMES.node22, RUNTIMES.node24])('Node from the npm package $spec', { timeout: INSTALL_TIMEOUT + RUN_TIMEOUT }, async (runtime, ctx) => {
-    const bin = await binary(ctx, runtime);
-    console.log(`${runtime.spec}: ${await version(bin)}`);
-    expectPassed(runtime.name, await runIn(bin, ['main.mjs']));
-  });
+  it.for([RUNTIMES.node22, RUNTIMES.node24])(
+    'Node from the npm package $spec',
+    { timeout: INSTALL_TIMEOUT + RUN_TIMEOUT },
+    async (runtime, ctx) => {
+      const bin = await binary(ctx, runtime);
+      console.log(`${runtime.spec}: ${await version(bin)}`);
+      expectPassed(runtime.name, await runIn(bin, ['main.mjs']));
+    },
+  );
 
-  it('Bun', async (ctx) => {
-    const bin = await binary(ctx, RUNTIMES.bun);
-    console.log(`bun: ${await version(bin)}`);
-    // --no-install: resolve from node_modules only, never from the registry.
-    expectPassed('bun', await runIn(bin, ['--no-install', 'main.mjs']));
-  }, INSTALL_TIMEOUT + RUN_TIMEOUT);
+  it(
+    'Bun',
+    async (ctx) => {
+      const bin = await binary(ctx, RUNTIMES.bun);
+      console.log(`bun: ${await version(bin)}`);
+      // --no-install: resolve from node_modules only, never from the registry.
+      expectPassed('bun', await runIn(bin, ['--no-install', 'main.mjs']));
+    },
+    INSTALL_TIMEOUT + RUN_TIMEOUT,
+  );
 
-  it('Deno', async (ctx) => {
-    const bin = await binary(ctx, RUNTIMES.deno);
-    const env = { DENO_DIR: join(RUNTIME_CACHE, 'deno-dir'), DENO_NO_UPDATE_CHECK: '1' };
-    console.log(`deno: ${await version(bin)}`);
-    // package.json + node_modules: Deno resolves bare specifiers from node_modules, as Node does.
-    expectPassed('deno', await runIn(bin, ['run', '--no-lock', '--allow-read=.', 'main.mjs'], env));
-  }, INSTALL_TIMEOUT + RUN_TIMEOUT);
+  it(
+    'Deno',
+    async (ctx) => {
+      const bin = await binary(ctx, RUNTIMES.deno);
+      const env = { DENO_DIR: join(RUNTIME_CACHE, 'deno-dir'), DENO_NO_UPDATE_CHECK: '1' };
+      console.log(`deno: ${await version(bin)}`);
+      // package.json + node_modules: Deno resolves bare specifiers from node_modules, as Node does.
+      expectPassed('deno', await runIn(bin, ['run', '--no-lock', '--allow-read=.', 'main.mjs'], env));
+    },
+    INSTALL_TIMEOUT + RUN_TIMEOUT,
+  );
 
-  it('workerd without nodejs_compat', async (ctx) => {
-    const bin = await binary(ctx, RUNTIMES.workerd);
-    console.log(`workerd: ${await version(bin)}`);
-    const outcome = await runIn(bin, ['test', 'workerd.capnp']);
-    expectPassed('workerd', outcome);
-    expect(outcome.output).toContain('[ PASS ] main');
-  }, INSTALL_TIMEOUT + RUN_TIMEOUT);
+  it(
+    'workerd without nodejs_compat',
+    async (ctx) => {
+      const bin = await binary(ctx, RUNTIMES.workerd);
+      console.log(`workerd: ${await version(bin)}`);
+      const outcome = await runIn(bin, ['test', 'workerd.capnp']);
+      expectPassed('workerd', outcome);
+      expect(outcome.output).toContain('[ PASS ] main');
+    },
+    INSTALL_TIMEOUT + RUN_TIMEOUT,
+  );
 
   describe('Chromium', () => {
     const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -199,7 +229,9 @@ describe('wsgate/protocol from the packed tarball', () => {
 
     beforeAll(async () => {
       if (!existsSync(CHROMIUM)) {
-        throw new Error(`chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`);
+        throw new Error(
+          `chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`,
+        );
       }
       // The scratch project over HTTP on loopback: module scripts need an http(s) origin.
       server = createServer((req, res) => {
@@ -213,12 +245,19 @@ describe('wsgate/protocol from the packed tarball', () => {
           res.writeHead(404).end();
           return;
         }
-        res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(readFileSync(path));
+        res
+          .writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' })
+          .end(readFileSync(path));
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       profile = mkdtempSync(join(tmpdir(), 'wsgate-chromium-'));
-      context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 15_000 });
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        args: ARGS,
+        headless: true,
+        timeout: 15_000,
+      });
     }, 30_000);
 
     afterAll(async () => {

@@ -11,7 +11,16 @@ export function memoryReportLine(clients) {
   globalThis.gc?.();
   const m = process.memoryUsage();
   let young = 0;
-  for (const space of getHeapSpaceStatistics()) if (YOUNG_SPACES.has(space.space_name)) young += space.physical_space_size;
-  const report = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, young, clients };
+  for (const space of getHeapSpaceStatistics())
+    if (YOUNG_SPACES.has(space.space_name)) young += space.physical_space_size;
+  const report = {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    young,
+    clients,
+  };
   return `MEM ${JSON.stringify(report)}\n`;
 }

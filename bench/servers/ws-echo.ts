@@ -40,7 +40,9 @@ wss.on('connection', (ws) => {
 
 wss.on('listening', () => {
   const address = wss.address();
-  process.stdout.write(`LISTENING ${typeof address === 'object' && address !== null ? address.port : String(address)}\n`);
+  process.stdout.write(
+    `LISTENING ${typeof address === 'object' && address !== null ? address.port : String(address)}\n`,
+  );
 });
 
 createInterface({ input: process.stdin })

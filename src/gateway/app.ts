@@ -44,7 +44,12 @@ export type { RedisAdapterOptions } from './adapters/redis/redis-adapter.js';
 export { Health as RedisHealth } from './adapters/redis/health.js';
 export { AdapterUnavailableError } from './adapters/errors.js';
 export type { AdapterEvents, AdapterEventName } from './adapters/emitter.js';
-export type { RedisClientLike, NodeRedisClientLike, IoRedisClientLike, RedisArgument } from './adapters/redis/client.js';
+export type {
+  RedisClientLike,
+  NodeRedisClientLike,
+  IoRedisClientLike,
+  RedisArgument,
+} from './adapters/redis/client.js';
 export { createRedisClientFromUrl, RedisClientMissingError } from './adapters/redis/load-redis.js';
 export { ClusterAdapter } from './adapters/cluster/cluster-adapter.js';
 export type { ClusterAdapterOptions, IpcChannel } from './adapters/cluster/cluster-adapter.js';

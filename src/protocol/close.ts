@@ -20,10 +20,12 @@ export type ParsedClose =
 export function parseClosePayload(payload: Uint8Array): ParsedClose {
   if (payload.length === 0) return { ok: true, code: CloseCode.NoStatus, reason: '' };
   // RFC 6455 §5.5.1: if there is a body, its first two bytes MUST be a status code.
-  if (payload.length === 1) return { ok: false, closeCode: CloseCode.ProtocolError, error: 'close frame with a 1-byte payload' };
+  if (payload.length === 1)
+    return { ok: false, closeCode: CloseCode.ProtocolError, error: 'close frame with a 1-byte payload' };
   const code = (payload[0] << 8) | payload[1];
   // RFC 6455 §7.4.1: 1005, 1006, 1015 and unassigned codes MUST NOT be sent.
-  if (!isValidWireCloseCode(code)) return { ok: false, closeCode: CloseCode.ProtocolError, error: `invalid close code ${code}` };
+  if (!isValidWireCloseCode(code))
+    return { ok: false, closeCode: CloseCode.ProtocolError, error: `invalid close code ${code}` };
   // RFC 6455 §5.5.1: the close reason is UTF-8 encoded.
   if (!isValidUtf8(payload, 2, payload.length)) {
     return { ok: false, closeCode: CloseCode.InvalidPayload, error: 'close reason is not valid UTF-8' };
@@ -41,7 +43,8 @@ export function encodeClosePayload(code: number | undefined, reason: string): Ui
     throw new WebSocketArgumentError(`close code ${code} may not be sent (RFC 6455 §7.4)`);
   }
   const reasonBytes = textEncoder.encode(reason);
-  if (reasonBytes.length > MAX_CLOSE_REASON_BYTES) throw new WebSocketArgumentError('close reason must be 123 bytes or less');
+  if (reasonBytes.length > MAX_CLOSE_REASON_BYTES)
+    throw new WebSocketArgumentError('close reason must be 123 bytes or less');
   const payload = new Uint8Array(2 + reasonBytes.length);
   payload[0] = code >>> 8;
   payload[1] = code & 0xff;

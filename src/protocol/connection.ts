@@ -214,7 +214,12 @@ export class Connection implements FrameSink {
     this.set(RECEIVING);
     try {
       this.parser.push(chunk);
-      while (this.pendingInput !== null && this.pendingInput.length > 0 && !this.has(CLOSE_RECEIVED) && !this.parser.stopped) {
+      while (
+        this.pendingInput !== null &&
+        this.pendingInput.length > 0 &&
+        !this.has(CLOSE_RECEIVED) &&
+        !this.parser.stopped
+      ) {
         this.parser.push(this.pendingInput.shift()!);
       }
       // Once per chunk: what an unfinished message holds while we wait for the next chunk counts against the budget.
@@ -282,7 +287,8 @@ export class Connection implements FrameSink {
   frameEnd(): boolean {
     const opcode = this.frameOpcode;
     if (opcode >= Opcode.Close) {
-      const payload = this.controlView ?? (this.controlFill === 0 ? EMPTY : this.controlBytes!.slice(0, this.controlFill));
+      const payload =
+        this.controlView ?? (this.controlFill === 0 ? EMPTY : this.controlBytes!.slice(0, this.controlFill));
       this.controlView = null;
       return this.handleControlFrame(opcode, payload);
     }
@@ -322,7 +328,8 @@ export class Connection implements FrameSink {
   /** Sends a whole message: text when `data` is a string (or `isBinary` is false), binary otherwise. */
   send(data: Uint8Array | string, isBinary = typeof data !== 'string', options?: SendOptions): void {
     this.assertCanSendData();
-    if (this.outgoingFragmentOpcode !== -1) throw new WebSocketStateError('a fragmented message is being sent; finish it first');
+    if (this.outgoingFragmentOpcode !== -1)
+      throw new WebSocketStateError('a fragmented message is being sent; finish it first');
     const opcode = isBinary ? Opcode.Binary : Opcode.Text;
     if (options?.compress === true && this.codec !== null) {
       const bytes = typeof data === 'string' ? textEncoder.encode(data) : data;
@@ -356,7 +363,8 @@ export class Connection implements FrameSink {
   sendPrepared(frame: Uint8Array): void {
     this.assertCanSendData();
     if (this.role !== 'server') throw new WebSocketStateError('prepared frames are unmasked: server role only');
-    if (this.outgoingFragmentOpcode !== -1) throw new WebSocketStateError('a fragmented message is being sent; finish it first');
+    if (this.outgoingFragmentOpcode !== -1)
+      throw new WebSocketStateError('a fragmented message is being sent; finish it first');
     if (this.trace !== null) this.traceFrameOut(frame);
     this.handler.write(this, frame);
   }
@@ -395,16 +403,19 @@ export class Connection implements FrameSink {
   }
 
   private sendControl(opcode: number, payload: Uint8Array | string): void {
-    if (this.has(CLOSE_SENT) || this.state === ReadyState.CLOSED) throw new WebSocketStateError('the connection is closing or closed');
+    if (this.has(CLOSE_SENT) || this.state === ReadyState.CLOSED)
+      throw new WebSocketStateError('the connection is closing or closed');
     const bytes = typeof payload === 'string' ? textEncoder.encode(payload) : payload;
     // RFC 6455 §5.5: all control frames MUST have a payload length of 125 bytes or less.
-    if (bytes.length > MAX_CONTROL_PAYLOAD) throw new WebSocketArgumentError('control frame payload must be 125 bytes or less');
+    if (bytes.length > MAX_CONTROL_PAYLOAD)
+      throw new WebSocketArgumentError('control frame payload must be 125 bytes or less');
     this.writeFrame(opcode, bytes, true, false);
   }
 
   private assertCanSendData(): void {
     // RFC 6455 §5.5.1: after sending a Close frame, the endpoint MUST NOT send any more data frames.
-    if (this.has(CLOSE_SENT) || this.state !== ReadyState.OPEN) throw new WebSocketStateError('the connection is closing or closed');
+    if (this.has(CLOSE_SENT) || this.state !== ReadyState.OPEN)
+      throw new WebSocketStateError('the connection is closing or closed');
   }
 
   /** Text from a string: short strings are encoded straight into the frame buffer (one allocation). */
@@ -502,7 +513,16 @@ export class Connection implements FrameSink {
   private traceFrameOut(frame: Uint8Array): void {
     const b1 = frame[1] & 0x7f;
     const length = b1 < 126 ? b1 : b1 === 126 ? (frame[2] << 8) | frame[3] : frame.length - 10;
-    this.trace!({ type: 'frame-out', opcode: frame[0] & 0x0f, fin: (frame[0] & 0x80) !== 0, rsv1: (frame[0] & 0x40) !== 0, length }, this);
+    this.trace!(
+      {
+        type: 'frame-out',
+        opcode: frame[0] & 0x0f,
+        fin: (frame[0] & 0x80) !== 0,
+        rsv1: (frame[0] & 0x40) !== 0,
+        length,
+      },
+      this,
+    );
   }
 
   private setState(to: ReadyState): void {

@@ -106,7 +106,8 @@ interface ParsedParams {
  */
 function parseParams(element: ExtensionOffer): ParseResult<ParsedParams> {
   // §7: "The negotiation (offer/response) contains multiple extension parameters with the same name."
-  if (element.duplicate !== undefined) return { ok: false, error: `parameter ${element.duplicate} appears more than once` };
+  if (element.duplicate !== undefined)
+    return { ok: false, error: `parameter ${element.duplicate} appears more than once` };
   const params = element.params;
   const out: ParsedParams = {
     serverNoContextTakeover: false,

@@ -178,7 +178,8 @@ export class FrameParser {
     if (isControlOpcode(opcode)) {
       // RFC 6455 §5.5: control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented.
       if (!fin) return this.fail(CloseCode.ProtocolError, 'fragmented control frame');
-      if (length > MAX_CONTROL_PAYLOAD) return this.fail(CloseCode.ProtocolError, 'control frame payload over 125 bytes');
+      if (length > MAX_CONTROL_PAYLOAD)
+        return this.fail(CloseCode.ProtocolError, 'control frame payload over 125 bytes');
       // RFC 7692 §6: RSV1 is meaningful only on the first frame of a data message.
       if (rsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 set on a control frame');
     } else if (length > this.maxFrameSize) {

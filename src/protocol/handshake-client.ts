@@ -131,9 +131,7 @@ function clientFail(error: string): { ok: false; error: string } {
 export function validateServerResponse(
   res: ServerResponseHead,
   expected: { key: string; protocols: readonly string[]; extensionsOffered: readonly string[] },
-):
-  | { ok: true; value: { protocol: string | undefined; extensions: ExtensionOffer[] } }
-  | { ok: false; error: string } {
+): { ok: true; value: { protocol: string | undefined; extensions: ExtensionOffer[] } } | { ok: false; error: string } {
   // §4.1 item 1: "If the status code received from the server is not 101, the client handles the response per HTTP
   // procedures" — for a WebSocket client that means the connection failed.
   if (res.status !== 101) {

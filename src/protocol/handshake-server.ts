@@ -309,4 +309,3 @@ export function buildRejectionResponse(
   const phrase = REASON_PHRASES[status] ?? '';
   return headerText(`HTTP/1.1 ${status} ${phrase}`, lines) + content;
 }
-

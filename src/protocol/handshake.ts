@@ -116,7 +116,11 @@ export function assertHeaderValue(name: string, value: string): void {
 }
 
 /** Appends caller-supplied headers, refusing names that are not tokens and names the builder already wrote. */
-export function appendHeaders(lines: string[], written: readonly string[], extra: Record<string, string> | undefined): void {
+export function appendHeaders(
+  lines: string[],
+  written: readonly string[],
+  extra: Record<string, string> | undefined,
+): void {
   if (extra === undefined) return;
   for (const name of Object.keys(extra)) {
     if (!isToken(name)) throw new WebSocketArgumentError(`header name ${JSON.stringify(name)} is not a token`);
@@ -143,4 +147,3 @@ export function headerText(startLine: string, lines: readonly string[]): string 
   for (const line of lines) text += line + '\r\n';
   return text + '\r\n';
 }
-

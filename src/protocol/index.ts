@@ -15,7 +15,13 @@ export { CodecError } from './extension.js';
 export type { PerMessageCodec } from './extension.js';
 export { FrameParser } from './frame-parser.js';
 export type { FrameSink, FrameParserOptions } from './frame-parser.js';
-export { encodeFrame, encodeFrameHeader, frameHeaderLength, prepareFrame, writeFrameHeader } from './frame-serializer.js';
+export {
+  encodeFrame,
+  encodeFrameHeader,
+  frameHeaderLength,
+  prepareFrame,
+  writeFrameHeader,
+} from './frame-serializer.js';
 export { DEFAULT_LIMITS, MAX_CONTROL_PAYLOAD } from './limits.js';
 export { MessageBudget, processMessageBudget } from './message-budget.js';
 export { Opcode, isControlOpcode } from './opcodes.js';

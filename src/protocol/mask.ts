@@ -26,13 +26,7 @@ const keyByteScratch = new Uint8Array(keyWordScratch.buffer);
  * `maskKey[maskOffset]` (`maskOffset` is taken modulo 4). `maskKey` may be a view at any offset of a larger buffer;
  * only its first 4 bytes are read. Masking twice with the same key and offset restores the data.
  */
-export function applyMask(
-  data: Uint8Array,
-  start: number,
-  end: number,
-  maskKey: Uint8Array,
-  maskOffset: number,
-): void {
+export function applyMask(data: Uint8Array, start: number, end: number, maskKey: Uint8Array, maskOffset: number): void {
   let off = maskOffset & 3;
   let i = start;
 

@@ -107,12 +107,14 @@ export class MessageAssembler {
     this.frameRemaining = payloadLength;
     if (opcode === Opcode.Continuation) {
       // RFC 6455 §5.4: a continuation frame only continues a message that was started.
-      if (this.kind === NONE) return new ProtocolError(CloseCode.ProtocolError, 'continuation frame without a message to continue');
+      if (this.kind === NONE)
+        return new ProtocolError(CloseCode.ProtocolError, 'continuation frame without a message to continue');
       // RFC 7692 §6.1: RSV1 is set on the first frame of a compressed message only.
       if (rsv1) return new ProtocolError(CloseCode.ProtocolError, 'RSV1 set on a continuation frame');
     } else {
       // RFC 6455 §5.4: fragments of one message are not interleaved with another data message.
-      if (this.kind !== NONE) return new ProtocolError(CloseCode.ProtocolError, 'new data frame while a fragmented message is open');
+      if (this.kind !== NONE)
+        return new ProtocolError(CloseCode.ProtocolError, 'new data frame while a fragmented message is open');
       this.kind = opcode === Opcode.Text ? TEXT : BINARY;
       this.compressed = rsv1;
       this.fragments = 0;
@@ -261,7 +263,8 @@ export class MessageAssembler {
     const old = this.buffer;
     // ×4 while small, so that a message of many small fragments is not copied over and over; ×2 past that, so that
     // a large one never holds more than twice its bytes.
-    let capacity = old === null ? 2 * needed : Math.max(needed, old.length < FAST_GROWTH_BELOW ? 4 * old.length : 2 * old.length);
+    let capacity =
+      old === null ? 2 * needed : Math.max(needed, old.length < FAST_GROWTH_BELOW ? 4 * old.length : 2 * old.length);
     if (capacity < DEFAULT_LIMITS.minMessageBuffer) capacity = DEFAULT_LIMITS.minMessageBuffer;
     let bound = this.maxMessageSize;
     if (!this.compressed && this.frameFin) bound = needed + this.frameRemaining;

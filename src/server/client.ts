@@ -111,7 +111,9 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
         headers: options.headers,
       });
     } catch (error) {
-      return rejectPromise(new ConnectError(`invalid handshake request: ${(error as Error).message}`, 0, '', { cause: error }));
+      return rejectPromise(
+        new ConnectError(`invalid handshake request: ${(error as Error).message}`, 0, '', { cause: error }),
+      );
     }
     const { key, headers } = handshake;
 
@@ -141,17 +143,30 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
     // Node's request `timeout` is an idle timer, restarted by every byte: a server trickling its response head, or
     // a refusal with an endless body, would keep the promise pending forever. One deadline for the whole handshake.
     const deadline = setTimeout(() => {
-      if (refusal === null) return fail(new ConnectError(`opening handshake timed out: no complete response within ${timeout} ms`));
+      if (refusal === null)
+        return fail(new ConnectError(`opening handshake timed out: no complete response within ${timeout} ms`));
       const { status, body } = refusal;
-      fail(new ConnectError(`server refused the upgrade with HTTP ${status} (body still arriving after ${timeout} ms)`, status, body));
+      fail(
+        new ConnectError(
+          `server refused the upgrade with HTTP ${status} (body still arriving after ${timeout} ms)`,
+          status,
+          body,
+        ),
+      );
     }, timeout);
-    request.on('error', (error) => fail(new ConnectError(`connection failed: ${error.message}`, 0, '', { cause: error })));
+    request.on('error', (error) =>
+      fail(new ConnectError(`connection failed: ${error.message}`, 0, '', { cause: error })),
+    );
     request.on('response', (res: IncomingMessage) => {
       // Any answer but 101 refuses the upgrade; keep a bounded part of the body for the error.
       const current = { status: res.statusCode ?? 0, body: '' };
       refusal = current;
       const refused = (error?: Error): void =>
-        fail(new ConnectError(`server refused the upgrade with HTTP ${current.status}`, current.status, current.body, { cause: error }));
+        fail(
+          new ConnectError(`server refused the upgrade with HTTP ${current.status}`, current.status, current.body, {
+            cause: error,
+          }),
+        );
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         current.body += chunk.slice(0, DEFAULT_CLIENT_OPTIONS.refusalBodyLimit - current.body.length);
@@ -181,7 +196,10 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
           socket.destroy();
           return fail(new ConnectError(`invalid permessage-deflate response: ${params.error}`, 101));
         }
-        codec = createDeflateCodec(params.value, 'client', { level: deflateOptions.level, memLevel: deflateOptions.memLevel });
+        codec = createDeflateCodec(params.value, 'client', {
+          level: deflateOptions.level,
+          memLevel: deflateOptions.memLevel,
+        });
       }
       settled = true;
       const ws = new WsSocket<D>(
@@ -193,7 +211,8 @@ export function connect<D = unknown>(url: string | URL, options: ConnectOptions<
         {
           data: options.data as D,
           protocol: check.value.protocol ?? '',
-          extensions: typeof res.headers['sec-websocket-extensions'] === 'string' ? res.headers['sec-websocket-extensions'] : '',
+          extensions:
+            typeof res.headers['sec-websocket-extensions'] === 'string' ? res.headers['sec-websocket-extensions'] : '',
           codec,
         },
       );

@@ -123,17 +123,29 @@ function findSyncZlibProblem(): string | null {
     const internals = probe as unknown as ZlibStreamInternals;
     const handle = internals._handle;
     const state = internals._writeState;
-    if (handle === null || handle === undefined || typeof handle.writeSync !== 'function' || typeof handle.reset !== 'function') {
+    if (
+      handle === null ||
+      handle === undefined ||
+      typeof handle.writeSync !== 'function' ||
+      typeof handle.reset !== 'function'
+    ) {
       problem = 'zlib stream has no native handle with writeSync()';
     } else if (!(state instanceof Uint32Array) || state.length < 2) {
       problem = 'zlib stream has no _writeState';
     } else {
       // RFC 7692 §7.2.3.3: "Hello" in a stored block, then the appended empty stored block.
-      const input = new Uint8Array([0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00, 0x00, 0x00, 0xff, 0xff]);
+      const input = new Uint8Array([
+        0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00, 0x00, 0x00, 0xff, 0xff,
+      ]);
       const output = new Uint8Array(16);
       handle.writeSync(Z_SYNC_FLUSH, input, 0, input.length, output, 0, output.length);
       const produced = output.length - state[0];
-      if (probe.destroyed || state[1] !== 0 || produced !== 5 || Buffer.from(output.buffer, 0, 5).toString('latin1') !== 'Hello') {
+      if (
+        probe.destroyed ||
+        state[1] !== 0 ||
+        produced !== 5 ||
+        Buffer.from(output.buffer, 0, 5).toString('latin1') !== 'Hello'
+      ) {
         problem = 'zlib native handle writeSync() did not behave as expected';
       }
     }
@@ -224,7 +236,13 @@ export class DeflateCodec implements PerMessageCodec {
     // appended 0x00 0x00 0xff 0xff completes it). It is also exactly what zlib produces for an empty first message.
     if (used === 0) return new Uint8Array(1);
     // RFC 7692 §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
-    if (used < 4 || out[used - 4] !== 0x00 || out[used - 3] !== 0x00 || out[used - 2] !== 0xff || out[used - 1] !== 0xff) {
+    if (
+      used < 4 ||
+      out[used - 4] !== 0x00 ||
+      out[used - 3] !== 0x00 ||
+      out[used - 2] !== 0xff ||
+      out[used - 1] !== 0xff
+    ) {
       throw new Error('zlib sync flush did not end with 00 00 ff ff');
     }
     return takeBytes(out, used - 4);
@@ -381,7 +399,9 @@ export function createDeflateCodec(
 ): DeflateCodec {
   const problem = findSyncZlibProblem();
   if (problem !== null) {
-    throw new Error(`permessage-deflate needs synchronous zlib, which this Node (${process.version}) lacks: ${problem}`);
+    throw new Error(
+      `permessage-deflate needs synchronous zlib, which this Node (${process.version}) lacks: ${problem}`,
+    );
   }
   const level = checkInteger('level', options?.level ?? DEFAULT_DEFLATE_OPTIONS.level, -1, 9);
   const memLevel = checkInteger('memLevel', options?.memLevel ?? DEFAULT_DEFLATE_OPTIONS.memLevel, 1, 9);

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -91,7 +96,10 @@ export class WsServer<D = unknown> {
     if (deflateOptions !== false) checkDeflateCodecOptions(deflateOptions);
     this.upgradeOptions = {
       handlers: this.handlers,
-      socketOptions: resolveSocketOptions({ ...options, compressionThreshold: deflateOptions === false ? undefined : deflateOptions.threshold }),
+      socketOptions: resolveSocketOptions({
+        ...options,
+        compressionThreshold: deflateOptions === false ? undefined : deflateOptions.threshold,
+      }),
       authorize: options.authorize,
       origins: options.origins,
       protocols: options.protocols,
@@ -113,7 +121,8 @@ export class WsServer<D = unknown> {
   /** The bound address in standalone/attach mode. */
   address(): AddressInfo {
     const address = this.httpServer?.address();
-    if (address === null || address === undefined || typeof address === 'string') throw new Error('server is not listening on TCP');
+    if (address === null || address === undefined || typeof address === 'string')
+      throw new Error('server is not listening on TCP');
     return address;
   }
 
@@ -166,7 +175,8 @@ export class WsServer<D = unknown> {
     const code = options?.code ?? 1001;
     const reason = options?.reason ?? 'server shutting down';
     const timeout = options?.timeout ?? DEFAULT_SERVER_OPTIONS.shutdownTimeout;
-    const httpClosed = this.ownsHttpServer && this.httpServer !== null ? closeHttpServer(this.httpServer) : Promise.resolve();
+    const httpClosed =
+      this.ownsHttpServer && this.httpServer !== null ? closeHttpServer(this.httpServer) : Promise.resolve();
     // A pending handshake would otherwise open a socket after shutdown (and keep our HTTP server from closing).
     for (const socket of this.handshakes) refuse(socket, 503, 'Server is shutting down');
     this.handshakes.clear();
@@ -234,7 +244,12 @@ function warnUnexpected(error: unknown): void {
 
 function upgradeRequired(_req: IncomingMessage, res: ServerResponse): void {
   const body = 'This is a WebSocket endpoint: connect with a WebSocket client.\n';
-  res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket', Connection: 'Upgrade', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(426, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Content-Length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 

@@ -359,7 +359,9 @@ export class WsSocket<D = unknown> {
   /** @internal */ deliverPing(data: Uint8Array): void {
     // Still OPEN: the engine has just queued the pong (it sends none once a Close went out).
     if (this.connection.readyState === ReadyState.OPEN) {
-      this.noteControlReply(data.length + (this.connection.role === 'client' ? CLIENT_CONTROL_HEADER : SERVER_CONTROL_HEADER));
+      this.noteControlReply(
+        data.length + (this.connection.role === 'client' ? CLIENT_CONTROL_HEADER : SERVER_CONTROL_HEADER),
+      );
     }
     this.handlers.ping?.(this, asBuffer(data));
   }
@@ -437,7 +439,8 @@ export class WsSocket<D = unknown> {
     const connection = this.connection;
     connection.receive(chunk);
     // Once per chunk: a message that started (or ended) in it starts (or stops) its clock.
-    if (connection.messageInProgress !== this.messageClock && this.options.messageTimeout > 0) this.updateMessageClock();
+    if (connection.messageInProgress !== this.messageClock && this.options.messageTimeout > 0)
+      this.updateMessageClock();
   }
 
   private updateMessageClock(): void {
@@ -453,7 +456,10 @@ export class WsSocket<D = unknown> {
   /** @internal Called by the message clock sweep. */
   onMessageTimeout(): void {
     this.messageClock = false;
-    this.connection.failConnection(CloseCode.PolicyViolation, `message not completed within ${this.options.messageTimeout} ms`);
+    this.connection.failConnection(
+      CloseCode.PolicyViolation,
+      `message not completed within ${this.options.messageTimeout} ms`,
+    );
   }
 
   // ─── packed booleans ──────────────────────────────────────────────────────────────────────────────────────────

@@ -96,15 +96,21 @@ export class WebSocket extends EventTarget {
     if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
     if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
     if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-      throw new DOMException(`The URL's scheme must be either 'ws' or 'wss'. '${parsed.protocol}' is not allowed.`, 'SyntaxError');
+      throw new DOMException(
+        `The URL's scheme must be either 'ws' or 'wss'. '${parsed.protocol}' is not allowed.`,
+        'SyntaxError',
+      );
     }
     if (parsed.hash !== '') throw new DOMException('The URL contains a fragment identifier.', 'SyntaxError');
     this.url = parsed.href;
     const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
-    if (new Set(list).size !== list.length) throw new DOMException('The subprotocol list contains duplicates.', 'SyntaxError');
+    if (new Set(list).size !== list.length)
+      throw new DOMException('The subprotocol list contains duplicates.', 'SyntaxError');
     this.requestedProtocols = list;
     // The `open` handler (below) runs before any byte that came with the 101 is parsed, so nothing is missed.
-    connect<WebSocket>(parsed, { ...options, protocols: list, handlers: facadeHandlers, data: this }).catch(() => this.fail());
+    connect<WebSocket>(parsed, { ...options, protocols: list, handlers: facadeHandlers, data: this }).catch(() =>
+      this.fail(),
+    );
   }
 
   get readyState(): number {
@@ -170,7 +176,8 @@ export class WebSocket extends EventTarget {
     }
     // Behind a Blob: keep a copy of the bytes (the caller may reuse its buffer once send returns).
     const queued = payload instanceof Uint8Array ? payload.slice() : payload;
-    const size = typeof queued === 'string' ? Buffer.byteLength(queued) : queued instanceof Blob ? queued.size : queued.length;
+    const size =
+      typeof queued === 'string' ? Buffer.byteLength(queued) : queued instanceof Blob ? queued.size : queued.length;
     this.outbox.push({ data: queued, size });
     this.outboxBytes += size;
     if (this.outbox.length === 1) this.flushOutbox(this.socket).catch(reportError);
@@ -234,19 +241,15 @@ export class WebSocket extends EventTarget {
    * with `process.emitWarning` and the other listeners still run — what browsers do, where Node's `EventTarget`
    * would turn the throw into an uncaught exception and end the process.
    */
-  override addEventListener(
-    type: string,
-    listener: ListenerArg | null,
-    options?: AddListenerOptions,
-  ): void {
-    super.addEventListener(type, listener === null ? (null as unknown as ListenerArg) : guardListener(listener), options);
+  override addEventListener(type: string, listener: ListenerArg | null, options?: AddListenerOptions): void {
+    super.addEventListener(
+      type,
+      listener === null ? (null as unknown as ListenerArg) : guardListener(listener),
+      options,
+    );
   }
 
-  override removeEventListener(
-    type: string,
-    listener: ListenerArg | null,
-    options?: RemoveListenerOptions,
-  ): void {
+  override removeEventListener(type: string, listener: ListenerArg | null, options?: RemoveListenerOptions): void {
     if (listener === null) return;
     super.removeEventListener(type, guardListener(listener), options);
   }
@@ -254,7 +257,10 @@ export class WebSocket extends EventTarget {
   /** WHATWG close(): code 1000 or 3000–4999, reason ≤ 123 UTF-8 bytes. */
   close(code?: number, reason?: string): void {
     if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999 || !Number.isInteger(code))) {
-      throw new DOMException(`The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, 'InvalidAccessError');
+      throw new DOMException(
+        `The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`,
+        'InvalidAccessError',
+      );
     }
     if (reason !== undefined && Buffer.byteLength(reason) > 123) {
       throw new DOMException('The close reason must not be greater than 123 UTF-8 bytes.', 'SyntaxError');
@@ -357,7 +363,10 @@ export class WebSocket extends EventTarget {
 class MessageIterator implements AsyncIterableIterator<MessageEvent> {
   private readonly queue: MessageEvent[] = [];
   private queuedBytes = 0;
-  private readonly waiters: { resolve: (result: IteratorResult<MessageEvent>) => void; reject: (error: Error) => void }[] = [];
+  private readonly waiters: {
+    resolve: (result: IteratorResult<MessageEvent>) => void;
+    reject: (error: Error) => void;
+  }[] = [];
   private finished = false;
   private failure: Error | null = null;
   private readonly onMessage = (event: Event): void => this.push(event as MessageEvent);
@@ -470,8 +479,14 @@ function guardListener(listener: ListenerArg): ListenerArg {
     guarded = function (this: EventTarget, event: Event): void {
       try {
         const result: unknown =
-          typeof listener === 'function' ? (listener as (this: EventTarget, e: Event) => unknown).call(this, event) : listener.handleEvent(event);
-        if (typeof result === 'object' && result !== null && typeof (result as { then?: unknown }).then === 'function') {
+          typeof listener === 'function'
+            ? (listener as (this: EventTarget, e: Event) => unknown).call(this, event)
+            : listener.handleEvent(event);
+        if (
+          typeof result === 'object' &&
+          result !== null &&
+          typeof (result as { then?: unknown }).then === 'function'
+        ) {
           (result as PromiseLike<unknown>).then(undefined, reportError);
         }
       } catch (error) {

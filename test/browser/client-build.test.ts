@@ -10,7 +10,11 @@ import { publicFile } from '../../src/gateway/http/static.js';
 const project = fileURLToPath(new URL('../../src/gateway/client/tsconfig.json', import.meta.url));
 
 function compile(): Map<string, string> {
-  const config = ts.getParsedCommandLineOfConfigFile(project, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    project,
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  );
   if (config === undefined) throw new Error(`cannot read ${project}`);
   const program = ts.createProgram(config.fileNames, config.options);
   const diagnostics = ts.getPreEmitDiagnostics(program);
@@ -23,7 +27,10 @@ function compile(): Map<string, string> {
 describe('wsgate-client build', () => {
   it('src/gateway/public holds exactly what tsc compiles from src/gateway/client (JS and .d.ts), and /wsgate.js serves it', () => {
     const emitted = compile();
-    expect([...emitted.keys()].map((name) => name.replace(/^.*\//, '')).sort()).toEqual(['wsgate-client.d.ts', 'wsgate-client.js']);
+    expect([...emitted.keys()].map((name) => name.replace(/^.*\//, '')).sort()).toEqual([
+      'wsgate-client.d.ts',
+      'wsgate-client.js',
+    ]);
     for (const [name, text] of emitted) expect(readFileSync(name, 'utf8'), name).toBe(text);
     const js = [...emitted].find(([name]) => name.endsWith('.js'))![1];
     expect(publicFile('wsgate-client.js').toString('utf8')).toBe(js);

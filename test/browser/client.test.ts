@@ -3,7 +3,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { createServer, type WsServer } from '../../src/index.js';
-import { backoffDelay, WsgateClient, WsgateError, type WsgateClientOptions } from '../../src/gateway/public/wsgate-client.js';
+import {
+  backoffDelay,
+  WsgateClient,
+  WsgateError,
+  type WsgateClientOptions,
+} from '../../src/gateway/public/wsgate-client.js';
 
 interface Envelope {
   type: string;
@@ -28,7 +33,9 @@ async function envelopeServer(port = 0): Promise<WsServer> {
             setTimeout(() => reply(msg.data), Number((msg.data as { ms: number }).ms));
             break;
           case 'fail':
-            ws.send(JSON.stringify({ type: 'error', id: msg.id, error: { code: 'nope', message: 'refused on purpose' } }));
+            ws.send(
+              JSON.stringify({ type: 'error', id: msg.id, error: { code: 'nope', message: 'refused on purpose' } }),
+            );
             break;
           case 'push':
             ws.send(JSON.stringify({ type: 'news', data: msg.data }));

@@ -43,11 +43,18 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`);
+    throw new Error(
+      `chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`,
+    );
   }
   // A fresh profile per run (playwright passes it to chromium as --user-data-dir).
   profile = mkdtempSync(joinPath(tmpdir(), 'wsgate-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 15_000 });
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: ARGS,
+    headless: true,
+    timeout: 15_000,
+  });
   context.setDefaultTimeout(WAIT);
 });
 
@@ -64,7 +71,9 @@ afterEach(async () => {
 });
 
 async function serve(port = 0): Promise<Running> {
-  const r = await startServe({ port, host: '127.0.0.1', path: '/ws', apiKey: undefined }, (error) => pageErrors.push(`gateway: ${String(error)}`));
+  const r = await startServe({ port, host: '127.0.0.1', path: '/ws', apiKey: undefined }, (error) =>
+    pageErrors.push(`gateway: ${String(error)}`),
+  );
   running.push(r);
   return r;
 }
@@ -75,7 +84,10 @@ async function open(server: Running): Promise<Page> {
   page.on('console', (message) => {
     // Chromium logs failed connection attempts while a server is down; anything else (a CSP violation...) is a bug.
     const text = message.text();
-    if (message.type() === 'error' && !/WebSocket connection to .* failed|Failed to load resource|ERR_CONNECTION_REFUSED/.test(text)) {
+    if (
+      message.type() === 'error' &&
+      !/WebSocket connection to .* failed|Failed to load resource|ERR_CONNECTION_REFUSED/.test(text)
+    ) {
       pageErrors.push(`console: ${text}`);
     }
   });
@@ -85,7 +97,9 @@ async function open(server: Running): Promise<Page> {
 }
 
 async function expectConnection(page: Page, state: string): Promise<void> {
-  await page.waitForFunction((s) => document.getElementById('conn-state')?.dataset.state === s, state, { timeout: WAIT });
+  await page.waitForFunction((s) => document.getElementById('conn-state')?.dataset.state === s, state, {
+    timeout: WAIT,
+  });
 }
 
 // Clicks and fills use `force`: the demo's controls are static and always visible, and skipping playwright's
@@ -94,13 +108,19 @@ async function expectConnection(page: Page, state: string): Promise<void> {
 async function signIn(page: Page, name: string): Promise<void> {
   await page.fill('#name', name, { force: true });
   await page.click('#bind', { force: true });
-  await page.waitForFunction((n) => document.getElementById('me')?.textContent?.includes(`signed in as ${n}`), name, { timeout: WAIT });
+  await page.waitForFunction((n) => document.getElementById('me')?.textContent?.includes(`signed in as ${n}`), name, {
+    timeout: WAIT,
+  });
 }
 
 async function join(page: Page, group: string): Promise<void> {
   await page.fill('#group', group, { force: true });
   await page.click('#join', { force: true });
-  await page.waitForFunction((g) => [...document.querySelectorAll('#groups .chip')].some((c) => c.textContent === g), group, { timeout: WAIT });
+  await page.waitForFunction(
+    (g) => [...document.querySelectorAll('#groups .chip')].some((c) => c.textContent === g),
+    group,
+    { timeout: WAIT },
+  );
 }
 
 async function say(page: Page, target: 'group' | 'uid' | 'all', to: string, text: string): Promise<void> {
@@ -129,7 +149,8 @@ async function chatTexts(page: Page): Promise<string[]> {
 
 async function expectStatus(page: Page, stats: Record<string, number>): Promise<void> {
   await page.waitForFunction(
-    (want) => Object.entries(want).every(([k, v]) => document.querySelector(`[data-stat="${k}"]`)?.textContent === String(v)),
+    (want) =>
+      Object.entries(want).every(([k, v]) => document.querySelector(`[data-stat="${k}"]`)?.textContent === String(v)),
     stats,
     { timeout: WAIT },
   );
@@ -169,7 +190,9 @@ describe('demo page in chromium', () => {
 
     await bob.fill('#group', 'lobby', { force: true });
     await bob.click('#leave', { force: true });
-    await bob.waitForFunction(() => document.querySelectorAll('#groups .chip').length === 0, undefined, { timeout: WAIT });
+    await bob.waitForFunction(() => document.querySelectorAll('#groups .chip').length === 0, undefined, {
+      timeout: WAIT,
+    });
     await say(alice, 'group', 'lobby', 'anyone here?');
     await say(alice, 'uid', 'bob', 'marker');
     // One connection delivers in order: had "anyone here?" reached bob, it would be there before the marker.
@@ -207,7 +230,9 @@ describe('demo page in chromium', () => {
     const second = await serve(port);
     await expectConnection(page, 'connected');
     // The page re-binds and re-joins on the new gateway (server-side state belongs to a connection).
-    await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('reconnected'), undefined, { timeout: WAIT });
+    await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('reconnected'), undefined, {
+      timeout: WAIT,
+    });
     const me = await page.evaluate(async () => {
       const demo = window.wsgateDemo;
       for (let i = 0; i < 100; i++) {

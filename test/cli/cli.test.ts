@@ -11,8 +11,20 @@ describe('parseArgs', () => {
     expect(parseArgs(['help'])).toEqual({ command: 'help' });
     expect(parseArgs(['--help'])).toEqual({ command: 'help' });
     expect(parseArgs(['version'])).toEqual({ command: 'version' });
-    expect(parseArgs(['serve'])).toEqual({ command: 'serve', port: 8080, host: '0.0.0.0', path: '/ws', apiKey: undefined });
-    expect(parseArgs(['echo'])).toEqual({ command: 'echo', port: 9001, host: '0.0.0.0', deflate: false, maxPayload: undefined });
+    expect(parseArgs(['serve'])).toEqual({
+      command: 'serve',
+      port: 8080,
+      host: '0.0.0.0',
+      path: '/ws',
+      apiKey: undefined,
+    });
+    expect(parseArgs(['echo'])).toEqual({
+      command: 'echo',
+      port: 9001,
+      host: '0.0.0.0',
+      deflate: false,
+      maxPayload: undefined,
+    });
   });
 
   it('flags as "--flag value" and "--flag=value"', () => {
@@ -34,7 +46,9 @@ describe('parseArgs', () => {
   });
 
   it('--rate-limit N (0 = off) and repeatable --origin ("*" = any)', () => {
-    expect(parseArgs(['serve', '--rate-limit', '0', '--origin', 'https://a.example', '--origin=https://b.example'])).toMatchObject({
+    expect(
+      parseArgs(['serve', '--rate-limit', '0', '--origin', 'https://a.example', '--origin=https://b.example']),
+    ).toMatchObject({
       rateLimit: 0,
       origins: ['https://a.example', 'https://b.example'],
     });
@@ -51,7 +65,10 @@ describe('parseArgs', () => {
   it('says what is wrong', () => {
     const cases: [string[], RegExp][] = [
       [['launch'], /unknown command "launch"/],
-      [['serve', '--prot', '1'], /unknown option --prot for "wsgate serve" \(options: --port, --host, --path, --api-key, --workers, --redis, --rate-limit, --origin\)/],
+      [
+        ['serve', '--prot', '1'],
+        /unknown option --prot for "wsgate serve" \(options: --port, --host, --path, --api-key, --workers, --redis, --rate-limit, --origin\)/,
+      ],
       [['echo', '--api-key', 'x'], /unknown option --api-key for "wsgate echo"/],
       [['serve', '--port'], /--port needs a value/],
       [['serve', '--port', '--host', 'x'], /--port needs a value/],
@@ -130,7 +147,11 @@ describe('servers started by the CLI', () => {
     });
   }
 
-  function roundTrip(ws: NodeWebSocket, data: string | Buffer, binary: boolean): Promise<{ data: Buffer; isBinary: boolean }> {
+  function roundTrip(
+    ws: NodeWebSocket,
+    data: string | Buffer,
+    binary: boolean,
+  ): Promise<{ data: Buffer; isBinary: boolean }> {
     return new Promise((resolve) => {
       ws.once('message', (reply: Buffer, isBinary: boolean) => resolve({ data: reply, isBinary }));
       ws.send(data, { binary });
@@ -167,7 +188,11 @@ describe('servers started by the CLI', () => {
     const base = `http://127.0.0.1:${gw.port}`;
     expect((await fetch(`${base}/status`)).status).toBe(200);
     expect(await (await fetch(`${base}/`)).text()).toContain('content="/chat"');
-    const api = await fetch(`${base}/api/sendToAll`, { method: 'POST', headers: { authorization: 'Bearer cli-key' }, body: '{"message":"x"}' });
+    const api = await fetch(`${base}/api/sendToAll`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer cli-key' },
+      body: '{"message":"x"}',
+    });
     expect(await api.json()).toEqual({ ok: true, delivered: 0 });
     const ws = await connect(`ws://127.0.0.1:${gw.port}/chat`);
     const reply = await roundTrip(ws, JSON.stringify({ type: 'whoami', id: 1 }), false);
@@ -178,10 +203,19 @@ describe('servers started by the CLI', () => {
 
 describe('the wsgate process', () => {
   it('prints where it listens and shuts down gracefully on SIGTERM (clients get 1001)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', "import('./src/cli.ts').then((m) => m.main(['echo', '--port', '0', '--host', '127.0.0.1']))"], {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        "import('./src/cli.ts').then((m) => m.main(['echo', '--port', '0', '--host', '127.0.0.1']))",
+      ],
+      {
+        cwd: process.cwd(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -189,7 +223,10 @@ describe('the wsgate process', () => {
     const exited = once(child, 'exit');
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no listening line; stdout=${stdout} stderr=${stderr}`)), 15_000);
+        const timer = setTimeout(
+          () => reject(new Error(`no listening line; stdout=${stdout} stderr=${stderr}`)),
+          15_000,
+        );
         const check = (): void => {
           const m = /listening on (ws:\/\/\S+)/.exec(stdout);
           if (m !== null) {

@@ -25,8 +25,13 @@ afterAll(async () => {
 describe('serve --workers / --redis flags', () => {
   it('parses them', () => {
     expect(parseArgs(['serve'])).toMatchObject({ workers: undefined, redis: undefined });
-    expect(parseArgs(['serve', '--workers', '4', '--redis', 'redis://10.0.0.5:6379'])).toMatchObject({ workers: 4, redis: 'redis://10.0.0.5:6379' });
-    expect(parseArgs(['serve', '--redis=rediss://user:pw@host:6380/0'])).toMatchObject({ redis: 'rediss://user:pw@host:6380/0' });
+    expect(parseArgs(['serve', '--workers', '4', '--redis', 'redis://10.0.0.5:6379'])).toMatchObject({
+      workers: 4,
+      redis: 'redis://10.0.0.5:6379',
+    });
+    expect(parseArgs(['serve', '--redis=rediss://user:pw@host:6380/0'])).toMatchObject({
+      redis: 'rediss://user:pw@host:6380/0',
+    });
     const cases: [string[], RegExp][] = [
       [['serve', '--workers', '0'], /--workers must be a number 1-1024, got "0"/],
       [['serve', '--workers', 'two'], /--workers must be a number 1-1024/],
@@ -40,11 +45,14 @@ describe('serve --workers / --redis flags', () => {
   it('loads "redis", else "ioredis", else says how to install one', async () => {
     const url = 'redis://127.0.0.1:1';
     expect(redisClientKind(await createRedisClientFromUrl(url))).toBe('node-redis');
-    const onlyIoredis = (name: string): Promise<unknown> => (name === 'ioredis' ? import('ioredis') : Promise.reject(new Error('absent')));
+    const onlyIoredis = (name: string): Promise<unknown> =>
+      name === 'ioredis' ? import('ioredis') : Promise.reject(new Error('absent'));
     expect(redisClientKind(await createRedisClientFromUrl(url, onlyIoredis))).toBe('ioredis');
     const none = (): Promise<unknown> => Promise.reject(new Error('absent'));
     await expect(createRedisClientFromUrl(url, none)).rejects.toThrow(RedisClientMissingError);
-    await expect(createRedisClientFromUrl(url, none)).rejects.toThrow(/npm install redis {3}\(or: npm install ioredis\)/);
+    await expect(createRedisClientFromUrl(url, none)).rejects.toThrow(
+      /npm install redis {3}\(or: npm install ioredis\)/,
+    );
     await expect(createRedisClientFromUrl('http://x')).rejects.toThrow(/not a Redis URL/);
   });
 });
@@ -52,18 +60,27 @@ describe('serve --workers / --redis flags', () => {
 describe('wsgate serve --workers', () => {
   it('runs N workers on one port that answer for each other, and stops them gracefully', async () => {
     const cli = fileURLToPath(new URL('../helpers/cli-main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--api-key', 'k'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, 'serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--api-key', 'k'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      await expect.poll(() => out, { timeout: 20_000 }).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\/ \(2 worker processes\)/);
+      await expect
+        .poll(() => out, { timeout: 20_000 })
+        .toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\/ \(2 worker processes\)/);
       const port = Number(/127\.0\.0\.1:(\d+)\//.exec(out)![1]);
       // Round-robin: two connections land on the two workers.
-      const clients = [await TestClient.open(`ws://127.0.0.1:${port}/ws`), await TestClient.open(`ws://127.0.0.1:${port}/ws`)];
+      const clients = [
+        await TestClient.open(`ws://127.0.0.1:${port}/ws`),
+        await TestClient.open(`ws://127.0.0.1:${port}/ws`),
+      ];
       const api = (path: string, body?: unknown): Promise<Record<string, unknown>> =>
         fetch(`http://127.0.0.1:${port}/api/${path}`, {
           method: body === undefined ? 'GET' : 'POST',
@@ -86,7 +103,7 @@ describe('wsgate serve --workers', () => {
 });
 
 describe('wsgate serve --redis', () => {
-  it('two serve nodes on one Redis send to each other\'s sockets', async () => {
+  it("two serve nodes on one Redis send to each other's sockets", async () => {
     redis = await RedisServer.start();
     const options = { host: '127.0.0.1', path: '/ws', apiKey: 'k', redis: redis.url };
     const one = await startServe({ ...options, port: 0 });

@@ -23,7 +23,11 @@ interface Session {
 async function session(options: ConnectOptions = {}, respond?: RawResponder, compress = false): Promise<Session> {
   const server = await RawServer.start(respond);
   const events = new Recorder();
-  const ws = await connect(server.url, { closeTimeout: 300, ...options, handlers: events.handlers(echoHandlers(compress)) });
+  const ws = await connect(server.url, {
+    closeTimeout: 300,
+    ...options,
+    handlers: events.handlers(echoHandlers(compress)),
+  });
   onCleanup(() => ws.terminate());
   const peer = await server.nextPeer();
   return { ws, peer, events };
@@ -89,7 +93,11 @@ describe('client 2.x pings', () => {
   it('ten pings get ten pongs; an unsolicited pong is ignored', async () => {
     const { peer } = await session();
     peer.send({ opcode: Op.Pong, payload: 'unsolicited' });
-    peer.write(Buffer.concat(Array.from({ length: 10 }, (_, i) => encodeFrame({ opcode: Op.Ping, payload: `${i}`, mask: false }))));
+    peer.write(
+      Buffer.concat(
+        Array.from({ length: 10 }, (_, i) => encodeFrame({ opcode: Op.Ping, payload: `${i}`, mask: false })),
+      ),
+    );
     for (let i = 0; i < 10; i++) expect((await peer.nextFrame()).payload.toString()).toBe(`${i}`);
     expect(await peer.maybeFrame(50)).toBeNull();
   });
@@ -150,13 +158,28 @@ describe('client 6.x UTF-8', () => {
   it('valid multi-byte text in one-byte fragments echoes', async () => {
     const { peer } = await session();
     const bytes = Buffer.from('κόσμε 𝄞 日本', 'utf8');
-    peer.write(Buffer.concat([...bytes].map((b, i) => encodeFrame({ opcode: i === 0 ? Op.Text : Op.Continuation, payload: Buffer.from([b]), fin: i === bytes.length - 1, mask: false }))));
+    peer.write(
+      Buffer.concat(
+        [...bytes].map((b, i) =>
+          encodeFrame({
+            opcode: i === 0 ? Op.Text : Op.Continuation,
+            payload: Buffer.from([b]),
+            fin: i === bytes.length - 1,
+            mask: false,
+          }),
+        ),
+      ),
+    );
     expect((await peer.nextFrame()).payload.equals(bytes)).toBe(true);
   });
 
   it('invalid UTF-8 → 1007 before the rest of the frame is sent', async () => {
     const { peer } = await session();
-    const frame = encodeFrame({ opcode: Op.Text, payload: Buffer.concat([Buffer.from('κόσμε'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('edited')]), mask: false });
+    const frame = encodeFrame({
+      opcode: Op.Text,
+      payload: Buffer.concat([Buffer.from('κόσμε'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('edited')]),
+      mask: false,
+    });
     const badEnd = frame.length - 'edited'.length - 1;
     peer.write(frame.subarray(0, badEnd));
     expect((await peer.expectClose(1_000)).code).toBe(1007);
@@ -236,19 +259,27 @@ describe('client opening handshake checks', () => {
   }
 
   it('a wrong Sec-WebSocket-Accept fails', async () => {
-    const error = await refused(() => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey('wrong')}\r\n\r\n`);
+    const error = await refused(
+      () =>
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey('wrong')}\r\n\r\n`,
+    );
     expect(error.message).toMatch(/accept/i);
   });
 
   it('a non-101 answer fails with its status and body', async () => {
     const body = '{"error":"nope"}';
-    const error = await refused(() => `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    const error = await refused(
+      () =>
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
     expect(error.status).toBe(403);
     expect(error.body).toBe(body);
   });
 
   it('a subprotocol that was not offered fails', async () => {
-    const error = await refused((req) => default101(req, { 'Sec-WebSocket-Protocol': 'other' }), { protocols: ['chat'] });
+    const error = await refused((req) => default101(req, { 'Sec-WebSocket-Protocol': 'other' }), {
+      protocols: ['chat'],
+    });
     expect(error.message).toMatch(/protocol/i);
   });
 
@@ -265,25 +296,87 @@ describe('client opening handshake checks', () => {
   });
 
   it('the chosen subprotocol is exposed', async () => {
-    const { ws, peer } = await session({ protocols: ['v1', 'v2'] }, (req) => default101(req, { 'Sec-WebSocket-Protocol': 'v2' }));
+    const { ws, peer } = await session({ protocols: ['v1', 'v2'] }, (req) =>
+      default101(req, { 'Sec-WebSocket-Protocol': 'v2' }),
+    );
     expect(peer.request.headers['sec-websocket-protocol']).toBe('v1, v2');
     expect(ws.protocol).toBe('v2');
   });
 });
 
 describe('client 12.x/13.x permessage-deflate', () => {
-  const responses: { name: string; offer: ConnectOptions['perMessageDeflate']; response: string; serverBits: number; clientBits: number; serverReset: boolean; clientReset: boolean }[] = [
-    { name: 'defaults', offer: true, response: 'permessage-deflate', serverBits: 15, clientBits: 15, serverReset: false, clientReset: false },
-    { name: 'server resets', offer: { serverNoContextTakeover: true }, response: 'permessage-deflate; server_no_context_takeover', serverBits: 15, clientBits: 15, serverReset: true, clientReset: false },
-    { name: 'client told to reset', offer: true, response: 'permessage-deflate; client_no_context_takeover', serverBits: 15, clientBits: 15, serverReset: false, clientReset: true },
-    { name: 'server window 9', offer: { serverMaxWindowBits: 9 }, response: 'permessage-deflate; server_max_window_bits=9', serverBits: 9, clientBits: 15, serverReset: false, clientReset: false },
-    { name: 'client window limited to 9 by the server', offer: true, response: 'permessage-deflate; client_max_window_bits=9', serverBits: 15, clientBits: 9, serverReset: false, clientReset: false },
-    { name: 'client window 8', offer: { clientMaxWindowBits: 8 }, response: 'permessage-deflate; client_max_window_bits=8', serverBits: 15, clientBits: 8, serverReset: false, clientReset: false },
+  const responses: {
+    name: string;
+    offer: ConnectOptions['perMessageDeflate'];
+    response: string;
+    serverBits: number;
+    clientBits: number;
+    serverReset: boolean;
+    clientReset: boolean;
+  }[] = [
+    {
+      name: 'defaults',
+      offer: true,
+      response: 'permessage-deflate',
+      serverBits: 15,
+      clientBits: 15,
+      serverReset: false,
+      clientReset: false,
+    },
+    {
+      name: 'server resets',
+      offer: { serverNoContextTakeover: true },
+      response: 'permessage-deflate; server_no_context_takeover',
+      serverBits: 15,
+      clientBits: 15,
+      serverReset: true,
+      clientReset: false,
+    },
+    {
+      name: 'client told to reset',
+      offer: true,
+      response: 'permessage-deflate; client_no_context_takeover',
+      serverBits: 15,
+      clientBits: 15,
+      serverReset: false,
+      clientReset: true,
+    },
+    {
+      name: 'server window 9',
+      offer: { serverMaxWindowBits: 9 },
+      response: 'permessage-deflate; server_max_window_bits=9',
+      serverBits: 9,
+      clientBits: 15,
+      serverReset: false,
+      clientReset: false,
+    },
+    {
+      name: 'client window limited to 9 by the server',
+      offer: true,
+      response: 'permessage-deflate; client_max_window_bits=9',
+      serverBits: 15,
+      clientBits: 9,
+      serverReset: false,
+      clientReset: false,
+    },
+    {
+      name: 'client window 8',
+      offer: { clientMaxWindowBits: 8 },
+      response: 'permessage-deflate; client_max_window_bits=8',
+      serverBits: 15,
+      clientBits: 8,
+      serverReset: false,
+      clientReset: false,
+    },
   ];
   for (const r of responses) {
     it(`${r.name}: "${r.response}" round-trips`, async () => {
       const offer = typeof r.offer === 'object' ? { ...r.offer, threshold: 0 } : { threshold: 0 };
-      const { peer, ws } = await session({ perMessageDeflate: offer }, (req) => default101(req, { 'Sec-WebSocket-Extensions': r.response }), true);
+      const { peer, ws } = await session(
+        { perMessageDeflate: offer },
+        (req) => default101(req, { 'Sec-WebSocket-Extensions': r.response }),
+        true,
+      );
       expect(peer.request.headers['sec-websocket-extensions']).toMatch(/^permessage-deflate/);
       expect(ws.extensions).toBe(r.response);
       const deflater = new MessageDeflater(Math.max(9, r.serverBits), r.serverReset);
@@ -309,12 +402,18 @@ describe('client 12.x/13.x permessage-deflate', () => {
   for (const [name, offer, response] of [
     ['a value-less client_max_window_bits in the response', true, 'permessage-deflate; client_max_window_bits'],
     ['server_no_context_takeover offered but not accepted', { serverNoContextTakeover: true }, 'permessage-deflate'],
-    ['server_max_window_bits above the offered one', { serverMaxWindowBits: 10 }, 'permessage-deflate; server_max_window_bits=12'],
+    [
+      'server_max_window_bits above the offered one',
+      { serverMaxWindowBits: 10 },
+      'permessage-deflate; server_max_window_bits=12',
+    ],
     ['an unknown parameter', true, 'permessage-deflate; foo'],
   ] as const) {
     it(`${name} fails the connection`, async () => {
       const server = await RawServer.start((req) => default101(req, { 'Sec-WebSocket-Extensions': response }));
-      await expect(connect(server.url, { perMessageDeflate: offer, timeout: 1_000 })).rejects.toBeInstanceOf(ConnectError);
+      await expect(connect(server.url, { perMessageDeflate: offer, timeout: 1_000 })).rejects.toBeInstanceOf(
+        ConnectError,
+      );
     });
   }
 });

@@ -72,7 +72,10 @@ describe('7.x closing', () => {
   it('a close reason that is not UTF-8 → 1007', async () => {
     const { server } = await startEchoServer();
     const client = await RawClient.connect(server.port);
-    client.sendClose(1000, Buffer.from([0x48, 0x69, 0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80]));
+    client.sendClose(
+      1000,
+      Buffer.from([0x48, 0x69, 0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80]),
+    );
     expect((await client.expectClose()).code).toBe(1007);
     await client.waitClosed();
   });
@@ -118,7 +121,12 @@ describe('7.x closing', () => {
     const { server } = await startEchoServer();
     const client = await RawClient.connect(server.port);
     const big = 'B'.repeat(256 * 1024);
-    client.write(Buffer.concat([encodeFrame({ opcode: Op.Text, payload: big }), encodeFrame({ opcode: Op.Close, payload: closePayload(1000) })]));
+    client.write(
+      Buffer.concat([
+        encodeFrame({ opcode: Op.Text, payload: big }),
+        encodeFrame({ opcode: Op.Close, payload: closePayload(1000) }),
+      ]),
+    );
     const close = await client.expectClose();
     expect(close.before).toHaveLength(1);
     expect(close.before[0].payload.toString()).toBe(big);

@@ -133,7 +133,8 @@ describe('12.x/13.x permessage-deflate parameter combinations, server default se
       const response = paramsOf(client.responseHeaders['sec-websocket-extensions'] as string | undefined);
       expect(response).toEqual(expectedResponse(offer));
       const message = farRepeat().toString();
-      for (let i = 0; i < 3; i++) expect((await client.roundTrip(message, { compress: true })).data.toString()).toBe(message);
+      for (let i = 0; i < 3; i++)
+        expect((await client.roundTrip(message, { compress: true })).data.toString()).toBe(message);
       const binary = randomBytes(3000);
       const echoed = await client.roundTrip(binary, { compress: true });
       expect(echoed.isBinary).toBe(true);
@@ -144,48 +145,84 @@ describe('12.x/13.x permessage-deflate parameter combinations, server default se
 });
 
 describe('12.x/13.x server-side permessage-deflate settings', () => {
-  const cases: { name: string; server: PerMessageDeflateOptions; offer: string; response: Record<string, string | true> | null; agreed?: Agreed }[] = [
+  const cases: {
+    name: string;
+    server: PerMessageDeflateOptions;
+    offer: string;
+    response: Record<string, string | true> | null;
+    agreed?: Agreed;
+  }[] = [
     {
       name: 'server demands its own no-context-takeover',
       server: { serverNoContextTakeover: true },
       offer: 'permessage-deflate',
       response: { server_no_context_takeover: true },
-      agreed: { serverNoContextTakeover: true, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
+      agreed: {
+        serverNoContextTakeover: true,
+        clientNoContextTakeover: false,
+        serverMaxWindowBits: 15,
+        clientMaxWindowBits: 15,
+      },
     },
     {
       name: 'server demands client no-context-takeover',
       server: { clientNoContextTakeover: true },
       offer: 'permessage-deflate',
       response: { client_no_context_takeover: true },
-      agreed: { serverNoContextTakeover: false, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
+      agreed: {
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: true,
+        serverMaxWindowBits: 15,
+        clientMaxWindowBits: 15,
+      },
     },
     {
       name: 'server limits its own window without being asked',
       server: { serverMaxWindowBits: 10 },
       offer: 'permessage-deflate',
       response: { server_max_window_bits: '10' },
-      agreed: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 10, clientMaxWindowBits: 15 },
+      agreed: {
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: false,
+        serverMaxWindowBits: 10,
+        clientMaxWindowBits: 15,
+      },
     },
     {
       name: 'server window limit below the offered one',
       server: { serverMaxWindowBits: 10 },
       offer: 'permessage-deflate; server_max_window_bits=12',
       response: { server_max_window_bits: '10' },
-      agreed: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 10, clientMaxWindowBits: 15 },
+      agreed: {
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: false,
+        serverMaxWindowBits: 10,
+        clientMaxWindowBits: 15,
+      },
     },
     {
       name: 'offered window below the server limit',
       server: { serverMaxWindowBits: 10 },
       offer: 'permessage-deflate; server_max_window_bits=9',
       response: { server_max_window_bits: '9' },
-      agreed: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 9, clientMaxWindowBits: 15 },
+      agreed: {
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: false,
+        serverMaxWindowBits: 9,
+        clientMaxWindowBits: 15,
+      },
     },
     {
       name: 'server limits the client window when the client supports it',
       server: { clientMaxWindowBits: 10 },
       offer: 'permessage-deflate; client_max_window_bits',
       response: { client_max_window_bits: '10' },
-      agreed: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 10 },
+      agreed: {
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: false,
+        serverMaxWindowBits: 15,
+        clientMaxWindowBits: 10,
+      },
     },
     {
       name: 'server needing a small client window declines a client that cannot be told',
@@ -198,11 +235,31 @@ describe('12.x/13.x server-side permessage-deflate settings', () => {
       server: {},
       offer: 'permessage-deflate; foo=1, permessage-deflate; client_no_context_takeover',
       response: { client_no_context_takeover: true },
-      agreed: { serverNoContextTakeover: false, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
+      agreed: {
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: true,
+        serverMaxWindowBits: 15,
+        clientMaxWindowBits: 15,
+      },
     },
-    { name: 'a window of 7 is declined', server: {}, offer: 'permessage-deflate; server_max_window_bits=7', response: null },
-    { name: 'a window with a leading zero is declined', server: {}, offer: 'permessage-deflate; client_max_window_bits=09', response: null },
-    { name: 'a value on a no-value parameter is declined', server: {}, offer: 'permessage-deflate; server_no_context_takeover=1', response: null },
+    {
+      name: 'a window of 7 is declined',
+      server: {},
+      offer: 'permessage-deflate; server_max_window_bits=7',
+      response: null,
+    },
+    {
+      name: 'a window with a leading zero is declined',
+      server: {},
+      offer: 'permessage-deflate; client_max_window_bits=09',
+      response: null,
+    },
+    {
+      name: 'a value on a no-value parameter is declined',
+      server: {},
+      offer: 'permessage-deflate; server_no_context_takeover=1',
+      response: null,
+    },
     { name: 'other extensions are ignored', server: {}, offer: 'x-webkit-deflate-frame', response: null },
   ];
   for (const c of cases) {
@@ -225,7 +282,9 @@ describe('12.x/13.x server-side permessage-deflate settings', () => {
   it('an offer with a repeated parameter is declined, and the connection opens without compression (RFC 7692 §7)', async () => {
     const { server } = await startEchoServer({ perMessageDeflate: { threshold: 0 } }, true);
     const request = upgradeRequest(server.port, {
-      headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate; server_no_context_takeover; server_no_context_takeover' },
+      headers: {
+        'Sec-WebSocket-Extensions': 'permessage-deflate; server_no_context_takeover; server_no_context_takeover',
+      },
     });
     const response = await rawHttp(server.port, request, 500);
     expect(response.status).toBe(101);
@@ -234,7 +293,9 @@ describe('12.x/13.x server-side permessage-deflate settings', () => {
 
   it('permessage-deflate is off by default: the offer is ignored', async () => {
     const { server } = await startEchoServer({}, true);
-    const client = await RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } });
+    const client = await RawClient.connect(server.port, {
+      headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' },
+    });
     expect(client.response.headers['sec-websocket-extensions']).toBeUndefined();
     client.sendText('hello');
     expect(await client.nextFrame()).toMatchObject({ opcode: Op.Text, rsv1: false });
@@ -272,7 +333,9 @@ describe('12.x/13.x compressed framing rules', () => {
     client.send({ opcode: Op.Continuation, payload: compressed.subarray(2 * cut), fin: true });
     expect((await client.nextFrame()).opcode).toBe(Op.Pong);
     const frame = await client.nextFrame();
-    expect((await new MessageInflater().decompress(frame.payload)).toString()).toBe('fragmented and compressed '.repeat(20));
+    expect((await new MessageInflater().decompress(frame.payload)).toString()).toBe(
+      'fragmented and compressed '.repeat(20),
+    );
   });
 
   it('RSV1 on a continuation frame → 1002', async () => {
@@ -297,7 +360,11 @@ describe('12.x/13.x compressed framing rules', () => {
 
   it('compressed text that inflates to invalid UTF-8 → 1007', async () => {
     const client = await deflateConnection();
-    client.send({ opcode: Op.Text, payload: await new MessageDeflater().compress(Buffer.from([0x41, 0xed, 0xa0, 0x80])), rsv1: true });
+    client.send({
+      opcode: Op.Text,
+      payload: await new MessageDeflater().compress(Buffer.from([0x41, 0xed, 0xa0, 0x80])),
+      rsv1: true,
+    });
     expect((await client.expectClose()).code).toBe(1007);
   });
 
@@ -310,7 +377,9 @@ describe('12.x/13.x compressed framing rules', () => {
 
   it('a compressed message over maxPayload after inflation → 1009', async () => {
     const { server } = await startEchoServer({ perMessageDeflate: true, maxPayload: 1000 }, true);
-    const client = await RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } });
+    const client = await RawClient.connect(server.port, {
+      headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' },
+    });
     client.send({ opcode: Op.Binary, payload: await new MessageDeflater().compress(Buffer.alloc(1001)), rsv1: true });
     expect((await client.expectClose()).code).toBe(1009);
   });

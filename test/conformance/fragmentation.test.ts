@@ -39,7 +39,9 @@ describe('5.x fragmentation', () => {
     const { server } = await startEchoServer();
     const client = await RawClient.connect(server.port);
     const text = 'x'.repeat(99) + 'y';
-    const frames = [...text].map((c, i) => encodeFrame({ opcode: i === 0 ? Op.Text : Op.Continuation, payload: c, fin: i === 99 }));
+    const frames = [...text].map((c, i) =>
+      encodeFrame({ opcode: i === 0 ? Op.Text : Op.Continuation, payload: c, fin: i === 99 }),
+    );
     await client.writeInPieces(Buffer.concat(frames), 7);
     expect((await client.nextFrame()).payload.toString()).toBe(text);
   });
@@ -74,18 +76,48 @@ describe('5.x fragmentation', () => {
   });
 
   const failures: [string, Buffer[]][] = [
-    ['a continuation frame without a message to continue', [encodeFrame({ opcode: Op.Continuation, payload: 'orphan', fin: true })]],
-    ['a non-final continuation without a start', [encodeFrame({ opcode: Op.Continuation, payload: 'orphan', fin: false })]],
-    ['a fragmented ping', [encodeFrame({ opcode: Op.Ping, payload: 'a', fin: false }), encodeFrame({ opcode: Op.Continuation, payload: 'b' })]],
-    ['a fragmented pong', [encodeFrame({ opcode: Op.Pong, payload: 'a', fin: false }), encodeFrame({ opcode: Op.Continuation, payload: 'b' })]],
-    ['a fragmented close', [encodeFrame({ opcode: Op.Close, payload: Buffer.from([3, 232]), fin: false }), encodeFrame({ opcode: Op.Continuation, payload: 'b' })]],
+    [
+      'a continuation frame without a message to continue',
+      [encodeFrame({ opcode: Op.Continuation, payload: 'orphan', fin: true })],
+    ],
+    [
+      'a non-final continuation without a start',
+      [encodeFrame({ opcode: Op.Continuation, payload: 'orphan', fin: false })],
+    ],
+    [
+      'a fragmented ping',
+      [
+        encodeFrame({ opcode: Op.Ping, payload: 'a', fin: false }),
+        encodeFrame({ opcode: Op.Continuation, payload: 'b' }),
+      ],
+    ],
+    [
+      'a fragmented pong',
+      [
+        encodeFrame({ opcode: Op.Pong, payload: 'a', fin: false }),
+        encodeFrame({ opcode: Op.Continuation, payload: 'b' }),
+      ],
+    ],
+    [
+      'a fragmented close',
+      [
+        encodeFrame({ opcode: Op.Close, payload: Buffer.from([3, 232]), fin: false }),
+        encodeFrame({ opcode: Op.Continuation, payload: 'b' }),
+      ],
+    ],
     [
       'a new text message while a fragmented one is open',
-      [encodeFrame({ opcode: Op.Text, payload: 'a', fin: false }), encodeFrame({ opcode: Op.Text, payload: 'b', fin: true })],
+      [
+        encodeFrame({ opcode: Op.Text, payload: 'a', fin: false }),
+        encodeFrame({ opcode: Op.Text, payload: 'b', fin: true }),
+      ],
     ],
     [
       'a continuation after a finished message',
-      [encodeFrame({ opcode: Op.Text, payload: 'done', fin: true }), encodeFrame({ opcode: Op.Continuation, payload: 'late', fin: true })],
+      [
+        encodeFrame({ opcode: Op.Text, payload: 'done', fin: true }),
+        encodeFrame({ opcode: Op.Continuation, payload: 'late', fin: true }),
+      ],
     ],
   ];
   for (const [name, frames] of failures) {

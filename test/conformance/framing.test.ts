@@ -54,7 +54,9 @@ describe('1.x framing: text and binary messages echo exactly', () => {
   it('many frames in one TCP write are all echoed, in order', async () => {
     const { server } = await startEchoServer();
     const client = await RawClient.connect(server.port);
-    const frames = LENGTHS.map((length, i) => encodeFrame({ opcode: i % 2 === 0 ? Op.Text : Op.Binary, payload: asciiText(length) }));
+    const frames = LENGTHS.map((length, i) =>
+      encodeFrame({ opcode: i % 2 === 0 ? Op.Text : Op.Binary, payload: asciiText(length) }),
+    );
     client.write(Buffer.concat(frames));
     for (const [i, length] of LENGTHS.entries()) {
       const frame = await client.nextFrame();
@@ -131,7 +133,9 @@ describe('2.x pings and pongs', () => {
   it('ten pings in a row get ten pongs, in order', async () => {
     const { server } = await startEchoServer();
     const client = await RawClient.connect(server.port);
-    client.write(Buffer.concat(Array.from({ length: 10 }, (_, i) => encodeFrame({ opcode: Op.Ping, payload: `ping ${i}` }))));
+    client.write(
+      Buffer.concat(Array.from({ length: 10 }, (_, i) => encodeFrame({ opcode: Op.Ping, payload: `ping ${i}` }))),
+    );
     for (let i = 0; i < 10; i++) {
       const pong = await client.nextFrame();
       expect(pong.opcode).toBe(Op.Pong);

@@ -5,7 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { connect, type ConnectOptions } from '../../src/server/client.js';
 import type { WsSocket } from '../../src/server/socket.js';
-import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer, startWsServer, WsClient } from '../helpers/servers.js';
+import {
+  cleanupAll,
+  onCleanup,
+  Recorder,
+  startEchoServer,
+  startServer,
+  startWsServer,
+  WsClient,
+} from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
@@ -173,7 +181,10 @@ describe('ws server ⇄ wsgate client', () => {
   });
 
   it('compressed messages (permessage-deflate on both sides)', async () => {
-    const { ws, events, peer } = await wsServerSession({ perMessageDeflate: { threshold: 0 } }, { perMessageDeflate: { threshold: 0 } });
+    const { ws, events, peer } = await wsServerSession(
+      { perMessageDeflate: { threshold: 0 } },
+      { perMessageDeflate: { threshold: 0 } },
+    );
     expect(ws.extensions).toMatch(/^permessage-deflate/);
     const text = 'squeeze '.repeat(20_000);
     for (let i = 0; i < 3; i++) ws.send(text, { compress: true });
@@ -190,7 +201,15 @@ describe('ws server ⇄ wsgate client', () => {
 
   it('compression with no context takeover and small windows', async () => {
     const { ws, events } = await wsServerSession(
-      { perMessageDeflate: { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 9 } },
+      {
+        perMessageDeflate: {
+          threshold: 0,
+          serverNoContextTakeover: true,
+          clientNoContextTakeover: true,
+          serverMaxWindowBits: 9,
+          clientMaxWindowBits: 9,
+        },
+      },
       { perMessageDeflate: { threshold: 0, clientMaxWindowBits: 9 } },
     );
     const text = randomBytes(3000).toString('base64');
@@ -201,7 +220,9 @@ describe('ws server ⇄ wsgate client', () => {
 
   it('the wsgate client closes with a code and reason; ws sees them', async () => {
     const { ws, events, peer } = await wsServerSession();
-    const closed = new Promise<[number, string]>((resolve) => peer().once('close', (code, reason) => resolve([code, reason.toString()])));
+    const closed = new Promise<[number, string]>((resolve) =>
+      peer().once('close', (code, reason) => resolve([code, reason.toString()])),
+    );
     ws.close(4002, 'client leaving');
     expect(await closed).toEqual([4002, 'client leaving']);
     await waitFor(() => events.closes.length === 1, 2_000, 'close handler');

@@ -44,7 +44,9 @@ describe('9.x-style limits', () => {
   it('more fragments than maxFragments → 1009', async () => {
     const { server } = await startEchoServer({ maxFragments: 10 });
     const client = await RawClient.connect(server.port);
-    const frames = Array.from({ length: 11 }, (_, i) => encodeFrame({ opcode: i === 0 ? Op.Text : Op.Continuation, payload: 'x', fin: i === 10 }));
+    const frames = Array.from({ length: 11 }, (_, i) =>
+      encodeFrame({ opcode: i === 0 ? Op.Text : Op.Continuation, payload: 'x', fin: i === 10 }),
+    );
     client.write(Buffer.concat(frames));
     expect((await client.expectClose()).code).toBe(1009);
   });
@@ -65,7 +67,13 @@ describe('9.x-style limits', () => {
     const text = 'abcdefgh'.repeat(128 * 1024);
     const frames: Buffer[] = [];
     for (let i = 0; i < text.length; i += 64) {
-      frames.push(encodeFrame({ opcode: i === 0 ? Op.Text : Op.Continuation, payload: text.slice(i, i + 64), fin: i + 64 >= text.length }));
+      frames.push(
+        encodeFrame({
+          opcode: i === 0 ? Op.Text : Op.Continuation,
+          payload: text.slice(i, i + 64),
+          fin: i + 64 >= text.length,
+        }),
+      );
     }
     client.write(Buffer.concat(frames));
     const frame = await client.nextFrame(5_000);
@@ -75,7 +83,9 @@ describe('9.x-style limits', () => {
   it('1000 small messages in one burst all echo in order (9.7.x)', async () => {
     const { server } = await startEchoServer();
     const client = await RawClient.connect(server.port);
-    client.write(Buffer.concat(Array.from({ length: 1000 }, (_, i) => encodeFrame({ opcode: Op.Text, payload: `m${i}` }))));
+    client.write(
+      Buffer.concat(Array.from({ length: 1000 }, (_, i) => encodeFrame({ opcode: Op.Text, payload: `m${i}` }))),
+    );
     for (let i = 0; i < 1000; i++) expect((await client.nextFrame()).payload.toString()).toBe(`m${i}`);
   });
 });

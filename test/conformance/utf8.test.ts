@@ -37,7 +37,11 @@ describe('6.x UTF-8', () => {
       // One fragment per byte: code points split across frames are valid as a message.
       const bytes = Buffer.from(text, 'utf8');
       const fragments = [...bytes].map((b, i) =>
-        encodeFrame({ opcode: i === 0 ? Op.Text : Op.Continuation, payload: Buffer.from([b]), fin: i === bytes.length - 1 }),
+        encodeFrame({
+          opcode: i === 0 ? Op.Text : Op.Continuation,
+          payload: Buffer.from([b]),
+          fin: i === bytes.length - 1,
+        }),
       );
       client.write(Buffer.concat(fragments));
       const frame = await client.nextFrame();

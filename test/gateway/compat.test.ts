@@ -46,7 +46,10 @@ describe('GatewayWorker Lib\\Gateway → wsgate', () => {
   it('sendToAll($message, $client_id_array, $exclude_client_id) → sendToSocket(list without excluded) / sendToAll(m, {exclude})', async () => {
     const list = [ids.a, ids.b, ids.c];
     const exclude = [ids.b];
-    await gw.sendToSocket(list.filter((id) => !exclude.includes(id)), 'm2');
+    await gw.sendToSocket(
+      list.filter((id) => !exclude.includes(id)),
+      'm2',
+    );
     await expectReceivers('m2', ['a', 'c']);
     await gw.sendToAll('m3', { exclude: ids.d });
     await expectReceivers('m3', ['a', 'b', 'c']);

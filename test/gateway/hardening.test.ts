@@ -6,7 +6,14 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServe, type Running } from '../../src/cli.js';
-import { DEFAULT_GATEWAY_OPTIONS, ErrorCode, GatewayError, isSameOrigin, type Gateway, type GatewayOptions } from '../../src/gateway/index.js';
+import {
+  DEFAULT_GATEWAY_OPTIONS,
+  ErrorCode,
+  GatewayError,
+  isSameOrigin,
+  type Gateway,
+  type GatewayOptions,
+} from '../../src/gateway/index.js';
 import { cleanup, closedAt, httpUrl, idOf, open, startGateway, TestClient, withIdRoute, wsUrl } from './helpers.js';
 
 const KEY = 'hardening-key-0123456789';
@@ -28,7 +35,13 @@ interface Reply {
   headers: Headers;
 }
 
-async function call(gateway: Gateway, method: string, path: string, body?: string | object, headers: Record<string, string> = AUTH): Promise<Reply> {
+async function call(
+  gateway: Gateway,
+  method: string,
+  path: string,
+  body?: string | object,
+  headers: Record<string, string> = AUTH,
+): Promise<Reply> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -63,8 +76,12 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
 /** A gateway whose `patch` route merges the request's data into the caller's session, as an application would. */
 async function sessionGateway(): Promise<Gateway> {
   const gateway = withIdRoute(await startGateway({ apiKey: KEY, heartbeat: false }));
-  gateway.route('patch', async ({ gateway: gw, socket, data }) => gw.updateSession(socket.id, data as Record<string, unknown>));
-  gateway.route('replace', async ({ gateway: gw, socket, data }) => gw.setSession(socket.id, data as Record<string, unknown>));
+  gateway.route('patch', async ({ gateway: gw, socket, data }) =>
+    gw.updateSession(socket.id, data as Record<string, unknown>),
+  );
+  gateway.route('replace', async ({ gateway: gw, socket, data }) =>
+    gw.setSession(socket.id, data as Record<string, unknown>),
+  );
   return gateway;
 }
 
@@ -74,7 +91,9 @@ describe('sessions: prototype pollution (item 5)', () => {
     const client = await open(gateway);
     const id = await idOf(client);
     // Sent as text: JSON.parse on the gateway makes "__proto__" an own key of `data`, as any client can.
-    client.ws.send('{"type":"patch","id":1,"data":{"name":"eve","__proto__":{"role":"admin"},"constructor":{"x":1},"prototype":{"y":2}}}');
+    client.ws.send(
+      '{"type":"patch","id":1,"data":{"name":"eve","__proto__":{"role":"admin"},"constructor":{"x":1},"prototype":{"y":2}}}',
+    );
     expect(await client.json()).toMatchObject({ type: 'patch', id: 1, data: true });
     const socket = gateway.localSocket(id)!;
     const session = socket.session as Record<string, unknown>;
@@ -98,14 +117,24 @@ describe('sessions: prototype pollution (item 5)', () => {
     const gateway = await sessionGateway();
     const client = await open(gateway);
     const id = await idOf(client);
-    const patch = await call(gateway, 'POST', '/api/updateSession', `{"socketId":"${id}","session":{"name":"eve","__proto__":{"role":"admin"}}}`);
+    const patch = await call(
+      gateway,
+      'POST',
+      '/api/updateSession',
+      `{"socketId":"${id}","session":{"name":"eve","__proto__":{"role":"admin"}}}`,
+    );
     expect(patch.status).toBe(200);
     const session = gateway.localSocket(id)!.session as Record<string, unknown>;
     expect(session.role).toBeUndefined();
     expect(Object.getPrototypeOf(session)).toBeNull();
     const view = await call(gateway, 'GET', `/api/sockets/${id}`);
     expect(view.body.session).toEqual({ name: 'eve' });
-    const set = await call(gateway, 'POST', '/api/setSession', `{"socketId":"${id}","session":{"__proto__":{"role":"admin"},"k":"v"}}`);
+    const set = await call(
+      gateway,
+      'POST',
+      '/api/setSession',
+      `{"socketId":"${id}","session":{"__proto__":{"role":"admin"},"k":"v"}}`,
+    );
     expect(set.status).toBe(200);
     expect((gateway.localSocket(id)!.session as Record<string, unknown>).role).toBeUndefined();
     expect({ ...gateway.localSocket(id)!.session }).toEqual({ k: 'v' });
@@ -117,7 +146,10 @@ describe('sessions: prototype pollution (item 5)', () => {
     const nest = (n: number): string => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
     // `data` itself is level 1.
     expect(await client.request('replace', JSON.parse(nest(64)))).toMatchObject({ data: true });
-    expect(await client.request('patch', JSON.parse(nest(65)))).toMatchObject({ type: 'error', error: { code: 'invalid_argument' } });
+    expect(await client.request('patch', JSON.parse(nest(65)))).toMatchObject({
+      type: 'error',
+      error: { code: 'invalid_argument' },
+    });
     client.ws.send(`{"type":"replace","id":"deep","data":${nest(100_000)}}`);
     expect(await client.json()).toMatchObject({ id: 'deep', type: 'error', error: { code: 'invalid_argument' } });
   });
@@ -126,7 +158,9 @@ describe('sessions: prototype pollution (item 5)', () => {
     const gateway = withIdRoute(
       await startGateway({
         heartbeat: false,
-        authenticate: () => ({ session: JSON.parse('{"__proto__":{"role":"admin"},"a":1}') as Record<string, unknown> }),
+        authenticate: () => ({
+          session: JSON.parse('{"__proto__":{"role":"admin"},"a":1}') as Record<string, unknown>,
+        }),
       }),
     );
     const client = await open(gateway);
@@ -139,7 +173,9 @@ describe('sessions: prototype pollution (item 5)', () => {
 
 describe('same origin by default (item 7)', () => {
   /** A gateway whose `authenticate` trusts a session cookie, as a web app's would. */
-  async function cookieGateway(origins?: GatewayOptions['origins']): Promise<{ gateway: Gateway; authenticated: string[] }> {
+  async function cookieGateway(
+    origins?: GatewayOptions['origins'],
+  ): Promise<{ gateway: Gateway; authenticated: string[] }> {
     const authenticated: string[] = [];
     const gateway = withIdRoute(
       await startGateway({
@@ -215,8 +251,16 @@ describe('same origin by default (item 7)', () => {
     running.push(serve);
     const url = `ws://127.0.0.1:${serve.port}/ws`;
     await expect(TestClient.open(url, { headers: { origin: 'https://evil.example' } })).rejects.toThrow('HTTP 403');
-    await TestClient.open(url, { headers: { origin: `http://localhost:${serve.port}`, host: `localhost:${serve.port}` } });
-    const open2 = await startServe({ port: 0, host: '127.0.0.1', path: '/ws', apiKey: undefined, origins: ['https://evil.example'] });
+    await TestClient.open(url, {
+      headers: { origin: `http://localhost:${serve.port}`, host: `localhost:${serve.port}` },
+    });
+    const open2 = await startServe({
+      port: 0,
+      host: '127.0.0.1',
+      path: '/ws',
+      apiKey: undefined,
+      origins: ['https://evil.example'],
+    });
     running.push(open2);
     await TestClient.open(`ws://127.0.0.1:${open2.port}/ws`, { headers: { origin: 'https://evil.example' } });
   });
@@ -332,7 +376,10 @@ describe("the standalone gateway's HTTP server keeps the server layer's anti-slo
     socket.write(`GET /status HTTP/1.1\r\nHost: 127.0.0.1:${gateway.port}\r\n`);
     let n = 0;
     trickle(socket, () => `X-Slow-${n++}: 1\r\n`);
-    const elapsed = await Promise.race([closedAt(socket, start), new Promise<number>((r) => setTimeout(() => r(Infinity), 4_000))]);
+    const elapsed = await Promise.race([
+      closedAt(socket, start),
+      new Promise<number>((r) => setTimeout(() => r(Infinity), 4_000)),
+    ]);
     expect(elapsed).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT - 50);
     expect(elapsed).toBeLessThan(HANDSHAKE_TIMEOUT * 2 + 500);
   });
@@ -346,7 +393,10 @@ describe("the standalone gateway's HTTP server keeps the server layer's anti-slo
         `Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"message":"`,
     );
     trickle(socket, () => 'a');
-    const elapsed = await Promise.race([closedAt(socket, start), new Promise<number>((r) => setTimeout(() => r(Infinity), 5_000))]);
+    const elapsed = await Promise.race([
+      closedAt(socket, start),
+      new Promise<number>((r) => setTimeout(() => r(Infinity), 5_000)),
+    ]);
     // The server layer's requestTimeout: max(handshakeTimeout, 1 s), swept every handshakeTimeout / 4.
     expect(elapsed).toBeLessThan(1_000 * 2 + 500);
   });
@@ -397,7 +447,10 @@ describe('wsgate serve has a default rate limit (item 8)', () => {
     const flooder = await TestClient.open(url);
     const listener = await TestClient.open(url);
     for (let i = 0; i < 100; i++) flooder.send({ type: 'sendToAll', data: { text: `spam ${i}` } });
-    const limited = await flooder.until((m) => typeof m === 'object' && !Buffer.isBuffer(m) && m.type === 'error', 3_000);
+    const limited = await flooder.until(
+      (m) => typeof m === 'object' && !Buffer.isBuffer(m) && m.type === 'error',
+      3_000,
+    );
     expect(limited).toMatchObject({ error: { code: 'rate_limited' } });
     // The listener gets at most one window's worth (20), not 100.
     let chats = 0;

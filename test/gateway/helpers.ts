@@ -45,7 +45,9 @@ export class TestClient {
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const message: Received = isBinary ? Buffer.from(data) : parseText(data.toString());
       const waiter = this.waiters.shift();
@@ -199,7 +201,10 @@ export async function rawConnect(port: number, path = '/ws'): Promise<Socket> {
 export function clientFrame(opcode: number, payload: Buffer | string): Buffer {
   const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const mask = randomBytes(4);
-  const header = data.length < 126 ? Buffer.from([0x80 | opcode, 0x80 | data.length]) : Buffer.from([0x80 | opcode, 0x80 | 126, data.length >> 8, data.length & 0xff]);
+  const header =
+    data.length < 126
+      ? Buffer.from([0x80 | opcode, 0x80 | data.length])
+      : Buffer.from([0x80 | opcode, 0x80 | 126, data.length >> 8, data.length & 0xff]);
   const masked = Buffer.alloc(data.length);
   for (let i = 0; i < data.length; i++) masked[i] = data[i]! ^ mask[i & 3]!;
   return Buffer.concat([header, mask, masked]);

@@ -76,7 +76,10 @@ export class FakeTransport implements Transport {
   result: SendResult = 'sent';
 
   send(data: string | Uint8Array, options?: { binary?: boolean }): SendResult {
-    if (this.result !== 'dropped') this.sent.push(typeof data === 'string' && options?.binary !== true ? data : `bin:${Buffer.from(data).toString('hex')}`);
+    if (this.result !== 'dropped')
+      this.sent.push(
+        typeof data === 'string' && options?.binary !== true ? data : `bin:${Buffer.from(data).toString('hex')}`,
+      );
     return this.result;
   }
 
@@ -116,8 +119,17 @@ function preparedText(message: PreparedMessage): string {
 let sequence = 0;
 
 /** An open gateway socket on a fake transport, as the gateway builds it at the upgrade and at `open`. */
-export function openSocket(options: { uid?: string; counters?: Counters; now?: number; nodeId?: string } = {}): { socket: GatewaySocket; transport: FakeTransport } {
-  const socket = new GatewaySocket(`${options.nodeId ?? 'n1'}.${++sequence}`, null, options.uid ?? null, createSession(), options.now ?? 0);
+export function openSocket(options: { uid?: string; counters?: Counters; now?: number; nodeId?: string } = {}): {
+  socket: GatewaySocket;
+  transport: FakeTransport;
+} {
+  const socket = new GatewaySocket(
+    `${options.nodeId ?? 'n1'}.${++sequence}`,
+    null,
+    options.uid ?? null,
+    createSession(),
+    options.now ?? 0,
+  );
   const transport = new FakeTransport();
   socket.transport = transport;
   socket.counters = options.counters ?? createCounters();

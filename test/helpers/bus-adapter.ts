@@ -3,7 +3,15 @@
 // Messages cross as bytes (encodeBytes/decodeBytes), as a real transport copies them; delivery is asynchronous.
 // `bus.cut(node)` makes a node disappear without a goodbye (the others are told, as the cluster primary does).
 import type { LocalNode } from '../../src/gateway/core/local-node.js';
-import { decodeBytes, encodeBytes, ScaleOutAdapter, type NodeReplies, type NodeRequest, type PresenceChange, type Target } from '../../src/gateway/index.js';
+import {
+  decodeBytes,
+  encodeBytes,
+  ScaleOutAdapter,
+  type NodeReplies,
+  type NodeRequest,
+  type PresenceChange,
+  type Target,
+} from '../../src/gateway/index.js';
 
 export class Bus {
   readonly members = new Map<string, BusAdapter>();

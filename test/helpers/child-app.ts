@@ -56,7 +56,8 @@ export class ChildApp {
       if (found.length >= count) return found;
       if (!this.running) throw new Error(`fixture exited before the expected events; stderr:\n${this.stderr}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for fixture events (${found.length}/${count}); stderr:\n${this.stderr}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for fixture events (${found.length}/${count}); stderr:\n${this.stderr}`);
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           clearTimeout(timer);

@@ -22,7 +22,11 @@ const MiB = 1024 * 1024;
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'mem') return;
   process.stdout.write(
-    JSON.stringify({ rss: process.memoryUsage().rss / MiB, peakRss: process.resourceUsage().maxRSS / 1024, clients: open }) + '\n',
+    JSON.stringify({
+      rss: process.memoryUsage().rss / MiB,
+      peakRss: process.resourceUsage().maxRSS / 1024,
+      clients: open,
+    }) + '\n',
   );
 });
 process.stdin.on('end', () => {

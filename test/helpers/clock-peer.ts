@@ -117,7 +117,12 @@ export interface ClockPeerOptions {
 export async function startClockPeer(options: ClockPeerOptions): Promise<ClockPeer> {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { role: options.role, port: options.port ?? 0, closeAfterMs: options.closeAfterMs ?? 50, limitMs: options.limitMs ?? 1_000 },
+    workerData: {
+      role: options.role,
+      port: options.port ?? 0,
+      closeAfterMs: options.closeAfterMs ?? 50,
+      limitMs: options.limitMs ?? 1_000,
+    },
   });
   let resolveTiming: (timing: CloseTiming) => void = () => {};
   const timing = new Promise<CloseTiming>((resolve) => (resolveTiming = resolve));

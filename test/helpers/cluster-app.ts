@@ -13,7 +13,8 @@ if (cluster.isPrimary) {
   const hub = createClusterHub({ workers, requestTimeout: 2_000 });
   hub.on('exit', (worker, info) => report({ event: 'exit', pid: worker.process.pid, ...info }));
   cluster.on('message', (worker, message: { app?: string; node?: string; port?: number }) => {
-    if (message?.app === 'listening') report({ event: 'listening', pid: worker.process.pid, node: message.node, port: message.port });
+    if (message?.app === 'listening')
+      report({ event: 'listening', pid: worker.process.pid, node: message.node, port: message.port });
   });
   const stop = (): void => void hub.close(2_000).then(() => process.exit(0));
   process.on('SIGTERM', stop);
@@ -22,7 +23,13 @@ if (cluster.isPrimary) {
   process.stdin.resume();
 } else {
   const maxGroupsPerSocket = process.env.MAX_GROUPS === undefined ? undefined : Number(process.env.MAX_GROUPS);
-  const gateway = await createGateway({ port, host: '127.0.0.1', heartbeat: false, maxGroupsPerSocket, adapter: new ClusterAdapter({ requestTimeout: 2_000 }) });
+  const gateway = await createGateway({
+    port,
+    host: '127.0.0.1',
+    heartbeat: false,
+    maxGroupsPerSocket,
+    adapter: new ClusterAdapter({ requestTimeout: 2_000 }),
+  });
   installRpc(gateway);
   gateway.on('error', (error) => report({ event: 'error', pid: process.pid, message: String(error) }));
   process.send!({ app: 'listening', node: gateway.nodeId, port: gateway.port });

@@ -81,7 +81,15 @@ export function parseExtensionHeader(value: string | undefined): Map<string, str
     const map = new Map<string, string | true>([['', name]]);
     for (const param of params) {
       const eq = param.indexOf('=');
-      map.set(eq === -1 ? param : param.slice(0, eq).trim(), eq === -1 ? true : param.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+      map.set(
+        eq === -1 ? param : param.slice(0, eq).trim(),
+        eq === -1
+          ? true
+          : param
+              .slice(eq + 1)
+              .trim()
+              .replace(/^"|"$/g, ''),
+      );
     }
     return map;
   });

@@ -6,7 +6,8 @@ import type { SocketHandlers } from '../../src/server/socket.js';
 import { Op } from './frames.js';
 import { rawHttp, RawClient, upgradeRequest } from './raw.js';
 
-export type Hook = 'createData' | 'origins' | 'protocols' | 'authorize' | 'open' | 'message' | 'close' | 'drain' | 'ping' | 'pong';
+export type Hook =
+  'createData' | 'origins' | 'protocols' | 'authorize' | 'open' | 'message' | 'close' | 'drain' | 'ping' | 'pong';
 export type Mode = 'throw' | 'reject';
 
 export interface Fault {
@@ -167,5 +168,10 @@ async function echoes(client: RawClient): Promise<boolean> {
 
 /** Every hook × the ways it can fail. */
 export const FAULTS: Fault[] = (Object.keys(EXPECTED) as Hook[]).flatMap((hook) =>
-  SYNC_ONLY.includes(hook) ? [{ hook, mode: 'throw' as const }] : [{ hook, mode: 'throw' as const }, { hook, mode: 'reject' as const }],
+  SYNC_ONLY.includes(hook)
+    ? [{ hook, mode: 'throw' as const }]
+    : [
+        { hook, mode: 'throw' as const },
+        { hook, mode: 'reject' as const },
+      ],
 );

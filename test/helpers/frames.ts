@@ -35,14 +35,21 @@ export interface Frame {
 
 function toBuffer(data: Uint8Array | string | undefined): Buffer {
   if (data === undefined) return Buffer.alloc(0);
-  return typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return typeof data === 'string'
+    ? Buffer.from(data, 'utf8')
+    : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Encodes one frame with the minimal length form. The payload is copied (masking never touches the caller's bytes). */
 export function encodeFrame(spec: FrameSpec): Buffer {
   const payload = toBuffer(spec.payload);
   const length = payload.length;
-  const key = spec.mask === false ? null : spec.mask === true || spec.mask === undefined ? randomBytes(4) : Buffer.from(spec.mask);
+  const key =
+    spec.mask === false
+      ? null
+      : spec.mask === true || spec.mask === undefined
+        ? randomBytes(4)
+        : Buffer.from(spec.mask);
   const extended = length < 126 ? 0 : length < 65536 ? 2 : 8;
   const header = Buffer.alloc(2 + extended + (key === null ? 0 : 4));
   header[0] =
@@ -171,7 +178,15 @@ export function decodeFrames(bytes: Uint8Array): DecodedFrame[] {
     if (payload.length !== length) throw new Error('truncated frame');
     if (maskKey !== null) for (let i = 0; i < payload.length; i++) payload[i] ^= maskKey[i & 3];
     at += length;
-    frames.push({ fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, masked, maskKey, headerLength, payload });
+    frames.push({
+      fin: (b0 & 0x80) !== 0,
+      rsv: (b0 >> 4) & 7,
+      opcode: b0 & 0x0f,
+      masked,
+      maskKey,
+      headerLength,
+      payload,
+    });
   }
   return frames;
 }

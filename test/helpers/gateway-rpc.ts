@@ -4,11 +4,30 @@ import type { Gateway } from '../../src/gateway/index.js';
 
 /** The gateway methods a test may call remotely. */
 export const RPC_METHODS = [
-  'sendToAll', 'sendToSocket', 'sendToUid', 'sendToGroup',
-  'bindUid', 'unbindUid', 'joinGroup', 'leaveGroup', 'ungroup',
-  'isOnline', 'isUidOnline', 'socketsOfUid', 'uidOfSocket', 'groupsOfSocket',
-  'sockets', 'uids', 'groups', 'socketCount', 'uidCount', 'sessions',
-  'getSession', 'setSession', 'updateSession', 'closeSocket',
+  'sendToAll',
+  'sendToSocket',
+  'sendToUid',
+  'sendToGroup',
+  'bindUid',
+  'unbindUid',
+  'joinGroup',
+  'leaveGroup',
+  'ungroup',
+  'isOnline',
+  'isUidOnline',
+  'socketsOfUid',
+  'uidOfSocket',
+  'groupsOfSocket',
+  'sockets',
+  'uids',
+  'groups',
+  'socketCount',
+  'uidCount',
+  'sessions',
+  'getSession',
+  'setSession',
+  'updateSession',
+  'closeSocket',
 ] as const;
 
 export type RpcMethod = (typeof RPC_METHODS)[number];
@@ -40,11 +59,20 @@ export function installRpc(gateway: Gateway): void {
   // What the caller's own session looks like on this node (prototype included: what getSession can't show).
   gateway.route('sessionProbe', ({ socket }) => {
     const session = socket.session as Record<string, unknown>;
-    return { keys: Object.keys(session), nullPrototype: Object.getPrototypeOf(session) === null, role: session.role ?? null };
+    return {
+      keys: Object.keys(session),
+      nullPrototype: Object.getPrototypeOf(session) === null,
+      role: session.role ?? null,
+    };
   });
   // Benchmarks: runs a method `count` times, `concurrency` calls in flight, on this node; times each call.
   gateway.route('burst', async ({ data }): Promise<BurstResult> => {
-    const { method, args, count, concurrency } = data as { method: RpcMethod; args: unknown[]; count: number; concurrency: number };
+    const { method, args, count, concurrency } = data as {
+      method: RpcMethod;
+      args: unknown[];
+      count: number;
+      concurrency: number;
+    };
     const fn = gateway[method] as (...a: unknown[]) => Promise<unknown>;
     const latencies: number[] = [];
     let started = 0;

@@ -5,7 +5,19 @@
 // itself (it has no dependencies; its peers are optional).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +35,9 @@ const INPUTS = [
   'package.json',
   'tsconfig.json',
   'tsconfig.build.json',
-  ...(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { files: string[] }).files.filter((f) => f !== 'dist'),
+  ...(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { files: string[] }).files.filter(
+    (f) => f !== 'dist',
+  ),
 ];
 
 function inputFiles(): string[] {
@@ -32,7 +46,9 @@ function inputFiles(): string[] {
     const path = join(REPO, input);
     if (!existsSync(path)) continue;
     if (!statSync(path).isDirectory()) files.push(path);
-    else for (const e of readdirSync(path, { withFileTypes: true, recursive: true })) if (e.isFile()) files.push(join(e.parentPath, e.name));
+    else
+      for (const e of readdirSync(path, { withFileTypes: true, recursive: true }))
+        if (e.isFile()) files.push(join(e.parentPath, e.name));
   }
   return files.sort();
 }
@@ -40,7 +56,8 @@ function inputFiles(): string[] {
 /** Hash of every packed input and of the Node version that builds it. */
 function inputHash(): string {
   const hash = createHash('sha256').update(process.version);
-  for (const file of inputFiles()) hash.update(relative(REPO, file)).update('\0').update(readFileSync(file)).update('\0');
+  for (const file of inputFiles())
+    hash.update(relative(REPO, file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -107,7 +124,11 @@ export async function packTarball(): Promise<Packed> {
  * A scratch project named `name` with the tarball installed: `setup` writes its package.json and other files into
  * the (empty) folder first. Cached with the tarball; returns the project's folder.
  */
-export async function installScratch(packed: Packed, name: string, setup: (dir: string) => Promise<void> | void): Promise<string> {
+export async function installScratch(
+  packed: Packed,
+  name: string,
+  setup: (dir: string) => Promise<void> | void,
+): Promise<string> {
   const dir = join(packed.home, name);
   if (existsSync(join(dir, 'node_modules', 'wsgate', 'package.json'))) return dir;
   // Built under a temporary parent, in a folder with the project's own name (npm init names the package after it).
@@ -117,7 +138,9 @@ export async function installScratch(packed: Packed, name: string, setup: (dir: 
   try {
     await setup(work);
     // --offline: a tarball without dependencies needs no registry.
-    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', packed.tarball], { cwd: work });
+    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', packed.tarball], {
+      cwd: work,
+    });
     try {
       renameSync(work, dir);
     } catch (error) {

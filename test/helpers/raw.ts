@@ -2,7 +2,12 @@
 // and writes frames byte for byte, a server that answers with a hand-made 101, and a plain HTTP exchange for
 // refused handshakes. Everything is bounded by timeouts.
 import { createHash } from 'node:crypto';
-import { connect as netConnect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import {
+  connect as netConnect,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { closePayload, encodeFrame, FrameReader, Op, parseClosePayload, type Frame, type FrameSpec } from './frames.js';
 import { delay } from './wait.js';
 import { generateKey } from '../../src/protocol/random.js';
@@ -10,7 +15,9 @@ import { generateKey } from '../../src/protocol/random.js';
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 export interface HttpHead {
@@ -178,7 +185,8 @@ export class RawPeer {
     for (;;) {
       const frame = this.queue.shift();
       if (frame !== undefined) return frame;
-      if (this.closed || this.ended) throw new Error(`connection ended without another frame (${this.reader.pendingBytes} bytes pending)`);
+      if (this.closed || this.ended)
+        throw new Error(`connection ended without another frame (${this.reader.pendingBytes} bytes pending)`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no frame within ${timeout} ms`);
       await new Promise<void>((resolve) => {
@@ -301,7 +309,11 @@ function readHead(socket: Socket, timeout: number): Promise<{ head: string; rest
       done(null, { head: buffered.subarray(0, end).toString('latin1'), rest: buffered.subarray(end + 4) });
     };
     const onClose = (): void =>
-      done(new Error(`connection closed before a complete HTTP head (${JSON.stringify(buffered.toString('latin1').slice(0, 200))})`));
+      done(
+        new Error(
+          `connection closed before a complete HTTP head (${JSON.stringify(buffered.toString('latin1').slice(0, 200))})`,
+        ),
+      );
     const timer = setTimeout(() => done(new Error(`no complete HTTP head within ${timeout} ms`)), timeout);
     socket.on('data', onData);
     socket.on('close', onClose);
@@ -324,15 +336,21 @@ export class RawClient extends RawPeer {
    * Connects and performs the opening handshake. Rejects unless the server answers 101 with the right
    * Sec-WebSocket-Accept (use `rawHttp` to look at refusals).
    */
-  static async connect(port: number, options: UpgradeRequestOptions & { timeout?: number; withHead?: Buffer } = {}): Promise<RawClient> {
+  static async connect(
+    port: number,
+    options: UpgradeRequestOptions & { timeout?: number; withHead?: Buffer } = {},
+  ): Promise<RawClient> {
     const key = options.key ?? generateKey();
     const socket = await openSocket(port);
     // `withHead`: frames written in the same TCP write as the request head (they reach the server as `head`).
-    socket.write(Buffer.concat([Buffer.from(upgradeRequest(port, { ...options, key })), options.withHead ?? Buffer.alloc(0)]));
+    socket.write(
+      Buffer.concat([Buffer.from(upgradeRequest(port, { ...options, key })), options.withHead ?? Buffer.alloc(0)]),
+    );
     const { head, rest } = await readHead(socket, options.timeout ?? 2_000);
     const response = parseResponseHead(head);
     if (response.status !== 101) throw new Error(`expected 101, got ${response.status}: ${head}`);
-    if (response.headers['sec-websocket-accept'] !== acceptKey(key)) throw new Error(`bad Sec-WebSocket-Accept in ${head}`);
+    if (response.headers['sec-websocket-accept'] !== acceptKey(key))
+      throw new Error(`bad Sec-WebSocket-Accept in ${head}`);
     const client = new RawClient(socket, response, key, rest);
     socket.resume();
     return client;
@@ -360,13 +378,17 @@ export async function rawHttp(port: number, request: string | Buffer, timeout = 
   socket.destroy();
   const all = Buffer.concat(chunks);
   const end = all.indexOf(HEAD_END);
-  if (end === -1) throw new Error(`no HTTP response head within ${timeout} ms: ${JSON.stringify(all.toString('latin1'))}`);
+  if (end === -1)
+    throw new Error(`no HTTP response head within ${timeout} ms: ${JSON.stringify(all.toString('latin1'))}`);
   const head = parseResponseHead(all.subarray(0, end).toString('latin1'));
   return { ...head, body: all.subarray(end + 4).toString('utf8') };
 }
 
 /** A TCP connection whose fate the test watches: when it closes and what, if anything, the server wrote. */
-export async function openStalled(port: number, bytes: string | Buffer): Promise<{ socket: Socket; received: () => string; closedAt: Promise<number> }> {
+export async function openStalled(
+  port: number,
+  bytes: string | Buffer,
+): Promise<{ socket: Socket; received: () => string; closedAt: Promise<number> }> {
   const socket = await openSocket(port);
   socket.on('error', () => undefined);
   const chunks: Buffer[] = [];

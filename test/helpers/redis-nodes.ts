@@ -2,7 +2,13 @@
 // ioredis, an admin client, and a check that what Redis stores is exactly the union of the nodes' own state.
 import { Redis as IORedis } from 'ioredis';
 import { createClient } from 'redis';
-import { RedisAdapter, type Gateway, type GatewayOptions, type RedisAdapterOptions, type RedisClientLike } from '../../src/gateway/index.js';
+import {
+  RedisAdapter,
+  type Gateway,
+  type GatewayOptions,
+  type RedisAdapterOptions,
+  type RedisClientLike,
+} from '../../src/gateway/index.js';
 import { startGateway, withIdRoute } from '../gateway/helpers.js';
 import type { RedisServer } from './redis-server.js';
 
@@ -66,7 +72,10 @@ export function truthOf(gateways: readonly Gateway[]): PresenceState {
 }
 
 /** What Redis stores under `wsgate:{namespace}:`, in the same shape as `truthOf`. */
-export async function storedPresence(admin: Awaited<ReturnType<typeof adminClient>>, namespace = 'default'): Promise<PresenceState> {
+export async function storedPresence(
+  admin: Awaited<ReturnType<typeof adminClient>>,
+  namespace = 'default',
+): Promise<PresenceState> {
   const p = `wsgate:{${namespace}}:`;
   const state: PresenceState = { sockets: {}, uids: {}, groups: {}, groupUids: {}, socketGroups: {} };
   state.sockets = (await admin.hGetAll(`${p}sockets`)) as Record<string, string>;
@@ -74,7 +83,8 @@ export async function storedPresence(admin: Awaited<ReturnType<typeof adminClien
   for (const group of await admin.sMembers(`${p}groups`)) {
     state.groups[group] = (await admin.sMembers(`${p}g:${group}`)).sort();
     const counts = (await admin.hGetAll(`${p}gu:${group}`)) as Record<string, string>;
-    if (Object.keys(counts).length > 0) state.groupUids[group] = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)]));
+    if (Object.keys(counts).length > 0)
+      state.groupUids[group] = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)]));
   }
   for (const id of Object.keys(state.sockets)) {
     const groups = await admin.sMembers(`${p}sg:${id}`);
@@ -84,7 +94,11 @@ export async function storedPresence(admin: Awaited<ReturnType<typeof adminClien
 }
 
 /** Keys under the namespace that the presence of `truth` (plus the `nodes` registry) does not explain. */
-export async function strayKeys(admin: Awaited<ReturnType<typeof adminClient>>, truth: PresenceState, namespace = 'default'): Promise<string[]> {
+export async function strayKeys(
+  admin: Awaited<ReturnType<typeof adminClient>>,
+  truth: PresenceState,
+  namespace = 'default',
+): Promise<string[]> {
   const p = `wsgate:{${namespace}}:`;
   const expected = new Set<string>([`${p}nodes`]);
   if (Object.keys(truth.sockets).length > 0) expected.add(`${p}sockets`);

@@ -12,11 +12,14 @@ export const REDIS_INSTALL_HINT = 'apt-get install -y --no-install-recommends re
 /** Path of the `redis-server` binary, or a thrown Error that says how to install it (the tests fail, not skip). */
 export function redisServerBinary(): string {
   for (const candidate of [process.env.REDIS_SERVER, '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
-    if (candidate !== undefined && candidate !== '' && spawnSync(candidate, ['--version']).status === 0) return candidate;
+    if (candidate !== undefined && candidate !== '' && spawnSync(candidate, ['--version']).status === 0)
+      return candidate;
   }
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   if (found.status === 0 && found.stdout.trim() !== '') return found.stdout.trim();
-  throw new Error(`redis-server is not installed: the Redis adapter tests need a real one. Install it with: ${REDIS_INSTALL_HINT}`);
+  throw new Error(
+    `redis-server is not installed: the Redis adapter tests need a real one. Install it with: ${REDIS_INSTALL_HINT}`,
+  );
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before returning). */
@@ -77,7 +80,22 @@ export class RedisServer {
     if (this.child !== null) return;
     const child = spawn(
       this.binary,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--protected-mode', 'no', '--loglevel', 'warning'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+        '--protected-mode',
+        'no',
+        '--loglevel',
+        'warning',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
@@ -90,7 +108,8 @@ export class RedisServer {
     // An answer from *this* process (something else could be listening on the port).
     while (!(await answersAs(this.port, child.pid!))) {
       if (this.child !== child) throw new Error(`redis-server exited on port ${this.port}: ${stderr.trim()}`);
-      if (Date.now() > deadline) throw new Error(`redis-server did not listen on port ${this.port} within 5 s: ${stderr.trim()}`);
+      if (Date.now() > deadline)
+        throw new Error(`redis-server did not listen on port ${this.port} within 5 s: ${stderr.trim()}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -113,7 +113,9 @@ export async function startEchoServer<D = unknown>(
 }
 
 /** A `ws` WebSocketServer on a free port, closed by `cleanupAll`. */
-export async function startWsServer(options: WebSocket.ServerOptions = {}): Promise<{ server: WebSocketServer; url: string }> {
+export async function startWsServer(
+  options: WebSocket.ServerOptions = {},
+): Promise<{ server: WebSocketServer; url: string }> {
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   wsServers.push(server);
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -136,7 +138,9 @@ export class WsClient {
   private readonly waiters: ((m: Received) => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
       const message = { data: buffer, isBinary };

@@ -19,7 +19,10 @@ describe('encodeBase64', () => {
   });
 
   it('uses the whole alphabet, including "+" and "/"', () => {
-    const bytes = Uint8Array.from({ length: 48 }, (_, i) => [0x00, 0x10, 0x83, 0x10, 0x51, 0x87, 0x20, 0x92, 0x8b][i % 9] ^ (i * 7));
+    const bytes = Uint8Array.from(
+      { length: 48 },
+      (_, i) => [0x00, 0x10, 0x83, 0x10, 0x51, 0x87, 0x20, 0x92, 0x8b][i % 9] ^ (i * 7),
+    );
     expect(encodeBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
     expect(encodeBase64(Uint8Array.of(0xfb, 0xff, 0xbf))).toBe('+/+/');
   });

@@ -24,12 +24,23 @@ describe('parseClosePayload', () => {
   });
 
   it('refuses a 1-byte body with 1002 (the code takes two)', () => {
-    expect(parseClosePayload(hex('03'))).toEqual({ ok: false, closeCode: 1002, error: 'close frame with a 1-byte payload' });
+    expect(parseClosePayload(hex('03'))).toEqual({
+      ok: false,
+      closeCode: 1002,
+      error: 'close frame with a 1-byte payload',
+    });
   });
 
-  it.each([0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535])('refuses code %i with 1002 (RFC 6455 §7.4.1)', (code) => {
-    expect(parseClosePayload(closeBody(code))).toEqual({ ok: false, closeCode: 1002, error: `invalid close code ${code}` });
-  });
+  it.each([0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535])(
+    'refuses code %i with 1002 (RFC 6455 §7.4.1)',
+    (code) => {
+      expect(parseClosePayload(closeBody(code))).toEqual({
+        ok: false,
+        closeCode: 1002,
+        error: `invalid close code ${code}`,
+      });
+    },
+  );
 
   it('refuses a reason that is not UTF-8 with 1007', () => {
     expect(parseClosePayload(closeBody(1000, hex('ce')))).toEqual({
@@ -47,14 +58,19 @@ describe('encodeClosePayload', () => {
   });
 
   it('throws on local misuse: reserved codes, a reason without a code, a reason over 123 bytes', () => {
-    for (const code of [1005, 1006, 1015, 999, 1000.5]) expect(() => encodeClosePayload(code, '')).toThrow(WebSocketArgumentError);
+    for (const code of [1005, 1006, 1015, 999, 1000.5])
+      expect(() => encodeClosePayload(code, '')).toThrow(WebSocketArgumentError);
     expect(() => encodeClosePayload(undefined, 'x')).toThrow(WebSocketArgumentError);
     expect(() => encodeClosePayload(1000, 'x'.repeat(124))).toThrow(WebSocketArgumentError);
     expect(encodeClosePayload(1000, 'x'.repeat(123))).toHaveLength(125);
   });
 
   it('round-trips through parseClosePayload', () => {
-    for (const [code, reason] of [[1000, ''], [1011, 'oops'], [3000, 'é'.repeat(61)]] as const) {
+    for (const [code, reason] of [
+      [1000, ''],
+      [1011, 'oops'],
+      [3000, 'é'.repeat(61)],
+    ] as const) {
       expect(parseClosePayload(encodeClosePayload(code, reason))).toEqual({ ok: true, code, reason });
     }
   });

@@ -134,7 +134,9 @@ describe.each(['server', 'client'] as const)('%s role', (role) => {
     it('a message over maxMessageSize across fragments → 1009 at the header of the fragment that crosses it', () => {
       const first = frame(OP.text, 'a'.repeat(60), { fin: false });
       const second = frame(OP.cont, 'b'.repeat(60));
-      const e = endpoint({ maxMessageSize: 100, maxFrameSize: 100 }).feed(first).trickle(second.subarray(0, 2 + maskBytes));
+      const e = endpoint({ maxMessageSize: 100, maxFrameSize: 100 })
+        .feed(first)
+        .trickle(second.subarray(0, 2 + maskBytes));
       expectFailedAt(e, 1009, first.length + 2 + maskBytes);
       expect(e.messages).toEqual([]);
     });
@@ -164,11 +166,14 @@ describe.each(['server', 'client'] as const)('%s role', (role) => {
   });
 
   describe('control frames (RFC 6455 §5.5)', () => {
-    it.each([OP.ping, OP.pong, OP.close])('opcode 0x%s with a 126-byte payload → 1002, before the payload', (opcode) => {
-      const bytes = frame(opcode, new Uint8Array(126));
-      const e = endpoint().trickle(bytes.subarray(0, 4 + maskBytes));
-      expectFailedAt(e, 1002, 4 + maskBytes);
-    });
+    it.each([OP.ping, OP.pong, OP.close])(
+      'opcode 0x%s with a 126-byte payload → 1002, before the payload',
+      (opcode) => {
+        const bytes = frame(opcode, new Uint8Array(126));
+        const e = endpoint().trickle(bytes.subarray(0, 4 + maskBytes));
+        expectFailedAt(e, 1002, 4 + maskBytes);
+      },
+    );
 
     it.each([OP.ping, OP.pong, OP.close])('opcode 0x%s without FIN (fragmented) → 1002', (opcode) => {
       expectFailed(endpoint().feed(frame(opcode, '', { fin: false })), 1002);
@@ -245,13 +250,20 @@ describe.each(['server', 'client'] as const)('%s role', (role) => {
     });
 
     it('a close between fragments ends the connection without delivering the partial message', () => {
-      const e = endpoint().feed(frame(OP.text, 'Hel', { fin: false }), frame(OP.close, closeBody(1001)), frame(OP.cont, 'lo'));
+      const e = endpoint().feed(
+        frame(OP.text, 'Hel', { fin: false }),
+        frame(OP.close, closeBody(1001)),
+        frame(OP.cont, 'lo'),
+      );
       expect(e.messages).toEqual([]);
       expect(e.events.find((ev) => ev.type === 'close')).toEqual({ type: 'close', code: 1001, reason: '' });
     });
 
     it('RSV1 on a continuation frame → 1002 even with an extension', () => {
-      const e = endpoint({ codec: passThroughCodec() }).feed(frame(OP.text, 'a', { fin: false, rsv: 4 }), frame(OP.cont, 'b', { rsv: 4 }));
+      const e = endpoint({ codec: passThroughCodec() }).feed(
+        frame(OP.text, 'a', { fin: false, rsv: 4 }),
+        frame(OP.cont, 'b', { rsv: 4 }),
+      );
       expectFailed(e, 1002);
     });
   });
@@ -286,31 +298,37 @@ describe.each(['server', 'client'] as const)('%s role', (role) => {
       expectFailed(endpoint({ isUtf8 }).feed(frame(OP.text, concat([bad, tail]))), 1007);
     });
 
-    it.each(invalid)('%s with the native validator, in 64-byte chunks → 1007 with the chunk holding it', (_name, bad, index) => {
-      // Long enough for the native path: the bad bytes sit after 100 valid bytes (some multi-byte).
-      const lead = concat([bytesOf('x'.repeat(90)), KOSME]);
-      const bytes = frame(OP.text, concat([lead, bad, tail, tail]));
-      const e = endpoint({ isUtf8 });
-      for (let at = 0; at < bytes.length; at += 64) e.feed(bytes.subarray(at, at + 64));
-      const badAt = 2 + maskBytes + lead.length + index;
-      expectFailedAt(e, 1007, Math.min(bytes.length, (Math.floor(badAt / 64) + 1) * 64));
-    });
+    it.each(invalid)(
+      '%s with the native validator, in 64-byte chunks → 1007 with the chunk holding it',
+      (_name, bad, index) => {
+        // Long enough for the native path: the bad bytes sit after 100 valid bytes (some multi-byte).
+        const lead = concat([bytesOf('x'.repeat(90)), KOSME]);
+        const bytes = frame(OP.text, concat([lead, bad, tail, tail]));
+        const e = endpoint({ isUtf8 });
+        for (let at = 0; at < bytes.length; at += 64) e.feed(bytes.subarray(at, at + 64));
+        const badAt = 2 + maskBytes + lead.length + index;
+        expectFailedAt(e, 1007, Math.min(bytes.length, (Math.floor(badAt / 64) + 1) * 64));
+      },
+    );
 
     it('a long valid text message split anywhere passes the native validator, code points cut or not', () => {
       const payload = bytesOf('κόσμε 🎉 漢字 '.repeat(12));
       const bytes = frame(OP.text, payload);
       for (let split = 1; split < bytes.length; split++) {
         const e = endpoint({ isUtf8 }).feed(bytes.subarray(0, split)).feed(bytes.subarray(split));
-        expect(e.messages, `split at ${split}`).toEqual([{ type: 'message', data: Buffer.from(payload).toString(), isText: true }]);
+        expect(e.messages, `split at ${split}`).toEqual([
+          { type: 'message', data: Buffer.from(payload).toString(), isText: true },
+        ]);
       }
     });
 
     it('a frame ending inside a code point fails the same with and without the native validator (fuzz find)', () => {
       // (c) chunking invariance found the reason differing: "invalid UTF-8" natively, "ends inside" incrementally.
       const payload = concat([bytesOf('κόσμε 🎉 '.repeat(8)), hex('f0 9f')]);
-      const reasons = [endpoint({ isUtf8 }).feed(frame(OP.text, payload)), endpoint().trickle(frame(OP.text, payload))].map(
-        (e) => Buffer.from(e.frames.at(-1)!.payload.subarray(2)).toString(),
-      );
+      const reasons = [
+        endpoint({ isUtf8 }).feed(frame(OP.text, payload)),
+        endpoint().trickle(frame(OP.text, payload)),
+      ].map((e) => Buffer.from(e.frames.at(-1)!.payload.subarray(2)).toString());
       expect(reasons[0]).toBe(reasons[1]);
     });
 
@@ -408,7 +426,10 @@ describe.each(['server', 'client'] as const)('%s role', (role) => {
     it('a 123-byte reason (the most that fits) is accepted, whole or split', () => {
       const reason = 'é'.repeat(61) + 'x';
       expect(Buffer.byteLength(reason)).toBe(123);
-      for (const e of [endpoint().feed(frame(OP.close, closeBody(4000, reason))), endpoint().trickle(frame(OP.close, closeBody(4000, reason)))]) {
+      for (const e of [
+        endpoint().feed(frame(OP.close, closeBody(4000, reason))),
+        endpoint().trickle(frame(OP.close, closeBody(4000, reason))),
+      ]) {
         expect(e.events.find((ev) => ev.type === 'close')).toEqual({ type: 'close', code: 4000, reason });
       }
     });
@@ -480,7 +501,9 @@ describe.each(['server', 'client'] as const)('%s role', (role) => {
     it('input after the peer’s close is discarded', () => {
       const e = endpoint().feed(frame(OP.close, closeBody(1000)), frame(OP.text, 'ignored'), frame(OP.ping, 'ignored'));
       e.feed(frame(OP.text, 'still ignored'), frame(OP.close, closeBody(1000)));
-      expect(e.events.filter((ev) => ev.type !== 'closeTransport')).toEqual([{ type: 'close', code: 1000, reason: '' }]);
+      expect(e.events.filter((ev) => ev.type !== 'closeTransport')).toEqual([
+        { type: 'close', code: 1000, reason: '' },
+      ]);
       expect(e.frames).toHaveLength(1);
     });
 
@@ -643,7 +666,10 @@ describe.each(['server', 'client'] as const)('%s role', (role) => {
     it('a compressed text message is validated after inflating', () => {
       const e = endpoint({ codec: passThroughCodec() }).feed(frame(OP.text, hex('61 ff'), { rsv: 4 }));
       expectFailed(e, 1007);
-      const ok = endpoint({ codec: passThroughCodec() }).feed(frame(OP.text, 'κ', { rsv: 4, fin: false }), frame(OP.cont, 'ό'));
+      const ok = endpoint({ codec: passThroughCodec() }).feed(
+        frame(OP.text, 'κ', { rsv: 4, fin: false }),
+        frame(OP.cont, 'ό'),
+      );
       expect(ok.messages).toEqual([{ type: 'message', data: 'κό', isText: true }]);
     });
   });
@@ -701,7 +727,11 @@ describe.each(['server', 'client'] as const)('trace (%s role)', (role) => {
         else seen.push(`${event.type} ${event.opcode} fin=${event.fin} rsv1=${event.rsv1} ${event.length}`);
       },
     });
-    e.feed(peerFrame(role, OP.text, 'Hel', { fin: false }), peerFrame(role, OP.ping, 'p'), peerFrame(role, OP.cont, 'lo'));
+    e.feed(
+      peerFrame(role, OP.text, 'Hel', { fin: false }),
+      peerFrame(role, OP.ping, 'p'),
+      peerFrame(role, OP.cont, 'lo'),
+    );
     e.connection.send('x'.repeat(2000), false);
     e.connection.send('hi');
     e.connection.close(1000);
@@ -734,14 +764,19 @@ describe.each(['server', 'client'] as const)('trace (%s role)', (role) => {
 
   it.runIf(role === 'server')('reads a prepared frame back from its header', () => {
     const seen: string[] = [];
-    const e = new Endpoint(role, { trace: (event) => void (event.type === 'frame-out' && seen.push(`${event.opcode} ${event.rsv1} ${event.length}`)) });
-    for (const size of [5, 300, 70_000]) e.connection.sendPrepared(prepareFrame(new Uint8Array(size), true, size === 300));
+    const e = new Endpoint(role, {
+      trace: (event) => void (event.type === 'frame-out' && seen.push(`${event.opcode} ${event.rsv1} ${event.length}`)),
+    });
+    for (const size of [5, 300, 70_000])
+      e.connection.sendPrepared(prepareFrame(new Uint8Array(size), true, size === 300));
     expect(seen).toEqual(['2 false 5', '2 true 300', '2 false 70000']);
   });
 
   it('sees a failure as the Close sent and the move to CLOSED', () => {
     const seen: string[] = [];
-    const e = new Endpoint(role, { trace: (event) => void seen.push(event.type === 'state' ? `state ${event.to}` : `${event.type} ${event.opcode}`) });
+    const e = new Endpoint(role, {
+      trace: (event) => void seen.push(event.type === 'state' ? `state ${event.to}` : `${event.type} ${event.opcode}`),
+    });
     e.feed(peerFrame(role, OP.cont, 'x'));
     expect(seen).toEqual(['frame-in 0', 'frame-out 8', 'state 3']);
     expectFailed(e, 1002);

@@ -31,7 +31,10 @@ function one(header: string): ExtensionOffer {
 }
 
 /** Server side: the response header and agreed params for a client's `Sec-WebSocket-Extensions` header. */
-function serverAccepts(header: string, options: PerMessageDeflateOptions = {}): { header: string; params: DeflateParams } {
+function serverAccepts(
+  header: string,
+  options: PerMessageDeflateOptions = {},
+): { header: string; params: DeflateParams } {
   const accepted = acceptDeflateOffer(offers(header), options);
   if (accepted === null) throw new Error(`expected ${header} to be accepted`);
   return { header: formatExtensions([accepted.response]), params: accepted.params };
@@ -142,7 +145,9 @@ describe('acceptDeflateOffer (server, RFC 7692 §7.1)', () => {
 
     it('accepts every value from 8 to 15', () => {
       for (let bits = 8; bits <= 15; bits++) {
-        expect(serverAccepts(`permessage-deflate; server_max_window_bits=${bits}`).params.serverMaxWindowBits).toBe(bits);
+        expect(serverAccepts(`permessage-deflate; server_max_window_bits=${bits}`).params.serverMaxWindowBits).toBe(
+          bits,
+        );
       }
     });
   });
@@ -201,7 +206,9 @@ describe('acceptDeflateOffer (server, RFC 7692 §7.1)', () => {
     it('declines an offer with a repeated parameter and falls back to the next one (§7)', () => {
       serverDeclines('permessage-deflate; server_no_context_takeover; server_no_context_takeover');
       serverDeclines('permessage-deflate; server_max_window_bits=10; SERVER_MAX_WINDOW_BITS=12');
-      const parsed = parseExtensions('permessage-deflate; client_max_window_bits; client_max_window_bits, permessage-deflate');
+      const parsed = parseExtensions(
+        'permessage-deflate; client_max_window_bits; client_max_window_bits, permessage-deflate',
+      );
       expect(parsed.ok && acceptDeflateOffer(parsed.value, {})?.params.clientMaxWindowBits).toBe(15);
     });
 
@@ -221,9 +228,14 @@ describe('acceptDeflateOffer (server, RFC 7692 §7.1)', () => {
         header: 'permessage-deflate; server_max_window_bits=10',
         params: { ...DEFAULTS, serverMaxWindowBits: 10 },
       });
-      expect(serverAccepts('permessage-deflate; foo, permessage-deflate; client_max_window_bits', { clientMaxWindowBits: 9 })).toEqual(
-        { header: 'permessage-deflate; client_max_window_bits=9', params: { ...DEFAULTS, clientMaxWindowBits: 9 } },
-      );
+      expect(
+        serverAccepts('permessage-deflate; foo, permessage-deflate; client_max_window_bits', {
+          clientMaxWindowBits: 9,
+        }),
+      ).toEqual({
+        header: 'permessage-deflate; client_max_window_bits=9',
+        params: { ...DEFAULTS, clientMaxWindowBits: 9 },
+      });
       const fallback = serverAccepts('permessage-deflate, permessage-deflate; client_max_window_bits', {
         clientMaxWindowBits: 9,
       });
@@ -231,7 +243,9 @@ describe('acceptDeflateOffer (server, RFC 7692 §7.1)', () => {
     });
 
     it('accepts the first acceptable offer, not the best', () => {
-      expect(serverAccepts('permessage-deflate; server_max_window_bits=9, permessage-deflate').params.serverMaxWindowBits).toBe(9);
+      expect(
+        serverAccepts('permessage-deflate; server_max_window_bits=9, permessage-deflate').params.serverMaxWindowBits,
+      ).toBe(9);
     });
   });
 
@@ -303,8 +317,10 @@ describe('acceptDeflateResponse (client, RFC 7692 §7.1)', () => {
 
     it('must appear when offered', () => {
       expect(clientFails('permessage-deflate', { serverNoContextTakeover: true })).toMatch(/offered but not accepted/);
-      expect(clientAccepts('permessage-deflate; server_no_context_takeover', { serverNoContextTakeover: true })
-        .serverNoContextTakeover).toBe(true);
+      expect(
+        clientAccepts('permessage-deflate; server_no_context_takeover', { serverNoContextTakeover: true })
+          .serverNoContextTakeover,
+      ).toBe(true);
     });
   });
 
@@ -329,8 +345,12 @@ describe('acceptDeflateResponse (client, RFC 7692 §7.1)', () => {
       expect(clientFails('permessage-deflate; server_max_window_bits=11', { serverMaxWindowBits: 10 })).toMatch(
         /exceeds the offered 10/,
       );
-      expect(clientAccepts('permessage-deflate; server_max_window_bits=10', { serverMaxWindowBits: 10 }).serverMaxWindowBits).toBe(10);
-      expect(clientAccepts('permessage-deflate; server_max_window_bits=8', { serverMaxWindowBits: 10 }).serverMaxWindowBits).toBe(8);
+      expect(
+        clientAccepts('permessage-deflate; server_max_window_bits=10', { serverMaxWindowBits: 10 }).serverMaxWindowBits,
+      ).toBe(10);
+      expect(
+        clientAccepts('permessage-deflate; server_max_window_bits=8', { serverMaxWindowBits: 10 }).serverMaxWindowBits,
+      ).toBe(8);
     });
   });
 
@@ -344,7 +364,9 @@ describe('acceptDeflateResponse (client, RFC 7692 §7.1)', () => {
     });
 
     it('cannot widen the limit we offered', () => {
-      expect(clientAccepts('permessage-deflate; client_max_window_bits=12', { clientMaxWindowBits: 9 }).clientMaxWindowBits).toBe(9);
+      expect(
+        clientAccepts('permessage-deflate; client_max_window_bits=12', { clientMaxWindowBits: 9 }).clientMaxWindowBits,
+      ).toBe(9);
       expect(clientAccepts('permessage-deflate', { clientMaxWindowBits: 9 }).clientMaxWindowBits).toBe(9);
     });
   });
@@ -375,8 +397,12 @@ describe('both sides agree', () => {
         expect(result).toEqual({ ok: true, value: accepted.params });
         // Neither side ends up with more than it allowed.
         const p = accepted.params;
-        expect(p.serverMaxWindowBits).toBeLessThanOrEqual(Math.min(client.serverMaxWindowBits ?? 15, server.serverMaxWindowBits ?? 15));
-        expect(p.clientMaxWindowBits).toBeLessThanOrEqual(Math.min(client.clientMaxWindowBits ?? 15, server.clientMaxWindowBits ?? 15));
+        expect(p.serverMaxWindowBits).toBeLessThanOrEqual(
+          Math.min(client.serverMaxWindowBits ?? 15, server.serverMaxWindowBits ?? 15),
+        );
+        expect(p.clientMaxWindowBits).toBeLessThanOrEqual(
+          Math.min(client.clientMaxWindowBits ?? 15, server.clientMaxWindowBits ?? 15),
+        );
         expect(p.serverNoContextTakeover).toBe(!!client.serverNoContextTakeover || !!server.serverNoContextTakeover);
         expect(p.clientNoContextTakeover).toBe(!!client.clientNoContextTakeover || !!server.clientNoContextTakeover);
       }),

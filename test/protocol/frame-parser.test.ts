@@ -4,7 +4,13 @@
  * writes is in `frame-serializer.test.ts`; every framing rule from both roles is in `connection.test.ts`.)
  */
 import { describe, expect, it } from 'vitest';
-import { Connection, type ConnectionHandler, FrameParser, type FrameSink, type Role } from '../../src/protocol/index.js';
+import {
+  Connection,
+  type ConnectionHandler,
+  FrameParser,
+  type FrameSink,
+  type Role,
+} from '../../src/protocol/index.js';
 import { decodeFrames } from '../helpers/frames.js';
 import { Endpoint, type Event, concat, expectFailed, hex, pattern, splitPlans, toHex } from './kit.js';
 
@@ -184,7 +190,8 @@ describe('FrameParser', () => {
       'start 0 fin=true rsv1=false length=2',
       'end 6c6f',
     ]);
-    for (const plan of splitPlans(bytes.length, { pairs: true })) expect(parse(bytes, plan, false), plan.join(',')).toEqual(whole);
+    for (const plan of splitPlans(bytes.length, { pairs: true }))
+      expect(parse(bytes, plan, false), plan.join(',')).toEqual(whole);
   });
 
   it('refuses a non-minimal length (RFC 6455 §5.2) and stops: nothing after the error is reported', () => {

@@ -144,7 +144,10 @@ describe('payload length boundaries (7-bit, 16-bit and 64-bit forms) round-trip'
 
       // Whole, then header and payload split at the header boundary, then in 3 pieces.
       for (const plan of [[], [frame.headerLength], [1, frame.headerLength + (length >> 1)]]) {
-        const to = new Endpoint(receiver).feedSplit(bytes, plan.filter((s) => s < bytes.length));
+        const to = new Endpoint(receiver).feedSplit(
+          bytes,
+          plan.filter((s) => s < bytes.length),
+        );
         expect(to.events.length).toBe(1);
         const event = to.events[0];
         expect(event.type).toBe('message');

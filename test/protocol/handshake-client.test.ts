@@ -115,7 +115,9 @@ describe('buildClientRequest (RFC 6455 §4.1)', () => {
   });
 
   it('lets Origin come from headers when the option is not used', () => {
-    expect(buildClientRequest({ host: 'h', path: '/', headers: { Origin: 'http://o' } }).text).toMatch(/Origin: http:\/\/o\r\n/);
+    expect(buildClientRequest({ host: 'h', path: '/', headers: { Origin: 'http://o' } }).text).toMatch(
+      /Origin: http:\/\/o\r\n/,
+    );
   });
 });
 
@@ -149,7 +151,10 @@ describe('validateServerResponse (RFC 6455 §4.1)', () => {
   });
 
   it('accepts a response with no subprotocol even when some were offered', () => {
-    expect(validateServerResponse(response(), expected)).toEqual({ ok: true, value: { protocol: undefined, extensions: [] } });
+    expect(validateServerResponse(response(), expected)).toEqual({
+      ok: true,
+      value: { protocol: undefined, extensions: [] },
+    });
   });
 
   it('returns the accepted extensions', () => {
@@ -167,7 +172,9 @@ describe('validateServerResponse (RFC 6455 §4.1)', () => {
   });
 
   it('accepts what buildAcceptResponse writes', () => {
-    const head = parseHead(buildAcceptResponse({ key: SAMPLE_KEY, protocol: 'superchat', extensions: 'permessage-deflate' }));
+    const head = parseHead(
+      buildAcceptResponse({ key: SAMPLE_KEY, protocol: 'superchat', extensions: 'permessage-deflate' }),
+    );
     const headers: Record<string, HeaderValue> = {};
     for (const [name, values] of Object.entries(head.headers)) headers[name] = values;
     const result = validateServerResponse({ status: 101, headers }, expected);
@@ -192,7 +199,9 @@ describe('validateServerResponse (RFC 6455 §4.1)', () => {
 
   it('fails on a missing, repeated or wrong Sec-WebSocket-Accept', () => {
     expect(failure(response({ 'sec-websocket-accept': undefined }))).toMatch(/missing or repeated/);
-    expect(failure(response({ 'sec-websocket-accept': [SAMPLE_ACCEPT, SAMPLE_ACCEPT] }))).toMatch(/missing or repeated/);
+    expect(failure(response({ 'sec-websocket-accept': [SAMPLE_ACCEPT, SAMPLE_ACCEPT] }))).toMatch(
+      /missing or repeated/,
+    );
     expect(failure(response({ 'sec-websocket-accept': computeAcceptKey('AAAAAAAAAAAAAAAAAAAAAA==') }))).toMatch(
       /does not match/,
     );
@@ -202,8 +211,9 @@ describe('validateServerResponse (RFC 6455 §4.1)', () => {
   it('fails on a subprotocol that was not offered, or more than one', () => {
     expect(failure(response({ 'sec-websocket-protocol': 'other' }))).toMatch(/not offered/);
     expect(failure(response({ 'sec-websocket-protocol': 'Chat' }))).toMatch(/not offered/);
-    expect(failure(response({ 'sec-websocket-protocol': 'chat' }), { ...expected, protocols: [] }))
-      .toMatch(/not offered/);
+    expect(failure(response({ 'sec-websocket-protocol': 'chat' }), { ...expected, protocols: [] })).toMatch(
+      /not offered/,
+    );
     expect(failure(response({ 'sec-websocket-protocol': 'chat, superchat' }))).toMatch(/exactly one/);
     expect(failure(response({ 'sec-websocket-protocol': ['chat', 'chat'] }))).toMatch(/exactly one/);
     expect(failure(response({ 'sec-websocket-protocol': '' }))).toMatch(/exactly one/);
@@ -212,9 +222,12 @@ describe('validateServerResponse (RFC 6455 §4.1)', () => {
 
   it('fails on extensions that were not offered, repeated or malformed', () => {
     expect(failure(response({ 'sec-websocket-extensions': 'x-foo' }))).toMatch(/"x-foo" that was not offered/);
-    expect(failure(response({ 'sec-websocket-extensions': 'permessage-deflate' }), { ...expected, extensionsOffered: [] }))
-      .toMatch(/not offered/);
-    expect(failure(response({ 'sec-websocket-extensions': 'permessage-deflate, permessage-deflate' }))).toMatch(/twice/);
+    expect(
+      failure(response({ 'sec-websocket-extensions': 'permessage-deflate' }), { ...expected, extensionsOffered: [] }),
+    ).toMatch(/not offered/);
+    expect(failure(response({ 'sec-websocket-extensions': 'permessage-deflate, permessage-deflate' }))).toMatch(
+      /twice/,
+    );
     expect(failure(response({ 'sec-websocket-extensions': ['permessage-deflate', 'permessage-deflate'] }))).toMatch(
       /twice/,
     );

@@ -14,7 +14,10 @@ import { MAX_LIST_HEADER_LENGTH } from '../../src/protocol/header-grammar.js';
 import { SAMPLE_ACCEPT, SAMPLE_KEY, parseHead } from './kit.js';
 
 /** RFC 6455 §1.2: the sample client handshake, as Node would report it. */
-function request(headers: Record<string, HeaderValue> = {}, head: Partial<UpgradeRequestHead> = {}): UpgradeRequestHead {
+function request(
+  headers: Record<string, HeaderValue> = {},
+  head: Partial<UpgradeRequestHead> = {},
+): UpgradeRequestHead {
   const base: Record<string, HeaderValue> = {
     host: 'server.example.com',
     upgrade: 'websocket',
@@ -52,9 +55,7 @@ describe('validateUpgradeRequest (RFC 6455 §4.2.1)', () => {
   });
 
   it('accepts the minimal handshake a non-browser client sends', () => {
-    const result = validateUpgradeRequest(
-      request({ origin: undefined, 'sec-websocket-protocol': undefined }),
-    );
+    const result = validateUpgradeRequest(request({ origin: undefined, 'sec-websocket-protocol': undefined }));
     expect(result).toEqual({ ok: true, value: { key: SAMPLE_KEY, protocols: [], extensions: [], origin: undefined } });
   });
 
@@ -101,7 +102,9 @@ describe('validateUpgradeRequest (RFC 6455 §4.2.1)', () => {
   });
 
   it('trims OWS around single-valued headers', () => {
-    const result = validateUpgradeRequest(request({ 'sec-websocket-key': ` ${SAMPLE_KEY}\t`, 'sec-websocket-version': ' 13 ' }));
+    const result = validateUpgradeRequest(
+      request({ 'sec-websocket-key': ` ${SAMPLE_KEY}\t`, 'sec-websocket-version': ' 13 ' }),
+    );
     expect(result.ok && result.value.key).toBe(SAMPLE_KEY);
   });
 
@@ -127,7 +130,10 @@ describe('validateUpgradeRequest (RFC 6455 §4.2.1)', () => {
     it('400 without Host, with an empty Host or with two', () => {
       expect(rejection(request({ host: undefined }))).toMatchObject({ status: 400, reason: 'Host header is required' });
       expect(rejection(request({ host: '' }))).toMatchObject({ status: 400, reason: 'Host header is required' });
-      expect(rejection(request({ host: ['a', 'b'] }))).toMatchObject({ status: 400, reason: 'Host header must appear once' });
+      expect(rejection(request({ host: ['a', 'b'] }))).toMatchObject({
+        status: 400,
+        reason: 'Host header must appear once',
+      });
     });
 
     it('400 when Upgrade does not name websocket', () => {
@@ -219,7 +225,9 @@ describe('validateUpgradeRequest (RFC 6455 §4.2.1)', () => {
     });
 
     it('accepts a repeated extension parameter: that offer is declined later, not the handshake (RFC 7692 §7)', () => {
-      const result = validateUpgradeRequest(request({ 'sec-websocket-extensions': 'permessage-deflate; a; a, permessage-deflate' }));
+      const result = validateUpgradeRequest(
+        request({ 'sec-websocket-extensions': 'permessage-deflate; a; a, permessage-deflate' }),
+      );
       expect(result.ok && result.value.extensions.map((e) => e.duplicate)).toEqual(['a', undefined]);
     });
 
@@ -319,13 +327,15 @@ describe('buildAcceptResponse (RFC 6455 §4.2.2)', () => {
   });
 
   it('refuses extra headers that the handshake writes itself', () => {
-    expect(() => buildAcceptResponse({ key: SAMPLE_KEY, headers: { connection: 'close' } })).toThrow(/set by the handshake/);
+    expect(() => buildAcceptResponse({ key: SAMPLE_KEY, headers: { connection: 'close' } })).toThrow(
+      /set by the handshake/,
+    );
     expect(() => buildAcceptResponse({ key: SAMPLE_KEY, headers: { 'SEC-WEBSOCKET-ACCEPT': 'x' } })).toThrow(
       WebSocketArgumentError,
     );
-    expect(() => buildAcceptResponse({ key: SAMPLE_KEY, protocol: 'a', headers: { 'Sec-WebSocket-Protocol': 'b' } })).toThrow(
-      WebSocketArgumentError,
-    );
+    expect(() =>
+      buildAcceptResponse({ key: SAMPLE_KEY, protocol: 'a', headers: { 'Sec-WebSocket-Protocol': 'b' } }),
+    ).toThrow(WebSocketArgumentError);
     // Not written, so the caller may set it.
     expect(buildAcceptResponse({ key: SAMPLE_KEY, headers: { 'Sec-WebSocket-Protocol': 'b' } })).toMatch(
       /Sec-WebSocket-Protocol: b\r\n/,
@@ -346,7 +356,9 @@ describe('buildRejectionResponse', () => {
   });
 
   it('carries the rejection headers of §4.4 and RFC 7231 §6.5.5', () => {
-    const r426 = parseHead(buildRejectionResponse(426, 'Sec-WebSocket-Version must be 13', { 'Sec-WebSocket-Version': '13' }));
+    const r426 = parseHead(
+      buildRejectionResponse(426, 'Sec-WebSocket-Version must be 13', { 'Sec-WebSocket-Version': '13' }),
+    );
     expect(r426.startLine).toBe('HTTP/1.1 426 Upgrade Required');
     expect(r426.headers['sec-websocket-version']).toEqual(['13']);
     const r405 = parseHead(buildRejectionResponse(405, 'Method must be GET', { Allow: 'GET' }));
@@ -357,7 +369,9 @@ describe('buildRejectionResponse', () => {
   it('counts Content-Length in UTF-8 bytes', () => {
     for (const body of ['', 'é', '€', '😀', 'a\ud800b', '\udc00', 'ü😀€a']) {
       const head = parseHead(buildRejectionResponse(403, 'x', {}, body));
-      expect(head.headers['content-length'], JSON.stringify(body)).toEqual([String(new TextEncoder().encode(body).length)]);
+      expect(head.headers['content-length'], JSON.stringify(body)).toEqual([
+        String(new TextEncoder().encode(body).length),
+      ]);
       expect(head.body).toBe(body);
     }
   });
@@ -379,4 +393,3 @@ describe('buildRejectionResponse', () => {
     expect(() => buildRejectionResponse(400, 'x', { Connection: 'keep-alive' })).toThrow(WebSocketArgumentError);
   });
 });
-

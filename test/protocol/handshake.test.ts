@@ -14,4 +14,3 @@ describe('computeAcceptKey (RFC 6455 §1.3, §4.2.2)', () => {
     expect(computeAcceptKey('x')).toHaveLength(28);
   });
 });
-

@@ -62,7 +62,9 @@ describe('parseExtensions (RFC 6455 §9.1)', () => {
 
   it('keeps several offers of one extension in order (RFC 7692 §5.1 example)', () => {
     expect(
-      parsed('permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate; client_max_window_bits'),
+      parsed(
+        'permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate; client_max_window_bits',
+      ),
     ).toEqual([
       offer('permessage-deflate', { client_max_window_bits: true, server_max_window_bits: '10' }),
       offer('permessage-deflate', { client_max_window_bits: true }),
@@ -76,7 +78,10 @@ describe('parseExtensions (RFC 6455 §9.1)', () => {
   });
 
   it('allows optional whitespace around ";", "=" and ","', () => {
-    expect(parsed(' \tfoo \t; \ta \t= \t1 \t; b \t,\t bar\t ')).toEqual([offer('foo', { a: '1', b: true }), offer('bar')]);
+    expect(parsed(' \tfoo \t; \ta \t= \t1 \t; b \t,\t bar\t ')).toEqual([
+      offer('foo', { a: '1', b: true }),
+      offer('bar'),
+    ]);
     expect(parsed('foo;a=1;b,bar')).toEqual([offer('foo', { a: '1', b: true }), offer('bar')]);
   });
 
@@ -208,7 +213,10 @@ describe('parseTokenList (RFC 7230 §7 1#token)', () => {
 describe('parseProtocolList (RFC 7230 §6.7 Upgrade)', () => {
   it('accepts protocol-name ["/" protocol-version]', () => {
     expect(parseProtocolList('websocket')).toEqual({ ok: true, value: ['websocket'] });
-    expect(parseProtocolList('HTTP/2.0, WebSocket, foo/1')).toEqual({ ok: true, value: ['HTTP/2.0', 'WebSocket', 'foo/1'] });
+    expect(parseProtocolList('HTTP/2.0, WebSocket, foo/1')).toEqual({
+      ok: true,
+      value: ['HTTP/2.0', 'WebSocket', 'foo/1'],
+    });
   });
 
   it('refuses a slash without a version and other garbage', () => {

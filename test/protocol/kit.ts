@@ -19,13 +19,15 @@ export { pattern } from '../helpers/bytes.js';
 export type { DecodedFrame };
 
 export const encoder = new TextEncoder();
-export const bytesOf = (data: Uint8Array | string): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
+export const bytesOf = (data: Uint8Array | string): Uint8Array =>
+  typeof data === 'string' ? encoder.encode(data) : data;
 export const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 /** Bytes from hex text; whitespace is ignored (`hex('81 05 48 65')`, `hex('82 7e 0100')`). */
 export const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 
 /** Bytes as lower-case hex, no separators. */
-export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+export const toHex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 export const OP = { cont: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
@@ -42,7 +44,12 @@ export interface FrameSpec {
 }
 
 /** Builds a frame as the peer of a `receiver` connection would send it (independent of the engine's serializer). */
-export function peerFrame(receiver: Role, opcode: number, payload: Uint8Array | string = '', spec: FrameSpec = {}): Uint8Array {
+export function peerFrame(
+  receiver: Role,
+  opcode: number,
+  payload: Uint8Array | string = '',
+  spec: FrameSpec = {},
+): Uint8Array {
   const body = bytesOf(payload);
   const masked = spec.masked ?? receiver === 'server';
   const length = spec.length ?? BigInt(body.length);
@@ -245,4 +252,3 @@ export function parseHead(text: string): { startLine: string; headers: Record<st
   }
   return { startLine, headers, body: text.slice(end + 4) };
 }
-

@@ -2,7 +2,6 @@ import { describe, it, expect } from 'vitest';
 import { applyMask } from '../../src/protocol/mask.js';
 import { hex } from './kit.js';
 
-
 function naiveMask(data: Uint8Array, start: number, end: number, key: Uint8Array, maskOffset: number): void {
   for (let i = start; i < end; i++) data[i] ^= key[(maskOffset + i - start) & 3];
 }

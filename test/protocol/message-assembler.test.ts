@@ -43,7 +43,10 @@ const handler: ConnectionHandler = {
   },
 };
 
-function open(role: Role, options: { maxMessageSize?: number; budget?: MessageBudget } = {}): { c: Connection; r: Recorded } {
+function open(
+  role: Role,
+  options: { maxMessageSize?: number; budget?: MessageBudget } = {},
+): { c: Connection; r: Recorded } {
   const c = new Connection({ role, isUtf8, maxFragments: 1_000_000, ...options }, handler);
   const r: Recorded = { messages: [], closes: [], written: [], transportClosed: 0 };
   c.context = r;
@@ -227,7 +230,14 @@ describe.each<Role>(['server', 'client'])('message assembly, %s role', (role) =>
 // ─── MessageAssembler alone (no connection, no framing) ──────────────────────────────────────────────────────────
 
 function assembler(options: Partial<ConstructorParameters<typeof MessageAssembler>[0]> = {}): MessageAssembler {
-  return new MessageAssembler({ maxMessageSize: 1 * MiB, maxFragments: 8, codec: null, isUtf8, budget: null, ...options });
+  return new MessageAssembler({
+    maxMessageSize: 1 * MiB,
+    maxFragments: 8,
+    codec: null,
+    isUtf8,
+    budget: null,
+    ...options,
+  });
 }
 
 /** Feeds a data frame's header and payload; the first error, or null. */
@@ -270,7 +280,9 @@ describe('MessageAssembler', () => {
     );
     const open = assembler();
     piece(open, Opcode.Text, 'a', false);
-    expect(piece(open, Opcode.Binary, 'b', true)).toBe(`${CloseCode.ProtocolError} new data frame while a fragmented message is open`);
+    expect(piece(open, Opcode.Binary, 'b', true)).toBe(
+      `${CloseCode.ProtocolError} new data frame while a fragmented message is open`,
+    );
     const rsv1 = assembler();
     piece(rsv1, Opcode.Text, 'a', false);
     expect(rsv1.frameStart(Opcode.Continuation, true, true, 1)?.message).toBe('RSV1 set on a continuation frame');
@@ -280,7 +292,9 @@ describe('MessageAssembler', () => {
     const few = assembler({ maxFragments: 2 });
     piece(few, Opcode.Binary, 'a', false);
     piece(few, Opcode.Continuation, 'b', false);
-    expect(piece(few, Opcode.Continuation, 'c', true)).toBe(`${CloseCode.MessageTooBig} message has more than 2 fragments`);
+    expect(piece(few, Opcode.Continuation, 'c', true)).toBe(
+      `${CloseCode.MessageTooBig} message has more than 2 fragments`,
+    );
     const small = assembler({ maxMessageSize: 4 });
     piece(small, Opcode.Binary, 'abc', false);
     expect(small.frameStart(Opcode.Continuation, true, false, 2)?.closeCode).toBe(CloseCode.MessageTooBig);

@@ -2,7 +2,6 @@ import { describe, it, expect } from 'vitest';
 import { MaskKeySource, generateKey, nextMaskKey, randomBytes } from '../../src/protocol/random.js';
 import { toHex } from './kit.js';
 
-
 describe('MaskKeySource', () => {
   it('hands out 4-byte keys', () => {
     const source = new MaskKeySource();

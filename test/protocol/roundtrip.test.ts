@@ -90,7 +90,7 @@ class Pair {
         to.connection.receive(stream);
         continue;
       }
-      for (let at = 0; at < stream.length; ) {
+      for (let at = 0; at < stream.length;) {
         const size = sizes[this.chunkIndex++ % sizes.length];
         to.connection.receive(stream.slice(at, at + size));
         at += size;
@@ -278,7 +278,9 @@ it('a long conversation of random messages in random chunks arrives intact and i
   }
   pair.flush();
   const expected = (fromClient: boolean): string[] =>
-    sent.filter((s) => s.fromClient === fromClient).map((s) => (typeof s.data === 'string' ? `t:${s.data}` : `b:${Buffer.from(s.data).toString('hex')}`));
+    sent
+      .filter((s) => s.fromClient === fromClient)
+      .map((s) => (typeof s.data === 'string' ? `t:${s.data}` : `b:${Buffer.from(s.data).toString('hex')}`));
   const got = (side: Side): string[] =>
     side.messages.map((m) => (m.isText ? `t:${decode(m.data)}` : `b:${Buffer.from(m.data).toString('hex')}`));
   expect(got(pair.server)).toEqual(expected(true));
@@ -293,24 +295,30 @@ describe('re-entrant receive (direct synchronous wiring)', () => {
     let client!: Connection;
     const received: string[] = [];
     const base = { ping() {}, pong() {}, error() {}, close() {}, closeTransport() {} };
-    server = new Connection({ role: 'server' }, {
-      ...base,
-      write: (_c, bytes) => client.receive(new Uint8Array(bytes)),
-      message: (c, data) => c.send(Buffer.from(data).toString()), // echo
-    });
-    client = new Connection({ role: 'client' }, {
-      ...base,
-      write: (_c, bytes) => server.receive(new Uint8Array(bytes)),
-      message: (c, data) => {
-        const text = Buffer.from(data).toString();
-        received.push(text);
-        const n = Number(text);
-        if (n < 5) {
-          c.send(String(n + 1)); // its echo re-enters client.receive
-          c.send(String(n + 10));
-        }
+    server = new Connection(
+      { role: 'server' },
+      {
+        ...base,
+        write: (_c, bytes) => client.receive(new Uint8Array(bytes)),
+        message: (c, data) => c.send(Buffer.from(data).toString()), // echo
       },
-    });
+    );
+    client = new Connection(
+      { role: 'client' },
+      {
+        ...base,
+        write: (_c, bytes) => server.receive(new Uint8Array(bytes)),
+        message: (c, data) => {
+          const text = Buffer.from(data).toString();
+          received.push(text);
+          const n = Number(text);
+          if (n < 5) {
+            c.send(String(n + 1)); // its echo re-enters client.receive
+            c.send(String(n + 10));
+          }
+        },
+      },
+    );
     client.send('0');
     // Breadth-first by arrival: every echo is delivered in the order the server wrote it.
     expect(received).toEqual(['0', '1', '10', '2', '11', '3', '12', '4', '13', '5', '14']);

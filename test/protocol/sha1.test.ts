@@ -20,11 +20,7 @@ describe('sha1', () => {
       '84983e441c3bd26ebaae4aa1f95129e5e54670f1',
     ],
     ['one million "a" (FIPS A.3, RFC 3174 TEST3)', 'a'.repeat(1_000_000), '34aa973cd4c4daa4f61eeb2bdbad27316534016f'],
-    [
-      '"01234567" × 80 (RFC 3174 TEST4)',
-      '01234567'.repeat(80),
-      'dea356a2cddd90c7a7ecedc5ebb563934f460452',
-    ],
+    ['"01234567" × 80 (RFC 3174 TEST4)', '01234567'.repeat(80), 'dea356a2cddd90c7a7ecedc5ebb563934f460452'],
   ])('%s', (_name, message, digest) => {
     expect(toHex(sha1(ascii(message)))).toBe(digest);
   });
@@ -50,7 +46,11 @@ describe('computeAcceptKey', () => {
 
   it('hashes a key as UTF-8, as node:crypto hashes a string (lone surrogates as U+FFFD)', () => {
     for (const key of ['é', '\u{1F600}', '\uD800', 'a\uDC00b']) {
-      expect(computeAcceptKey(key)).toBe(createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64'));
+      expect(computeAcceptKey(key)).toBe(
+        createHash('sha1')
+          .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+          .digest('base64'),
+      );
     }
   });
 });

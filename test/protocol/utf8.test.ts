@@ -241,11 +241,7 @@ describe('Utf8Validator: truncated sequences', () => {
 });
 
 describe('Utf8Validator: chunking invariance', () => {
-  const all: Array<[string, string]> = [
-    ...VALID,
-    ...INVALID.map(([n, h]) => [n, h] as [string, string]),
-    ...TRUNCATED,
-  ];
+  const all: Array<[string, string]> = [...VALID, ...INVALID.map(([n, h]) => [n, h] as [string, string]), ...TRUNCATED];
 
   it('every split into two or three feeds gives the same answer as one feed', () => {
     for (const [name, h] of all) {

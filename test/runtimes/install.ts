@@ -39,7 +39,8 @@ export async function ensureRuntime(runtime: Runtime): Promise<Installed> {
   const dir = join(RUNTIME_CACHE, runtime.name);
   const bin = join(dir, 'node_modules', '.bin', runtime.bin);
   const record = join(dir, 'wsgate-spec.txt');
-  if (existsSync(bin) && existsSync(record) && readFileSync(record, 'utf8') === runtime.spec) return { ok: true, bin, installed: false };
+  if (existsSync(bin) && existsSync(record) && readFileSync(record, 'utf8') === runtime.spec)
+    return { ok: true, bin, installed: false };
 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

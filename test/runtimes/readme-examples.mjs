@@ -73,7 +73,9 @@ const cases = {
       port: 0,
       origins: ['https://app.example'],
       authorize: async (req) =>
-        req.headers.authorization === 'Bearer secret' ? { data: { user: 'alice' } } : reject(401, { error: 'bad token' }),
+        req.headers.authorization === 'Bearer secret'
+          ? { data: { user: 'alice' } }
+          : reject(401, { error: 'bad token' }),
       handlers: { message() {} },
     });
     try {
@@ -121,7 +123,7 @@ const cases = {
           within(
             CASE_TIMEOUT,
             new Promise((resolve) => {
-              const take = () => (queue.length > 0 ? (waiting = null, resolve(queue.shift())) : (waiting = take));
+              const take = () => (queue.length > 0 ? ((waiting = null), resolve(queue.shift())) : (waiting = take));
               take();
             }),
             `${label}: ${what}`,
@@ -132,7 +134,10 @@ const cases = {
       const b = inbox('b');
       const wsA = await connect(url, { handlers: a.handlers });
       const wsB = await connect(url, { handlers: b.handlers });
-      for (const [ws, box, id] of [[wsA, a, 1], [wsB, b, 2]]) {
+      for (const [ws, box, id] of [
+        [wsA, a, 1],
+        [wsB, b, 2],
+      ]) {
         ws.send(JSON.stringify({ type: 'join', id, data: { room: 'lobby' } }));
         const reply = await box.next('the join reply');
         if (JSON.stringify(reply) !== JSON.stringify({ type: 'join', id, data: { ok: true } })) {
@@ -141,7 +146,8 @@ const cases = {
       }
       wsA.send(JSON.stringify({ type: 'say', data: 'hi' }));
       const said = await b.next('the group message');
-      if (said.type !== 'said' || said.data.from !== 'alice' || said.data.data !== 'hi') throw new Error(`group message ${JSON.stringify(said)}`);
+      if (said.type !== 'said' || said.data.from !== 'alice' || said.data.data !== 'hi')
+        throw new Error(`group message ${JSON.stringify(said)}`);
       const status = await fetch(`http://127.0.0.1:${gateway.port}/status`);
       if (status.status !== 200) throw new Error(`GET /status answered ${status.status}`);
       await status.text();
@@ -171,7 +177,12 @@ for (const [name, fn] of Object.entries(cases)) {
     console.log(`${name}: works`);
   } catch (error) {
     failed++;
-    console.log(`${name}: fails: ${String(error?.stack ?? error).split('\n').slice(0, 3).join(' / ')}`);
+    console.log(
+      `${name}: fails: ${String(error?.stack ?? error)
+        .split('\n')
+        .slice(0, 3)
+        .join(' / ')}`,
+    );
   }
 }
 console.log(failed === 0 ? 'ALL EXAMPLES WORK' : `${failed} EXAMPLE(S) FAILED`);

@@ -94,7 +94,12 @@ export async function roundTrip(protocol) {
   });
   const req = parseHead(request.text);
   check(req.startLine === 'GET /chat HTTP/1.1', `request line ${JSON.stringify(req.startLine)}`);
-  const upgrade = protocol.validateUpgradeRequest({ method: 'GET', httpVersion: '1.1', url: '/chat', headers: req.headers });
+  const upgrade = protocol.validateUpgradeRequest({
+    method: 'GET',
+    httpVersion: '1.1',
+    url: '/chat',
+    headers: req.headers,
+  });
   check(upgrade.ok, `the server accepts the client's request: ${JSON.stringify(upgrade.rejection)}`);
   check(upgrade.value.key === request.key, 'the server reads the nonce the client sent');
   const selected = protocol.selectSubprotocol(upgrade.value.protocols, ['superchat']);
@@ -107,7 +112,10 @@ export async function roundTrip(protocol) {
   check(accepted.ok, `the client accepts the 101: ${accepted.error}`);
   check(accepted.value.protocol === 'superchat', 'the client sees the selected subprotocol');
   const forged = { ...res.headers, 'sec-websocket-accept': SAMPLE_ACCEPT };
-  check(!protocol.validateServerResponse({ status: 101, headers: forged }, expected).ok, 'a wrong accept key is refused');
+  check(
+    !protocol.validateServerResponse({ status: 101, headers: forged }, expected).ok,
+    'a wrong accept key is refused',
+  );
   passed.push('handshake');
 
   // --- Messages both ways over one pair.
@@ -145,7 +153,10 @@ export async function roundTrip(protocol) {
   client.connection.sendFragment(split.subarray(0, 3), false, false);
   client.connection.sendFragment(split.subarray(3), false, true);
   flush();
-  check(server.messages.length === 1 && server.messages[0].isText, 'the server got one text message from three fragments');
+  check(
+    server.messages.length === 1 && server.messages[0].isText,
+    'the server got one text message from three fragments',
+  );
   check(decoder.decode(server.messages[0].data) === 'κόσμε', 'the fragments joined in order');
   check(server.pings.join() === 'mid' && client.pongs.join() === 'mid', 'the ping between fragments was answered');
   server.messages.length = 0;
@@ -164,8 +175,14 @@ export async function roundTrip(protocol) {
   client.connection.close(1000, 'bye');
   check(client.connection.readyState === protocol.ReadyState.CLOSING, 'the client is CLOSING after close()');
   flush();
-  check(server.messages.length === 1 && decoder.decode(server.messages[0].data) === 'last words', 'data before the close arrives');
-  check(server.closes.length === 1 && server.closes[0].code === 1000 && server.closes[0].reason === 'bye', 'the server saw 1000 "bye"');
+  check(
+    server.messages.length === 1 && decoder.decode(server.messages[0].data) === 'last words',
+    'data before the close arrives',
+  );
+  check(
+    server.closes.length === 1 && server.closes[0].code === 1000 && server.closes[0].reason === 'bye',
+    'the server saw 1000 "bye"',
+  );
   check(client.closes.length === 1 && client.closes[0].code === 1000, 'the client saw the echoed 1000');
   check(server.transportClosed, 'the server closed the transport (RFC 6455 §7.1.1)');
   for (const side of [client, server]) {
@@ -179,7 +196,10 @@ export async function roundTrip(protocol) {
   const broken = connectedPair(protocol);
   broken.server.connection.receive(Uint8Array.of(0x83, 0x80, 0x01, 0x02, 0x03, 0x04));
   broken.flush();
-  check(broken.server.errors.join() === '1002', `the server reports 1002 (got ${broken.server.errors.join() || 'nothing'})`);
+  check(
+    broken.server.errors.join() === '1002',
+    `the server reports 1002 (got ${broken.server.errors.join() || 'nothing'})`,
+  );
   check(broken.server.closes.length === 1 && broken.server.closes[0].code === 1002, 'the server closes with 1002');
   check(broken.client.closes.length === 1 && broken.client.closes[0].code === 1002, 'the client is told 1002');
   check(broken.server.transportClosed, 'the server dropped the transport');

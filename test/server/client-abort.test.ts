@@ -105,7 +105,10 @@ describe('ConnectError keeps the underlying error as cause', () => {
 
   it('a TLS failure (a self-signed certificate that is not trusted)', async () => {
     const fixtures = new URL('../fixtures/', import.meta.url);
-    const https = createHttpsServer({ key: readFileSync(new URL('key.pem', fixtures)), cert: readFileSync(new URL('cert.pem', fixtures)) });
+    const https = createHttpsServer({
+      key: readFileSync(new URL('key.pem', fixtures)),
+      cert: readFileSync(new URL('cert.pem', fixtures)),
+    });
     await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
     onCleanup(() => new Promise<void>((resolve) => https.close(() => resolve())));
     const error = await rejection(connect(`wss://localhost:${(https.address() as AddressInfo).port}/`));

@@ -57,7 +57,8 @@ async function connectFails(url: string, timeout: number): Promise<{ error: Conn
 
 describe('connect() deadline', () => {
   it('a response head trickled one byte every 100 ms fails at the deadline', async () => {
-    const text = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Slow: ' + 'a'.repeat(10_000);
+    const text =
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Slow: ' + 'a'.repeat(10_000);
     let i = 0;
     const url = await slowServer('', () => text[i++ % text.length], 100);
     const { error, elapsed } = await connectFails(url, 500);

@@ -37,7 +37,12 @@ function pair(p: DeflateParams = params()): { server: PerMessageCodec; client: P
 }
 
 /** Inflates one message the way the engine does: piece by piece, with the remaining size budget. */
-function inflateMessage(codec: PerMessageCodec, payload: Uint8Array, pieceSize = payload.length || 1, maxSize = 64 * MiB): Uint8Array {
+function inflateMessage(
+  codec: PerMessageCodec,
+  payload: Uint8Array,
+  pieceSize = payload.length || 1,
+  maxSize = 64 * MiB,
+): Uint8Array {
   const outputs: Uint8Array[] = [];
   let total = 0;
   let offset = 0;
@@ -83,7 +88,18 @@ function noise(length: number, random: (n: number) => number): Uint8Array {
 /** Text-like data with repetition near and far, random bytes, runs: what real messages look like. */
 function sampleMessages(count: number, seed: number): Uint8Array[] {
   const random = prng(seed);
-  const words = ['price', 'user', 'online', '{"type":"chat"', '"id":', 'hello world', 'ws', 'deflate', '\u00e9t\u00e9', '\u{1f600}'];
+  const words = [
+    'price',
+    'user',
+    'online',
+    '{"type":"chat"',
+    '"id":',
+    'hello world',
+    'ws',
+    'deflate',
+    '\u00e9t\u00e9',
+    '\u{1f600}',
+  ];
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     switch (i % 5) {
@@ -115,9 +131,14 @@ function sampleMessages(count: number, seed: number): Uint8Array[] {
  * farthest back-reference, so tests can check the window the compressor really used.
  */
 function inspectDeflate(data: Uint8Array): { output: Uint8Array; maxDistance: number } {
-  const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+  const LENGTH_BASE = [
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+  ];
   const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-  const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  const DIST_BASE = [
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
+    8193, 12289, 16385, 24577,
+  ];
   const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
   const CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
   interface Huffman {
@@ -161,7 +182,12 @@ function inspectDeflate(data: Uint8Array): { output: Uint8Array; maxDistance: nu
     }
     throw new Error('bad Huffman code');
   };
-  const fixedLit = build([...new Array(144).fill(8), ...new Array(112).fill(9), ...new Array(24).fill(7), ...new Array(8).fill(8)]);
+  const fixedLit = build([
+    ...new Array(144).fill(8),
+    ...new Array(112).fill(9),
+    ...new Array(24).fill(7),
+    ...new Array(8).fill(8),
+  ]);
   const fixedDist = build(new Array(30).fill(5));
   while (bitPos >>> 3 < data.length) {
     bits(1); // BFINAL: sync-flushed streams never set it
@@ -235,7 +261,9 @@ describe('synchronous zlib on this Node', () => {
 
   it('cannot use _processChunk() for context takeover: it closes the handle after one synchronous call', () => {
     const d = zlib.createDeflateRaw() as zlib.DeflateRaw & { _processChunk(chunk: Buffer, flush: number): Buffer };
-    expect(toHex(d._processChunk(Buffer.from('Hello'), zlib.constants.Z_SYNC_FLUSH))).toBe('f248cdc9c90700' + '0000ffff');
+    expect(toHex(d._processChunk(Buffer.from('Hello'), zlib.constants.Z_SYNC_FLUSH))).toBe(
+      'f248cdc9c90700' + '0000ffff',
+    );
     expect(() => d._processChunk(Buffer.from('Hello'), zlib.constants.Z_SYNC_FLUSH)).toThrow();
   });
 
@@ -343,7 +371,12 @@ describe('round trips', () => {
     for (const clientNoContextTakeover of [false, true]) {
       for (let bits = 8; bits <= 15; bits++) {
         // Each side gets a different window so that directions cannot be mixed up unnoticed.
-        const p = params({ serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits: bits, clientMaxWindowBits: 23 - bits });
+        const p = params({
+          serverNoContextTakeover,
+          clientNoContextTakeover,
+          serverMaxWindowBits: bits,
+          clientMaxWindowBits: 23 - bits,
+        });
         const name =
           `server_max_window_bits=${bits} client_max_window_bits=${23 - bits}` +
           (serverNoContextTakeover ? ' server_no_context_takeover' : '') +
@@ -370,7 +403,9 @@ describe('round trips', () => {
           serverMaxWindowBits: fc.integer({ min: 8, max: 15 }),
           clientMaxWindowBits: fc.integer({ min: 8, max: 15 }),
         }),
-        fc.array(fc.oneof(fc.uint8Array({ maxLength: 2000 }), fc.string({ maxLength: 500 }).map(bytes)), { maxLength: 12 }),
+        fc.array(fc.oneof(fc.uint8Array({ maxLength: 2000 }), fc.string({ maxLength: 500 }).map(bytes)), {
+          maxLength: 12,
+        }),
         fc.integer({ min: 1, max: 300 }),
         (p, list, pieceSize) => {
           const { server, client } = pair(p);
@@ -395,7 +430,12 @@ describe('round trips', () => {
 
   it('large and incompressible messages (output buffers grow past 64 KiB)', () => {
     const { server, client } = pair();
-    for (const message of [randomBytes(300_000), Buffer.alloc(5 * MiB, 'websocket '), randomBytes(65_536), new Uint8Array(65_600)]) {
+    for (const message of [
+      randomBytes(300_000),
+      Buffer.alloc(5 * MiB, 'websocket '),
+      randomBytes(65_536),
+      new Uint8Array(65_600),
+    ]) {
       expect(Buffer.compare(inflateMessage(client, server.compress(message)), message)).toBe(0);
       expect(Buffer.compare(inflateMessage(client, server.compress(message), 777), message)).toBe(0);
     }
@@ -477,9 +517,9 @@ describe('interoperability', () => {
       cleanup(): void;
     }
     const require = createRequire(import.meta.url);
-    const WsPerMessageDeflate = require(join(dirname(require.resolve('ws')), 'lib/permessage-deflate.js')) as new (options: {
-      isServer: boolean;
-    }) => WsPerMessageDeflate;
+    const WsPerMessageDeflate = require(
+      join(dirname(require.resolve('ws')), 'lib/permessage-deflate.js'),
+    ) as new (options: { isServer: boolean }) => WsPerMessageDeflate;
 
     const wsCall = (ws: WsPerMessageDeflate, method: 'compress' | 'decompress', data: Uint8Array): Promise<Buffer> =>
       new Promise((resolve, reject) => {
@@ -515,9 +555,13 @@ describe('interoperability', () => {
         for (const message of messages) {
           // Our server → ws client, ws client → our server.
           expect(Buffer.compare(await wsCall(wsClient, 'decompress', ours.server.compress(message)), message)).toBe(0);
-          expect(Buffer.compare(inflateMessage(ours.server, await wsCall(wsClient, 'compress', message)), message)).toBe(0);
+          expect(
+            Buffer.compare(inflateMessage(ours.server, await wsCall(wsClient, 'compress', message)), message),
+          ).toBe(0);
           // ws server → our client, our client → ws server.
-          expect(Buffer.compare(inflateMessage(ours.client, await wsCall(wsServer, 'compress', message)), message)).toBe(0);
+          expect(
+            Buffer.compare(inflateMessage(ours.client, await wsCall(wsServer, 'compress', message)), message),
+          ).toBe(0);
           expect(Buffer.compare(await wsCall(wsServer, 'decompress', ours.client.compress(message)), message)).toBe(0);
         }
         wsClient.cleanup();
@@ -532,14 +576,22 @@ describe('interoperability', () => {
 describe('window bits', () => {
   it('server_max_window_bits=8: zlib compresses with a 512-byte window but refers at most 250 bytes back (fits a 256-byte window)', () => {
     const server = createDeflateCodec(params({ serverMaxWindowBits: 8 }), 'server');
-    const messages = [farRepeats(300, 40), farRepeats(255, 40), farRepeats(200, 40), ...sampleMessages(20, 9), farRepeats(257, 40)];
+    const messages = [
+      farRepeats(300, 40),
+      farRepeats(255, 40),
+      farRepeats(200, 40),
+      ...sampleMessages(20, 9),
+      farRepeats(257, 40),
+    ];
     const stream = Buffer.concat(messages.flatMap((m) => [server.compress(m), TRAILER]));
     const { output, maxDistance } = inspectDeflate(stream);
     expect(Buffer.compare(Buffer.from(output), Buffer.concat(messages))).toBe(0);
     expect(maxDistance).toBeGreaterThan(200); // the data did tempt it
     expect(maxDistance).toBeLessThanOrEqual(250); // zlib's MAX_DIST = 512 - 262
     // A 256-byte-window inflater (ours and zlib's with small output buffers, which must use the window) accepts it.
-    expect(Buffer.compare(zlib.inflateRawSync(stream, { ...SYNC, windowBits: 8, chunkSize: 64 }), Buffer.concat(messages))).toBe(0);
+    expect(
+      Buffer.compare(zlib.inflateRawSync(stream, { ...SYNC, windowBits: 8, chunkSize: 64 }), Buffer.concat(messages)),
+    ).toBe(0);
     const sender = createDeflateCodec(params({ serverMaxWindowBits: 8 }), 'server');
     const receiver = createDeflateCodec(params({ serverMaxWindowBits: 8 }), 'client');
     for (const m of messages) expect(Buffer.compare(inflateMessage(receiver, sender.compress(m), 17), m)).toBe(0);
@@ -549,7 +601,12 @@ describe('window bits', () => {
     it(`max_window_bits=${bits}: no back-reference farther than 2^${bits} - 262 (zlib's MAX_DIST)`, () => {
       const client = createDeflateCodec(params({ clientMaxWindowBits: bits }), 'client');
       const size = 1 << bits;
-      const messages = [farRepeats(size + 10, 4), farRepeats(size - 300, 4), ...sampleMessages(10, bits), farRepeats(size * 2, 2)];
+      const messages = [
+        farRepeats(size + 10, 4),
+        farRepeats(size - 300, 4),
+        ...sampleMessages(10, bits),
+        farRepeats(size * 2, 2),
+      ];
       const stream = Buffer.concat(messages.flatMap((m) => [client.compress(m), TRAILER]));
       const { output, maxDistance } = inspectDeflate(stream);
       expect(Buffer.compare(Buffer.from(output), Buffer.concat(messages))).toBe(0);
@@ -571,7 +628,9 @@ describe('window bits', () => {
 // ─── context takeover ────────────────────────────────────────────────────────────────────────────────────────────
 
 describe('context takeover', () => {
-  const message = bytes(JSON.stringify({ type: 'quote', symbol: 'ACME', bid: 101.25, ask: 101.5, depth: [1, 2, 3, 4, 5, 6, 7, 8] }));
+  const message = bytes(
+    JSON.stringify({ type: 'quote', symbol: 'ACME', bid: 101.25, ask: 101.5, depth: [1, 2, 3, 4, 5, 6, 7, 8] }),
+  );
 
   it('with takeover a repeated message compresses smaller the second time', () => {
     const { server, client } = pair();

@@ -34,7 +34,9 @@ async function serverSends(settings: PerMessageDeflateSettings): Promise<number>
     perMessageDeflate: { ...settings, threshold: 0 },
     handlers: { open: (ws) => ws.send(TEXT, { compress: true }) },
   });
-  const client = await RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } });
+  const client = await RawClient.connect(server.port, {
+    headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' },
+  });
   const frame = await client.nextFrame();
   expect(frame.rsv1).toBe(true);
   expect(inflate(frame.payload)).toBe(TEXT);
@@ -43,7 +45,9 @@ async function serverSends(settings: PerMessageDeflateSettings): Promise<number>
 
 /** Size on the wire of TEXT sent by wsgate's client with these settings to a raw server. */
 async function clientSends(settings: PerMessageDeflateSettings): Promise<number> {
-  const raw = await RawServer.start((request) => default101(request, { 'Sec-WebSocket-Extensions': 'permessage-deflate' }));
+  const raw = await RawServer.start((request) =>
+    default101(request, { 'Sec-WebSocket-Extensions': 'permessage-deflate' }),
+  );
   const ws = await connect(raw.url, { perMessageDeflate: { ...settings, threshold: 0 } });
   onCleanup(() => ws.terminate());
   ws.send(TEXT, { compress: true });
@@ -72,12 +76,16 @@ describe.each([
 
 describe('out-of-range values throw up front (WebSocketArgumentError)', () => {
   it('createServer', async () => {
-    await expect(createServer({ noServer: true, perMessageDeflate: { level: 10 } })).rejects.toThrow(WebSocketArgumentError);
+    await expect(createServer({ noServer: true, perMessageDeflate: { level: 10 } })).rejects.toThrow(
+      WebSocketArgumentError,
+    );
     await expect(createServer({ noServer: true, perMessageDeflate: { memLevel: 0 } })).rejects.toThrow(/memLevel/);
   });
 
   it('connect, before any connection is made', async () => {
-    await expect(connect('ws://127.0.0.1:9/', { perMessageDeflate: { level: 1.5 } })).rejects.toThrow(WebSocketArgumentError);
+    await expect(connect('ws://127.0.0.1:9/', { perMessageDeflate: { level: 1.5 } })).rejects.toThrow(
+      WebSocketArgumentError,
+    );
     await expect(connect('ws://127.0.0.1:9/', { perMessageDeflate: { memLevel: 10 } })).rejects.toThrow(/memLevel/);
   });
 });

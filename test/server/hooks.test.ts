@@ -187,7 +187,8 @@ describe('connect(): the same boundary for client hooks', () => {
     } else {
       peer.send({ opcode: hook === 'ping' ? Op.Ping : Op.Pong, payload: 'x' });
       const frames: number[] = [];
-      for (let frame = await peer.maybeFrame(300); frame !== null; frame = await peer.maybeFrame(300)) frames.push(frame.opcode);
+      for (let frame = await peer.maybeFrame(300); frame !== null; frame = await peer.maybeFrame(300))
+        frames.push(frame.opcode);
       seen = frames.includes(Op.Close) ? 'closed' : 'still open';
       ws.terminate();
     }

@@ -78,7 +78,9 @@ describe('message budget', () => {
     expect(bomb.length).toBeLessThan(8 * KiB);
     const outcomes: ('held' | number)[] = [];
     for (let i = 0; i < 6; i++) {
-      const attacker = await RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } });
+      const attacker = await RawClient.connect(server.port, {
+        headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' },
+      });
       attacker.send({ opcode: Op.Binary, payload: bomb, rsv1: true, fin: false });
       outcomes.push(await probe(attacker));
       expect(budget.reserved).toBeLessThanOrEqual(budget.limit);
@@ -128,7 +130,10 @@ describe('message budget', () => {
   it('client role: a server whose unfinished messages do not fit the client budget gets 1013', async () => {
     const raw = await RawServer.start();
     const closes: number[] = [];
-    const ws = await connect(raw.url, { messageBudget: 100 * KiB, handlers: { close: (_ws, code) => closes.push(code) } });
+    const ws = await connect(raw.url, {
+      messageBudget: 100 * KiB,
+      handlers: { close: (_ws, code) => closes.push(code) },
+    });
     onCleanup(() => ws.terminate());
     const server = await raw.nextPeer();
     server.send({ opcode: Op.Binary, payload: Buffer.alloc(200 * KiB), fin: false, mask: false });

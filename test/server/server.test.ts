@@ -7,7 +7,15 @@ import { prepareMessage } from '../../src/server/prepared.js';
 import { createServer } from '../../src/server/server.js';
 import { encodeFrame, Op } from '../helpers/frames.js';
 import { openStalled, rawHttp, RawClient, upgradeRequest } from '../helpers/raw.js';
-import { cleanupAll, echoHandlers, onCleanup, Recorder, startEchoServer, startServer, WsClient } from '../helpers/servers.js';
+import {
+  cleanupAll,
+  echoHandlers,
+  onCleanup,
+  Recorder,
+  startEchoServer,
+  startServer,
+  WsClient,
+} from '../helpers/servers.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
@@ -88,7 +96,11 @@ describe('attach mode, re-attaching', () => {
 describe('noServer + handleUpgrade', () => {
   it('resolves with the open socket, or null for a refused handshake', async () => {
     const events = new Recorder();
-    const wss = await createServer({ noServer: true, origins: ['https://ok.example'], handlers: events.handlers(echoHandlers()) });
+    const wss = await createServer({
+      noServer: true,
+      origins: ['https://ok.example'],
+      handlers: events.handlers(echoHandlers()),
+    });
     onCleanup(() => wss.close({ timeout: 100 }));
     const results: unknown[] = [];
     const http = createHttpServer();
@@ -99,7 +111,9 @@ describe('noServer + handleUpgrade', () => {
     expect(() => wss.port).toThrow();
     const ok = await WsClient.open(`ws://127.0.0.1:${port}/anything`, [], { origin: 'https://ok.example' });
     expect((await ok.roundTrip('hello')).data.toString()).toBe('hello');
-    expect((await rawHttp(port, upgradeRequest(port, { headers: { Origin: 'https://bad.example' } }))).status).toBe(403);
+    expect((await rawHttp(port, upgradeRequest(port, { headers: { Origin: 'https://bad.example' } }))).status).toBe(
+      403,
+    );
     await waitFor(() => results.length === 2, 1_000, 'handleUpgrade results');
     expect(results[0]).toBe(events.opened[0]);
     expect(results[1]).toBeNull();
@@ -107,7 +121,10 @@ describe('noServer + handleUpgrade', () => {
 
   it('frames that arrive in the same packet as the request head are delivered', async () => {
     const { server } = await startEchoServer();
-    const frames = Buffer.concat([encodeFrame({ opcode: Op.Text, payload: 'first' }), encodeFrame({ opcode: Op.Ping, payload: 'p' })]);
+    const frames = Buffer.concat([
+      encodeFrame({ opcode: Op.Text, payload: 'first' }),
+      encodeFrame({ opcode: Op.Ping, payload: 'p' }),
+    ]);
     const client = await RawClient.connect(server.port, { withHead: frames });
     expect((await client.nextFrame()).payload.toString()).toBe('first');
     expect((await client.nextFrame()).opcode).toBe(Op.Pong);
@@ -181,7 +198,11 @@ describe('graceful close', () => {
     const started = Date.now();
     await withTimeout(server.close({ timeout: 2_000 }), 3_000, 'server.close()');
     expect(Date.now() - started).toBeLessThan(1_000);
-    for (const client of clients) expect(await withTimeout(client.closed, 1_000, 'client closed')).toEqual({ code: 1001, reason: 'server shutting down' });
+    for (const client of clients)
+      expect(await withTimeout(client.closed, 1_000, 'client closed')).toEqual({
+        code: 1001,
+        reason: 'server shutting down',
+      });
     expect(server.clients.size).toBe(0);
     expect(events.closes.map((c) => c.code)).toEqual([1001, 1001, 1001]);
     expect(server.httpServer?.listening).toBe(false);
@@ -190,7 +211,12 @@ describe('graceful close', () => {
 
   it('a custom code and reason; clients that never answer are terminated after the timeout', async () => {
     const events = new Recorder();
-    const server = await createServer({ port: 0, host: '127.0.0.1', closeTimeout: 10_000, handlers: events.handlers() });
+    const server = await createServer({
+      port: 0,
+      host: '127.0.0.1',
+      closeTimeout: 10_000,
+      handlers: events.handlers(),
+    });
     const raw = await RawClient.connect(server.port);
     await waitFor(() => server.clients.size === 1, 1_000, 'client');
     const started = Date.now();
@@ -206,7 +232,12 @@ describe('graceful close', () => {
     const events = new Recorder();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const server = await createServer({ port: 0, host: '127.0.0.1', authorize: () => gate.then(() => true), handlers: events.handlers() });
+    const server = await createServer({
+      port: 0,
+      host: '127.0.0.1',
+      authorize: () => gate.then(() => true),
+      handlers: events.handlers(),
+    });
     const port = server.port;
     const stalled = await openStalled(port, upgradeRequest(port));
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -18,7 +18,12 @@ const CAP = 1024 * 1024;
 
 async function backedUp(options: ServerOptions = {}): Promise<{ ws: WsSocket; client: RawClient; events: Recorder }> {
   const events = new Recorder();
-  const server = await startServer({ maxBufferedAmount: CAP, closeTimeout: 200, ...options, handlers: events.handlers() });
+  const server = await startServer({
+    maxBufferedAmount: CAP,
+    closeTimeout: 200,
+    ...options,
+    handlers: events.handlers(),
+  });
   const client = await RawClient.connect(server.port);
   client.pause();
   await waitFor(() => events.opened.length === 1, 1_000, 'open');
@@ -158,7 +163,11 @@ describe('backpressure', () => {
     for (let i = 0; i < 5; i++) {
       results.push(ws.send(Buffer.alloc(32 * 1024)));
       await client.nextFrame();
-      await waitFor(() => events.drains.length === results.filter((r) => r === 'buffered').length, 1_000, 'a drain per buffered send');
+      await waitFor(
+        () => events.drains.length === results.filter((r) => r === 'buffered').length,
+        1_000,
+        'a drain per buffered send',
+      );
     }
     expect(results).not.toContain('dropped');
     expect(ws.isPaused).toBe(false);

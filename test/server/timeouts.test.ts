@@ -73,7 +73,11 @@ describe('handshake timeout', () => {
 
   it('an authorize hook that never resolves → 408 after handshakeTimeout', async () => {
     const events = new Recorder();
-    const server = await startServer({ handshakeTimeout: 300, authorize: () => new Promise<boolean>(() => undefined), handlers: events.handlers() });
+    const server = await startServer({
+      handshakeTimeout: 300,
+      authorize: () => new Promise<boolean>(() => undefined),
+      handlers: events.handlers(),
+    });
     const started = Date.now();
     const stalled = await openStalled(server.port, upgradeRequest(server.port));
     const closedAt = await withTimeout(stalled.closedAt, 3_000, 'the connection to be closed');

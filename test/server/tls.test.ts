@@ -16,7 +16,9 @@ const fixtures = new URL('../fixtures/', import.meta.url);
 const key = readFileSync(new URL('key.pem', fixtures));
 const cert = readFileSync(new URL('cert.pem', fixtures));
 
-async function startTls(options: Parameters<typeof createServer>[0] = {}): Promise<{ https: HttpsServer; port: number }> {
+async function startTls(
+  options: Parameters<typeof createServer>[0] = {},
+): Promise<{ https: HttpsServer; port: number }> {
   const https = createHttpsServer({ key, cert });
   const wss = await createServer({ ...options, server: https, handlers: options.handlers ?? echoHandlers() });
   await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
@@ -38,7 +40,13 @@ describe('TLS (wss)', () => {
   it('wsgate client ⇄ wsgate server over wss://localhost with the fixture CA', async () => {
     const { port } = await startTls({ perMessageDeflate: true });
     const events = new Recorder();
-    const ws = await tracked(connect(`wss://localhost:${port}/`, { tls: { ca: cert }, perMessageDeflate: { threshold: 0 }, handlers: events.handlers() }));
+    const ws = await tracked(
+      connect(`wss://localhost:${port}/`, {
+        tls: { ca: cert },
+        perMessageDeflate: { threshold: 0 },
+        handlers: events.handlers(),
+      }),
+    );
     expect(ws.extensions).toMatch(/^permessage-deflate/);
     ws.send('over tls', { compress: true });
     const big = Buffer.alloc(300_000, 0x42);
@@ -85,7 +93,12 @@ describe('TLS (wss)', () => {
       await new Promise<void>((resolve) => https.close(() => resolve()));
     });
     const events = new Recorder();
-    const ws = await tracked(connect(`wss://localhost:${(https.address() as AddressInfo).port}/`, { tls: { ca: cert }, handlers: events.handlers() }));
+    const ws = await tracked(
+      connect(`wss://localhost:${(https.address() as AddressInfo).port}/`, {
+        tls: { ca: cert },
+        handlers: events.handlers(),
+      }),
+    );
     ws.send(Buffer.from([9, 8, 7]));
     await waitFor(() => events.messages.length === 1, 2_000, 'echo');
     expect(events.messages[0]).toMatchObject({ isBinary: true, data: Buffer.from([9, 8, 7]) });

@@ -12,10 +12,31 @@ import { waitFor } from '../helpers/wait.js';
 afterEach(cleanupAll);
 
 describe('bad handshakes', () => {
-  const cases: { name: string; request: (port: number) => string; status: number; body: RegExp; headers?: Record<string, string> }[] = [
-    { name: 'missing Sec-WebSocket-Key', request: (p) => upgradeRequest(p, { headers: { 'Sec-WebSocket-Key': null } }), status: 400, body: /Sec-WebSocket-Key/ },
-    { name: 'a key that is not base64 of 16 bytes', request: (p) => upgradeRequest(p, { key: 'dG9vIHNob3J0' }), status: 400, body: /Sec-WebSocket-Key/ },
-    { name: 'a key with garbage', request: (p) => upgradeRequest(p, { key: '!!!!!!!!!!!!!!!!!!!!!!==' }), status: 400, body: /Sec-WebSocket-Key/ },
+  const cases: {
+    name: string;
+    request: (port: number) => string;
+    status: number;
+    body: RegExp;
+    headers?: Record<string, string>;
+  }[] = [
+    {
+      name: 'missing Sec-WebSocket-Key',
+      request: (p) => upgradeRequest(p, { headers: { 'Sec-WebSocket-Key': null } }),
+      status: 400,
+      body: /Sec-WebSocket-Key/,
+    },
+    {
+      name: 'a key that is not base64 of 16 bytes',
+      request: (p) => upgradeRequest(p, { key: 'dG9vIHNob3J0' }),
+      status: 400,
+      body: /Sec-WebSocket-Key/,
+    },
+    {
+      name: 'a key with garbage',
+      request: (p) => upgradeRequest(p, { key: '!!!!!!!!!!!!!!!!!!!!!!==' }),
+      status: 400,
+      body: /Sec-WebSocket-Key/,
+    },
     {
       name: 'wrong version',
       request: (p) => upgradeRequest(p, { headers: { 'Sec-WebSocket-Version': '8' } }),
@@ -30,10 +51,31 @@ describe('bad handshakes', () => {
       body: /Sec-WebSocket-Version/,
       headers: { 'sec-websocket-version': '13' },
     },
-    { name: 'POST', request: (p) => upgradeRequest(p, { method: 'POST' }), status: 405, body: /GET/, headers: { allow: 'GET' } },
-    { name: 'Upgrade: not websocket', request: (p) => upgradeRequest(p, { headers: { Upgrade: 'h2c' } }), status: 400, body: /Upgrade/ },
-    { name: 'malformed Sec-WebSocket-Protocol', request: (p) => upgradeRequest(p, { headers: { 'Sec-WebSocket-Protocol': 'a b' } }), status: 400, body: /Sec-WebSocket-Protocol/ },
-    { name: 'malformed Sec-WebSocket-Extensions', request: (p) => upgradeRequest(p, { headers: { 'Sec-WebSocket-Extensions': ';;' } }), status: 400, body: /Sec-WebSocket-Extensions/ },
+    {
+      name: 'POST',
+      request: (p) => upgradeRequest(p, { method: 'POST' }),
+      status: 405,
+      body: /GET/,
+      headers: { allow: 'GET' },
+    },
+    {
+      name: 'Upgrade: not websocket',
+      request: (p) => upgradeRequest(p, { headers: { Upgrade: 'h2c' } }),
+      status: 400,
+      body: /Upgrade/,
+    },
+    {
+      name: 'malformed Sec-WebSocket-Protocol',
+      request: (p) => upgradeRequest(p, { headers: { 'Sec-WebSocket-Protocol': 'a b' } }),
+      status: 400,
+      body: /Sec-WebSocket-Protocol/,
+    },
+    {
+      name: 'malformed Sec-WebSocket-Extensions',
+      request: (p) => upgradeRequest(p, { headers: { 'Sec-WebSocket-Extensions': ';;' } }),
+      status: 400,
+      body: /Sec-WebSocket-Extensions/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name} → ${c.status} with a body that names the problem`, async () => {
@@ -78,7 +120,10 @@ describe('bad handshakes', () => {
 
   it('a request head over maxHeaderSize → 431 and the connection is closed', async () => {
     const server = await startServer({ maxHeaderSize: 2048 });
-    const response = await rawHttp(server.port, upgradeRequest(server.port, { headers: { 'X-Big': 'x'.repeat(4096) } }));
+    const response = await rawHttp(
+      server.port,
+      upgradeRequest(server.port, { headers: { 'X-Big': 'x'.repeat(4096) } }),
+    );
     expect(response.status).toBe(431);
     // Just under the limit still works.
     const ok = await RawClient.connect(server.port, { headers: { 'X-Big': 'x'.repeat(1024) } });
@@ -112,7 +157,10 @@ describe('origin allow-list', () => {
     const server = await startServer({ origins: ['https://app.example'] });
     const ok = await RawClient.connect(server.port, { headers: { Origin: 'https://app.example' } });
     expect(ok.response.status).toBe(101);
-    const other = await rawHttp(server.port, upgradeRequest(server.port, { headers: { Origin: 'https://evil.example' } }));
+    const other = await rawHttp(
+      server.port,
+      upgradeRequest(server.port, { headers: { Origin: 'https://evil.example' } }),
+    );
     expect(other.status).toBe(403);
     expect(other.body).toMatch(/Origin/);
     const missing = await rawHttp(server.port, upgradeRequest(server.port));
@@ -121,9 +169,18 @@ describe('origin allow-list', () => {
   });
 
   it('a predicate decides, and sees the request', async () => {
-    const server = await startServer({ origins: (origin, req) => origin === undefined && req.headers['x-native'] === '1' });
+    const server = await startServer({
+      origins: (origin, req) => origin === undefined && req.headers['x-native'] === '1',
+    });
     expect((await RawClient.connect(server.port, { headers: { 'X-Native': '1' } })).response.status).toBe(101);
-    expect((await rawHttp(server.port, upgradeRequest(server.port, { headers: { Origin: 'https://x.example', 'X-Native': '1' } }))).status).toBe(403);
+    expect(
+      (
+        await rawHttp(
+          server.port,
+          upgradeRequest(server.port, { headers: { Origin: 'https://x.example', 'X-Native': '1' } }),
+        )
+      ).status,
+    ).toBe(403);
   });
 });
 
@@ -183,7 +240,11 @@ describe('authorize', () => {
 
   it('true accepts; createData fills ws.data', async () => {
     const events = new Recorder<number>();
-    const server = await startServer<number>({ authorize: () => true, createData: () => 42, handlers: events.handlers() });
+    const server = await startServer<number>({
+      authorize: () => true,
+      createData: () => 42,
+      handlers: events.handlers(),
+    });
     await RawClient.connect(server.port);
     await waitFor(() => events.opened.length === 1, 1_000, 'open');
     expect(events.opened[0].data).toBe(42);
@@ -212,7 +273,10 @@ describe('authorize', () => {
 
 /** An upgrade request with two Host lines (the helper writes one; the second follows it). */
 function twoHosts(port: number, second: string, first = `127.0.0.1:${port}`): string {
-  return upgradeRequest(port, { host: first }).replace(/\r\nHost: [^\r]*\r\n/, `\r\nHost: ${first}\r\nHost: ${second}\r\n`);
+  return upgradeRequest(port, { host: first }).replace(
+    /\r\nHost: [^\r]*\r\n/,
+    `\r\nHost: ${first}\r\nHost: ${second}\r\n`,
+  );
 }
 
 describe('duplicate Host header', () => {

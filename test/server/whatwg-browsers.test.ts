@@ -22,7 +22,11 @@ function open(url: string, protocols?: string | string[]): FacadeWebSocket {
 }
 
 function once<E extends Event>(target: EventTarget, type: string, timeout = 2_000): Promise<E> {
-  return withTimeout(new Promise<E>((resolve) => target.addEventListener(type, (e) => resolve(e as E), { once: true })), timeout, `'${type}' event`);
+  return withTimeout(
+    new Promise<E>((resolve) => target.addEventListener(type, (e) => resolve(e as E), { once: true })),
+    timeout,
+    `'${type}' event`,
+  );
 }
 
 async function opened(url: string, protocols?: string | string[]): Promise<FacadeWebSocket> {
@@ -56,7 +60,12 @@ describe('send(Blob)', () => {
     ws.send(new Blob(['text ', 'in a blob']));
     ws.send(new Uint16Array([0x0102]).buffer);
     await waitFor(() => events.messages.length === 6, 2_000, 'six messages');
-    expect(events.messages.map((m) => [m.isBinary, m.isBinary && m.data.length > 64 ? `${m.data.length} bytes` : m.data.toString('hex')])).toEqual([
+    expect(
+      events.messages.map((m) => [
+        m.isBinary,
+        m.isBinary && m.data.length > 64 ? `${m.data.length} bytes` : m.data.toString('hex'),
+      ]),
+    ).toEqual([
       [false, Buffer.from('first').toString('hex')],
       [true, `${big.length} bytes`],
       [false, Buffer.from('after the blob').toString('hex')],
@@ -250,7 +259,15 @@ describe('a listener that throws', () => {
     expect(JSON.parse(lines.at(-1) ?? '{}')).toEqual({
       // Every listener of each event ran although others threw; the throws became warnings, in order.
       seen: ['open 2', 'message one', 'message two', 'close 1000'],
-      warnings: ['onopen threw', 'onmessage threw: one', 'async listener rejected: one', 'onmessage threw: two', 'async listener rejected: two', 'handleEvent threw', 'onclose threw'],
+      warnings: [
+        'onopen threw',
+        'onmessage threw: one',
+        'async listener rejected: one',
+        'onmessage threw: two',
+        'async listener rejected: two',
+        'handleEvent threw',
+        'onclose threw',
+      ],
     });
     expect(stderr).toContain('onmessage threw: one');
   });

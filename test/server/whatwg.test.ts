@@ -16,7 +16,11 @@ function open(url: string, protocols?: string | string[]): FacadeWebSocket {
 }
 
 function once<E extends Event>(target: EventTarget, type: string, timeout = 2_000): Promise<E> {
-  return withTimeout(new Promise<E>((resolve) => target.addEventListener(type, (e) => resolve(e as E), { once: true })), timeout, `'${type}' event`);
+  return withTimeout(
+    new Promise<E>((resolve) => target.addEventListener(type, (e) => resolve(e as E), { once: true })),
+    timeout,
+    `'${type}' event`,
+  );
 }
 
 async function opened(url: string, protocols?: string | string[]): Promise<FacadeWebSocket> {

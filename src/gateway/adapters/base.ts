@@ -1,4 +1,11 @@
-import { absentResult, type Adapter, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult } from './adapter.js';
+import {
+  absentResult,
+  type Adapter,
+  type Audience,
+  type PresenceChange,
+  type SocketCommand,
+  type SocketCommandResult,
+} from './adapter.js';
 import type { LocalNode } from '../core/local-node.js';
 import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
 import { Emitter, type AdapterEventName, type AdapterEvents } from './emitter.js';
@@ -127,14 +134,23 @@ export abstract class ScaleOutAdapter implements Adapter {
   async forward<C extends SocketCommand>(nodeId: string, command: C): Promise<SocketCommandResult<C>> {
     if (!this.hasPeers) return absentResult(command);
     const node = this.local;
-    return (await this.ask('first', 0, absentResult(command), { kind: 'node', node: nodeId }, (m) => ({ k: 'x', o: node.nodeId, m, c: command }))) as SocketCommandResult<C>;
+    return (await this.ask('first', 0, absentResult(command), { kind: 'node', node: nodeId }, (m) => ({
+      k: 'x',
+      o: node.nodeId,
+      m,
+      c: command,
+    }))) as SocketCommandResult<C>;
   }
 
   async broadcast(audience: Audience, payload: Payload, exclude: readonly SocketId[]): Promise<number> {
     const node = this.local;
     const local = node.deliver(audience, payload, exclude);
     if (!this.hasPeers) return local;
-    if ((audience.kind === 'groups' && audience.groups.length === 0) || (audience.kind === 'uids' && audience.uids.length === 0)) return local;
+    if (
+      (audience.kind === 'groups' && audience.groups.length === 0) ||
+      (audience.kind === 'uids' && audience.uids.length === 0)
+    )
+      return local;
     const several = audience.kind === 'groups' && audience.groups.length > 1;
     const remote = await this.ask('sum', local, 0, { kind: 'audience', audience }, (m) => ({
       k: 'b',
@@ -152,7 +168,12 @@ export abstract class ScaleOutAdapter implements Adapter {
     const node = this.local;
     const local = await node.ungroup(group);
     if (!this.hasPeers) return local;
-    const remote = await this.ask('sum', local, 0, { kind: 'holders', group }, (m) => ({ k: 'u', o: node.nodeId, m, g: group }));
+    const remote = await this.ask('sum', local, 0, { kind: 'holders', group }, (m) => ({
+      k: 'u',
+      o: node.nodeId,
+      m,
+      g: group,
+    }));
     return local + (remote as number);
   }
 
@@ -160,12 +181,20 @@ export abstract class ScaleOutAdapter implements Adapter {
     const node = this.local;
     const local = node.sessions(group);
     if (!this.hasPeers) return local;
-    const remote = await this.ask('merge', 0, {}, { kind: 'holders', group }, (m) => (group === undefined ? { k: 's', o: node.nodeId, m } : { k: 's', o: node.nodeId, m, g: group }));
+    const remote = await this.ask('merge', 0, {}, { kind: 'holders', group }, (m) =>
+      group === undefined ? { k: 's', o: node.nodeId, m } : { k: 's', o: node.nodeId, m, g: group },
+    );
     return { ...(remote as Record<SocketId, Session>), ...local };
   }
 
   /** Publishes a request and waits for its answers; `local` sockets were already written to on this node. */
-  private async ask(mode: ReplyMode, local: number, fallback: unknown, target: Target, build: (id: number) => NodeRequest): Promise<unknown> {
+  private async ask(
+    mode: ReplyMode,
+    local: number,
+    fallback: unknown,
+    target: Target,
+    build: (id: number) => NodeRequest,
+  ): Promise<unknown> {
     this.checkAvailable(local);
     const request = this.requests.create(mode, local, fallback);
     let reach: Reach;
@@ -189,7 +218,11 @@ export abstract class ScaleOutAdapter implements Adapter {
       send(request.id);
     } catch (error) {
       request.cancel();
-      return Promise.reject(error instanceof AdapterUnavailableError ? error : new AdapterUnavailableError('could not send', { cause: error }));
+      return Promise.reject(
+        error instanceof AdapterUnavailableError
+          ? error
+          : new AdapterUnavailableError('could not send', { cause: error }),
+      );
     }
     return request.expect(1, this.requestTimeout);
   }
@@ -228,7 +261,10 @@ export abstract class ScaleOutAdapter implements Adapter {
         return;
       }
       case 'b':
-        return this.reply(message, message.d === 1 && !this.firstCopy(message.o, message.m) ? 0 : node.deliver(message.a, message.p, message.x));
+        return this.reply(
+          message,
+          message.d === 1 && !this.firstCopy(message.o, message.m) ? 0 : node.deliver(message.a, message.p, message.x),
+        );
       case 'u':
         node.ungroup(message.g).then(
           (n) => this.reply(message, n),

@@ -95,7 +95,12 @@ export function absentResult<C extends SocketCommand>(command: C): SocketCommand
 /** A change to the presence of a socket held by the reporting node, reported after the node applied it. */
 export type PresenceChange =
   | { readonly type: 'connect'; readonly socketId: SocketId }
-  | { readonly type: 'disconnect'; readonly socketId: SocketId; readonly uid: Uid | null; readonly groups: readonly GroupName[] }
+  | {
+      readonly type: 'disconnect';
+      readonly socketId: SocketId;
+      readonly uid: Uid | null;
+      readonly groups: readonly GroupName[];
+    }
   | { readonly type: 'bind'; readonly socketId: SocketId; readonly uid: Uid }
   | { readonly type: 'unbind'; readonly socketId: SocketId; readonly uid: Uid }
   | { readonly type: 'join'; readonly socketId: SocketId; readonly group: GroupName }

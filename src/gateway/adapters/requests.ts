@@ -62,7 +62,10 @@ export class Request {
       this.finish();
     } else {
       this.timer = setTimeout(() => {
-        const what = this.mode === 'first' ? 'no reply' : `${this.received} of ${this.expected} acknowledgements (from ${this.from.join(', ') || 'none'})`;
+        const what =
+          this.mode === 'first'
+            ? 'no reply'
+            : `${this.received} of ${this.expected} acknowledgements (from ${this.from.join(', ') || 'none'})`;
         this.fail(new AdapterUnavailableError(`${what} within ${timeout} ms`));
       }, timeout);
       this.timer.unref();
@@ -78,7 +81,8 @@ export class Request {
     this.owing?.delete(node);
     if (counted) {
       if (this.mode === 'sum') this.value = (this.value as number) + (typeof value === 'number' ? value : 0);
-      else if (this.mode === 'merge') Object.assign(this.value as object, typeof value === 'object' && value !== null ? value : {});
+      else if (this.mode === 'merge')
+        Object.assign(this.value as object, typeof value === 'object' && value !== null ? value : {});
       else if (this.received === 1) this.value = value;
     }
     if (this.expected !== null && this.received >= this.expected) this.finish();

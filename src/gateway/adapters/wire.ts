@@ -72,7 +72,10 @@ function parseAudience(v: unknown): Audience | null {
 
 function parseCommand(v: unknown, data: Uint8Array | string): SocketCommand | null {
   if (!isRecord(v) || !isString(v.op)) return null;
-  if (v.op === 'send') return isStrings(v.socketIds) ? { op: 'send', socketIds: v.socketIds, payload: { data, binary: v.bin === true } } : null;
+  if (v.op === 'send')
+    return isStrings(v.socketIds)
+      ? { op: 'send', socketIds: v.socketIds, payload: { data, binary: v.bin === true } }
+      : null;
   const socketId = v.socketId;
   if (!isString(socketId)) return null;
   switch (v.op) {
@@ -84,7 +87,11 @@ function parseCommand(v: unknown, data: Uint8Array | string): SocketCommand | nu
     case 'bindUid':
       return isString(v.uid) ? { op: 'bindUid', socketId, uid: v.uid } : null;
     case 'unbindUid':
-      return v.uid === undefined ? { op: 'unbindUid', socketId } : isString(v.uid) ? { op: 'unbindUid', socketId, uid: v.uid } : null;
+      return v.uid === undefined
+        ? { op: 'unbindUid', socketId }
+        : isString(v.uid)
+          ? { op: 'unbindUid', socketId, uid: v.uid }
+          : null;
     case 'joinGroup':
     case 'leaveGroup':
       return isString(v.group) ? { op: v.op, socketId, group: v.group } : null;
@@ -93,7 +100,9 @@ function parseCommand(v: unknown, data: Uint8Array | string): SocketCommand | nu
     case 'updateSession':
       return isRecord(v.patch) ? { op: 'updateSession', socketId, patch: v.patch } : null;
     case 'close':
-      return typeof v.code === 'number' && isString(v.reason) ? { op: 'close', socketId, code: v.code, reason: v.reason } : null;
+      return typeof v.code === 'number' && isString(v.reason)
+        ? { op: 'close', socketId, code: v.code, reason: v.reason }
+        : null;
     default:
       return null;
   }
@@ -105,7 +114,9 @@ export function parseHeader(h: unknown, data: Uint8Array | string): NodeMessage 
   const o = h.o;
   if (h.k === 'r') {
     if (!Array.isArray(h.a)) return null;
-    const a = h.a.filter((pair): pair is [number, unknown] => Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'number');
+    const a = h.a.filter(
+      (pair): pair is [number, unknown] => Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'number',
+    );
     return { k: 'r', o, a };
   }
   const m = h.m;

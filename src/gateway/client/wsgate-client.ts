@@ -157,7 +157,8 @@ export class WsgateClient {
     this.protocols = options.protocols;
     this.timeout = options.timeout ?? 10000;
     this.maxQueue = options.maxQueue ?? 1000;
-    this.WebSocketImpl = (options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) as WebSocketConstructor;
+    this.WebSocketImpl = (options.WebSocket ??
+      (globalThis as { WebSocket?: unknown }).WebSocket) as WebSocketConstructor;
     if (typeof this.WebSocketImpl !== 'function') throw new TypeError('WsgateClient: no WebSocket implementation');
     this.currentState = 'idle';
     this.ws = null;
@@ -190,7 +191,10 @@ export class WsgateClient {
     if (this.currentState !== 'reconnecting') this.currentState = 'connecting';
     let ws: WebSocketLike;
     try {
-      ws = this.protocols === undefined ? new this.WebSocketImpl(this.url) : new this.WebSocketImpl(this.url, this.protocols);
+      ws =
+        this.protocols === undefined
+          ? new this.WebSocketImpl(this.url)
+          : new this.WebSocketImpl(this.url, this.protocols);
     } catch (err) {
       this.emit('error', err instanceof Error ? err : new Error(String(err)));
       this.scheduleReconnect();
@@ -220,7 +224,12 @@ export class WsgateClient {
       const wasOpen = this.currentState === 'open';
       const stopped = this.currentState === 'closed';
       if (!stopped) this.currentState = 'reconnecting';
-      this.emit('close', { code: event.code, reason: event.reason, wasClean: event.wasClean, wasOpen } satisfies CloseEvent);
+      this.emit('close', {
+        code: event.code,
+        reason: event.reason,
+        wasClean: event.wasClean,
+        wasOpen,
+      } satisfies CloseEvent);
       if (!stopped) this.scheduleReconnect();
     };
   }
@@ -346,7 +355,12 @@ export class WsgateClient {
       return;
     }
     if (envelope === null || typeof envelope !== 'object') return;
-    const message = envelope as { type?: unknown; data?: unknown; id?: unknown; error?: { code?: unknown; message?: unknown } | null };
+    const message = envelope as {
+      type?: unknown;
+      data?: unknown;
+      id?: unknown;
+      error?: { code?: unknown; message?: unknown } | null;
+    };
     const id = message.id as string | number | null | undefined;
     if (id !== undefined && id !== null && this.pending.has(id)) {
       const entry = this.pending.get(id)!;
@@ -354,7 +368,9 @@ export class WsgateClient {
       clearTimeout(entry.timer ?? undefined);
       if (message.type === 'error') {
         const error = message.error ?? {};
-        entry.reject(new WsgateError(String(error.code ?? 'error'), String(error.message ?? 'request failed'), message));
+        entry.reject(
+          new WsgateError(String(error.code ?? 'error'), String(error.message ?? 'request failed'), message),
+        );
       } else {
         entry.resolve(message.data);
       }
@@ -362,7 +378,10 @@ export class WsgateClient {
     }
     if (message.type === 'error') {
       const error = message.error ?? {};
-      this.emit('error', new WsgateError(String(error.code ?? 'error'), String(error.message ?? 'server error'), message));
+      this.emit(
+        'error',
+        new WsgateError(String(error.code ?? 'error'), String(error.message ?? 'server error'), message),
+      );
       return;
     }
     this.emit('message', message);

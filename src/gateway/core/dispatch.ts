@@ -61,7 +61,12 @@ export class Dispatcher {
     }
     // One error per window: answering every dropped message would let a flood make us write as much as it sends.
     if (verdict === RateVerdict.FirstOver && !this.options.raw) {
-      this.sendError(socket, undefined, ErrorCode.RateLimited, `more than ${limit.messages} messages in ${limit.interval} ms: message dropped`);
+      this.sendError(
+        socket,
+        undefined,
+        ErrorCode.RateLimited,
+        `more than ${limit.messages} messages in ${limit.interval} ms: message dropped`,
+      );
     }
   }
 

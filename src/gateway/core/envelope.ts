@@ -37,7 +37,12 @@ export function parseEnvelope(text: string): ParseResult {
   const id = fields.id;
   const validId = isRequestId(id) ? id : undefined;
   if (id !== undefined && validId === undefined) {
-    return { ok: false, code: ErrorCode.BadEnvelope, message: '"id" must be a string or a finite number', id: undefined };
+    return {
+      ok: false,
+      code: ErrorCode.BadEnvelope,
+      message: '"id" must be a string or a finite number',
+      id: undefined,
+    };
   }
   const type = fields.type;
   if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH) {
@@ -62,5 +67,7 @@ export function encodeReply(type: string, id: RequestId, data: unknown): string 
 
 /** `{"type":"error","id"?,"error":{"code","message"}}`. */
 export function encodeError(id: RequestId | undefined, code: string, message: string): string {
-  return JSON.stringify(id === undefined ? { type: 'error', error: { code, message } } : { type: 'error', id, error: { code, message } });
+  return JSON.stringify(
+    id === undefined ? { type: 'error', error: { code, message } } : { type: 'error', id, error: { code, message } },
+  );
 }

@@ -4,8 +4,7 @@ import { GatewaySocket } from './gateway-socket.js';
 
 /** A message as the `message` event sees it: a validated envelope (JSON mode) or the raw bytes (raw mode). */
 export type GatewayMessage =
-  | (RequestEnvelope & { readonly raw: false })
-  | { readonly raw: true; readonly data: Buffer; readonly binary: boolean };
+  (RequestEnvelope & { readonly raw: false }) | { readonly raw: true; readonly data: Buffer; readonly binary: boolean };
 
 /** Gateway events and their listener signatures. */
 export interface GatewayEvents {

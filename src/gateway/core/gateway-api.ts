@@ -28,7 +28,11 @@ export interface ResolvedGatewayOptions {
   readonly heartbeat: { readonly interval: number; readonly maxMissed: number } | null;
   readonly authTimeout: number;
   /** `null` when there is no rate limit. */
-  readonly rateLimit: { readonly messages: number; readonly interval: number; readonly action: 'reject' | 'close' } | null;
+  readonly rateLimit: {
+    readonly messages: number;
+    readonly interval: number;
+    readonly action: 'reject' | 'close';
+  } | null;
   readonly maxMessageSize: number;
   readonly maxGroupsPerSocket: number;
   readonly raw: boolean;
@@ -77,7 +81,11 @@ export interface GatewayApi {
   sendToAll(message: OutboundMessage, options?: SendToAllOptions): Promise<number>;
   sendToSocket(socketIds: SocketId | readonly SocketId[], message: OutboundMessage): Promise<number>;
   sendToUid(uids: NameLike | readonly NameLike[], message: OutboundMessage, options?: ExcludeOptions): Promise<number>;
-  sendToGroup(groups: NameLike | readonly NameLike[], message: OutboundMessage, options?: ExcludeOptions): Promise<number>;
+  sendToGroup(
+    groups: NameLike | readonly NameLike[],
+    message: OutboundMessage,
+    options?: ExcludeOptions,
+  ): Promise<number>;
 
   bindUid(socketId: SocketId, uid: NameLike): Promise<boolean>;
   unbindUid(socketId: SocketId, uid?: NameLike): Promise<boolean>;

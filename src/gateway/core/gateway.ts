@@ -12,7 +12,15 @@ import { GatewayCloseCode, GatewayCloseReason, gatewayCloseReason } from './clos
 import { Dispatcher } from './dispatch.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import { GatewayEmitter, type GatewayEventName, type GatewayEvents } from './events.js';
-import type { BinaryHandler, ExcludeOptions, GatewayApi, HttpHook, ResolvedGatewayOptions, RouteHandler, SendToAllOptions } from './gateway-api.js';
+import type {
+  BinaryHandler,
+  ExcludeOptions,
+  GatewayApi,
+  HttpHook,
+  ResolvedGatewayOptions,
+  RouteHandler,
+  SendToAllOptions,
+} from './gateway-api.js';
 import { endWith, type GatewaySocket } from './gateway-socket.js';
 import { Heartbeat, markAlive } from './heartbeat.js';
 import { HttpHost } from '../http/host.js';
@@ -24,7 +32,15 @@ import { DEFAULT_GATEWAY_OPTIONS, resolveGatewayOptions, type GatewayOptions } f
 import { createNodeId, nodeOfSocketId, SocketIdAllocator } from './socket-id.js';
 import { createCounters, type Counters, type GatewayStats } from './stats.js';
 import { GatewayTimers, type TimerHandle } from './timers.js';
-import { toPayload, type GroupName, type NameLike, type OutboundMessage, type Session, type SocketId, type Uid } from './types.js';
+import {
+  toPayload,
+  type GroupName,
+  type NameLike,
+  type OutboundMessage,
+  type Session,
+  type SocketId,
+  type Uid,
+} from './types.js';
 import { isSocketIdLike, toCloseCode, toName, toNames, toSession } from './validate.js';
 
 export interface GatewayCloseOptions {
@@ -75,7 +91,8 @@ export class Gateway implements GatewayApi {
   constructor(options: GatewayOptions, clock: Clock = systemClock) {
     this.clock = clock;
     this.startedAt = clock.now();
-    if (options.port !== undefined && options.server !== undefined) throw new TypeError('give either port or server, not both');
+    if (options.port !== undefined && options.server !== undefined)
+      throw new TypeError('give either port or server, not both');
     this.userOptions = options;
     this.nodeId = options.nodeId ?? createNodeId();
     this.ids = new SocketIdAllocator(this.nodeId);
@@ -83,13 +100,22 @@ export class Gateway implements GatewayApi {
     this.adapter = options.adapter ?? new MemoryAdapter();
     const adapter = this.adapter;
     this.authDeadlines = new AuthTimer(this.options.authTimeout, (socket) => this.authExpired(socket), clock);
-    this.node = new LocalNode(this.nodeId, this.counters, (change) => adapter.presenceChanged(change), this.options.maxGroupsPerSocket, this.authDeadlines);
+    this.node = new LocalNode(
+      this.nodeId,
+      this.counters,
+      (change) => adapter.presenceChanged(change),
+      this.options.maxGroupsPerSocket,
+      this.authDeadlines,
+    );
     this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock);
     this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters, clock);
     this.httpHost = new HttpHost(this, this.options.path, (error) => this.events.emit('error', error, null));
     if (options.http !== undefined) this.httpHost.hooks.push(options.http);
     const hb = this.options.heartbeat;
-    this.heartbeat = hb === null ? null : new Heartbeat(this.node, hb.interval, hb.maxMissed, (socket) => this.heartbeatTimeout(socket), clock);
+    this.heartbeat =
+      hb === null
+        ? null
+        : new Heartbeat(this.node, hb.interval, hb.maxMissed, (socket) => this.heartbeatTimeout(socket), clock);
   }
 
   /** @internal Attaches the adapter, creates the servers and starts listening (standalone) and the heartbeat. */
@@ -110,7 +136,13 @@ export class Gateway implements GatewayApi {
       ...(standalone ? { port: o.port ?? 0, host: o.host, request: this.httpHost.listener } : { server: attachTo }),
       path: this.options.path,
       handlers: this.socketHandlers(),
-      authorize: createAuthorize(o.authenticate, () => this.ids.next(), this.counters, (error) => this.events.emit('error', error, null), this.clock.now),
+      authorize: createAuthorize(
+        o.authenticate,
+        () => this.ids.next(),
+        this.counters,
+        (error) => this.events.emit('error', error, null),
+        this.clock.now,
+      ),
       origins: originPolicy(o.origins),
       // A user hook (an `origins` predicate...) failed before the 101: the client got a 500, the app the error.
       handshakeError: (error) => this.events.emit('error', error, null),
@@ -145,7 +177,8 @@ export class Gateway implements GatewayApi {
   /** The bound address of the HTTP server. */
   address(): AddressInfo {
     const address = this.http?.address();
-    if (address === null || address === undefined || typeof address === 'string') throw new Error('gateway is not listening on TCP');
+    if (address === null || address === undefined || typeof address === 'string')
+      throw new Error('gateway is not listening on TCP');
     return address;
   }
 
@@ -221,7 +254,8 @@ export class Gateway implements GatewayApi {
 
   /** Sends to every socket (GatewayWorker `sendToAll`), framed once. Resolves to the number of sockets written to. */
   async sendToAll(message: OutboundMessage, options?: SendToAllOptions): Promise<number> {
-    const audience = options?.onlyBound === true ? { kind: 'all', onlyBound: true } as const : { kind: 'all' } as const;
+    const audience =
+      options?.onlyBound === true ? ({ kind: 'all', onlyBound: true } as const) : ({ kind: 'all' } as const);
     return this.adapter.broadcast(audience, toPayload(message), excludeList(options));
   }
 
@@ -241,19 +275,39 @@ export class Gateway implements GatewayApi {
     }
     const counts: (number | Promise<number>)[] = [];
     for (const [node, ids] of byNode) {
-      counts.push(node === this.nodeId ? this.node.sendTo(ids, payload) : this.adapter.forward(node, { op: 'send', socketIds: ids, payload }));
+      counts.push(
+        node === this.nodeId
+          ? this.node.sendTo(ids, payload)
+          : this.adapter.forward(node, { op: 'send', socketIds: ids, payload }),
+      );
     }
     return Promise.all(counts).then(sum);
   }
 
   /** Sends to every socket of one uid or several uids. */
-  async sendToUid(uids: NameLike | readonly NameLike[], message: OutboundMessage, options?: ExcludeOptions): Promise<number> {
-    return this.adapter.broadcast({ kind: 'uids', uids: toNames('uid', uids) }, toPayload(message), excludeList(options));
+  async sendToUid(
+    uids: NameLike | readonly NameLike[],
+    message: OutboundMessage,
+    options?: ExcludeOptions,
+  ): Promise<number> {
+    return this.adapter.broadcast(
+      { kind: 'uids', uids: toNames('uid', uids) },
+      toPayload(message),
+      excludeList(options),
+    );
   }
 
   /** Sends to every socket in one group or several groups (a socket in two of them gets it once). */
-  async sendToGroup(groups: NameLike | readonly NameLike[], message: OutboundMessage, options?: ExcludeOptions): Promise<number> {
-    return this.adapter.broadcast({ kind: 'groups', groups: toNames('group', groups) }, toPayload(message), excludeList(options));
+  async sendToGroup(
+    groups: NameLike | readonly NameLike[],
+    message: OutboundMessage,
+    options?: ExcludeOptions,
+  ): Promise<number> {
+    return this.adapter.broadcast(
+      { kind: 'groups', groups: toNames('group', groups) },
+      toPayload(message),
+      excludeList(options),
+    );
   }
 
   // ── uids and groups ────────────────────────────────────────────────────────────────────────────────────────────
@@ -268,7 +322,9 @@ export class Gateway implements GatewayApi {
 
   /** Unbinds the socket's uid (only if it is `uid`, when given). Resolves true if a uid was unbound. */
   async unbindUid(socketId: SocketId, uid?: NameLike): Promise<boolean> {
-    return this.command(uid === undefined ? { op: 'unbindUid', socketId } : { op: 'unbindUid', socketId, uid: toName('uid', uid) });
+    return this.command(
+      uid === undefined ? { op: 'unbindUid', socketId } : { op: 'unbindUid', socketId, uid: toName('uid', uid) },
+    );
   }
 
   /**
@@ -278,7 +334,10 @@ export class Gateway implements GatewayApi {
   async joinGroup(socketId: SocketId, group: NameLike): Promise<boolean> {
     const result = await this.command({ op: 'joinGroup', socketId, group: toName('group', group) });
     if (result === TOO_MANY_GROUPS) {
-      throw new GatewayError(ErrorCode.TooManyGroups, 'the socket is in as many groups as allowed (maxGroupsPerSocket): leave one first');
+      throw new GatewayError(
+        ErrorCode.TooManyGroups,
+        'the socket is in as many groups as allowed (maxGroupsPerSocket): leave one first',
+      );
     }
     return result;
   }

@@ -22,7 +22,8 @@ export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === BACKSLASH) i++; // the escaped character can't end the string
+      if (c === BACKSLASH)
+        i++; // the escaped character can't end the string
       else if (c === QUOTE) inString = false;
     } else if (c === QUOTE) {
       inString = true;

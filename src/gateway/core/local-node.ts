@@ -1,5 +1,12 @@
 import { prepareMessage } from '../../server/prepared.js';
-import { TOO_MANY_GROUPS, type Audience, type PresenceChange, type SocketCommand, type SocketCommandResult, type SocketCommandResults } from '../adapters/commands.js';
+import {
+  TOO_MANY_GROUPS,
+  type Audience,
+  type PresenceChange,
+  type SocketCommand,
+  type SocketCommandResult,
+  type SocketCommandResults,
+} from '../adapters/commands.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import { createSession, mergeSession } from './session.js';
 import { countSend, type Counters } from './stats.js';
@@ -34,7 +41,13 @@ export class LocalNode {
   private readonly deadlines: AuthDeadlines | null;
 
   /** @internal Created by the gateway. */
-  constructor(nodeId: string, counters: Counters, listener: PresenceListener, maxGroupsPerSocket: number, deadlines: AuthDeadlines | null = null) {
+  constructor(
+    nodeId: string,
+    counters: Counters,
+    listener: PresenceListener,
+    maxGroupsPerSocket: number,
+    deadlines: AuthDeadlines | null = null,
+  ) {
     this.nodeId = nodeId;
     this.deadlines = deadlines;
     this.counters = counters;

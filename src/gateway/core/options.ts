@@ -39,13 +39,7 @@ export interface RateLimitOptions {
  * A thrown error refuses with 500 `auth_error` (details on the gateway's `error` event, not sent to the client).
  */
 export type AuthenticateResult =
-  | { uid?: NameLike | null; session?: Session }
-  | boolean
-  | null
-  | undefined
-  | void
-  | UpgradeRejection;
-
+  { uid?: NameLike | null; session?: Session } | boolean | null | undefined | void | UpgradeRejection;
 
 export interface GatewayOptions {
   /**
@@ -178,7 +172,8 @@ function positive(name: string, value: number): number {
 }
 
 function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new TypeError(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 

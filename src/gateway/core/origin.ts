@@ -22,7 +22,9 @@ const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::\d{
  * The server-layer `origins` value for a gateway option: `'*'` → any origin (undefined), a predicate → itself (it
  * decides alone, as in the server layer), a list or nothing → same-origin plus the listed origins (exact strings).
  */
-export function originPolicy(option: OriginsOption | undefined): ((origin: string | undefined, req: IncomingMessage) => boolean) | undefined {
+export function originPolicy(
+  option: OriginsOption | undefined,
+): ((origin: string | undefined, req: IncomingMessage) => boolean) | undefined {
   if (option === '*') return undefined;
   if (typeof option === 'function') return option;
   const listed: ReadonlySet<string> = new Set(option ?? []);

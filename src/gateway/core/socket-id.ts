@@ -17,7 +17,8 @@ export function createNodeId(): string {
 
 /** Throws `TypeError` unless `nodeId` is usable in socket ids. */
 export function assertNodeId(nodeId: string): void {
-  if (!NODE_ID.test(nodeId)) throw new TypeError(`invalid nodeId ${JSON.stringify(nodeId)}: use 1-64 of A-Z a-z 0-9 _ -`);
+  if (!NODE_ID.test(nodeId))
+    throw new TypeError(`invalid nodeId ${JSON.stringify(nodeId)}: use 1-64 of A-Z a-z 0-9 _ -`);
 }
 
 /** Hands out the socket ids of one node. */

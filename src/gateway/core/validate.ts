@@ -14,7 +14,8 @@ export function toName(kind: 'uid' | 'group', value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   // Names must be well-formed UTF-16: a lone surrogate has no UTF-8 encoding, so Redis keys and channels (and any
   // UTF-8 transport) would turn it into U+FFFD and merge "\ud800room" with "\ufffdroom". Refused in every mode alike.
-  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH && isWellFormed(value)) return value;
+  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH && isWellFormed(value))
+    return value;
   throw new GatewayError(
     ErrorCode.InvalidArgument,
     `${kind} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters without lone surrogates, or a number`,
@@ -50,14 +51,20 @@ export function toSession(value: unknown): Session {
     throw new GatewayError(ErrorCode.InvalidArgument, 'session must be a JSON object');
   }
   if (nestingExceeds(value, MAX_SESSION_DEPTH)) {
-    throw new GatewayError(ErrorCode.InvalidArgument, `session must not nest objects/arrays more than ${MAX_SESSION_DEPTH} levels deep`);
+    throw new GatewayError(
+      ErrorCode.InvalidArgument,
+      `session must not nest objects/arrays more than ${MAX_SESSION_DEPTH} levels deep`,
+    );
   }
   return createSession(value as Session);
 }
 
 export function toCloseCode(code: number, reason: string): void {
   if (!Number.isInteger(code) || !isValidWireCloseCode(code)) {
-    throw new GatewayError(ErrorCode.InvalidArgument, `close code ${code} may not be sent (use 1000-1003, 1007-1014 or 3000-4999)`);
+    throw new GatewayError(
+      ErrorCode.InvalidArgument,
+      `close code ${code} may not be sent (use 1000-1003, 1007-1014 or 3000-4999)`,
+    );
   }
   if (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
     throw new GatewayError(ErrorCode.InvalidArgument, `close reason is over ${MAX_CLOSE_REASON_BYTES} bytes`);

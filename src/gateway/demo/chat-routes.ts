@@ -87,7 +87,10 @@ function field(data: unknown, name: string, maxLength = 256): string {
   const value = typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[name] : undefined;
   if (typeof value === 'number' && Number.isFinite(value) && name !== 'text') return String(value);
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
-    throw new GatewayError(ErrorCode.InvalidArgument, `data.${name} must be a non-empty string of at most ${maxLength} characters`);
+    throw new GatewayError(
+      ErrorCode.InvalidArgument,
+      `data.${name} must be a non-empty string of at most ${maxLength} characters`,
+    );
   }
   return value;
 }

@@ -32,7 +32,9 @@ import type { HttpContext, Router, HttpRouteHandler } from './router.js';
 /** Registers the API routes under `prefix` (e.g. `/api`). */
 export function addApiRoutes(router: Router, prefix: string): void {
   const post = (name: string, handler: (gateway: GatewayApi, body: JsonFields) => Promise<unknown>): void => {
-    router.post(`${prefix}/${name}`, async (ctx: HttpContext) => handler(ctx.gateway, JsonFields.from(await ctx.json())));
+    router.post(`${prefix}/${name}`, async (ctx: HttpContext) =>
+      handler(ctx.gateway, JsonFields.from(await ctx.json())),
+    );
   };
   const get = (path: string, handler: HttpRouteHandler): void => void router.get(`${prefix}${path}`, handler);
 
@@ -60,8 +62,12 @@ export function addApiRoutes(router: Router, prefix: string): void {
   post('join', async (gateway, body) => ok(await gateway.joinGroup(body.string('socketId'), body.name('group'))));
   post('leave', async (gateway, body) => ok(await gateway.leaveGroup(body.string('socketId'), body.name('group'))));
   post('ungroup', async (gateway, body) => ({ ok: true, removed: await gateway.ungroup(body.name('group')) }));
-  post('setSession', async (gateway, body) => ok(await gateway.setSession(body.string('socketId'), body.object('session'))));
-  post('updateSession', async (gateway, body) => ok(await gateway.updateSession(body.string('socketId'), body.object('session'))));
+  post('setSession', async (gateway, body) =>
+    ok(await gateway.setSession(body.string('socketId'), body.object('session'))),
+  );
+  post('updateSession', async (gateway, body) =>
+    ok(await gateway.updateSession(body.string('socketId'), body.object('session'))),
+  );
   post('close', async (gateway, body) => {
     const socketId = body.string('socketId');
     const code = body.optionalInteger('code') ?? 1000;
@@ -87,7 +93,10 @@ export function addApiRoutes(router: Router, prefix: string): void {
     const sockets = await gateway.socketsOfUid(params.uid!);
     return { uid: params.uid, online: sockets.length > 0, sockets };
   });
-  get('/uids/:uid/online', async ({ gateway, params }) => ({ uid: params.uid, online: await gateway.isUidOnline(params.uid!) }));
+  get('/uids/:uid/online', async ({ gateway, params }) => ({
+    uid: params.uid,
+    online: await gateway.isUidOnline(params.uid!),
+  }));
   get('/groups', async ({ gateway }) => {
     const groups = await gateway.groups();
     return { count: groups.length, groups };

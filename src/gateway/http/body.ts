@@ -65,12 +65,20 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
  * Reads and parses a JSON body. Invalid JSON or an empty body: HttpError 400 `bad_json`/`bad_request`; nested deeper
  * than `maxDepth`: HttpError 400 `json_too_deep` (checked before parsing, without recursion; see json-depth.ts).
  */
-export async function readJson(req: IncomingMessage, limit = DEFAULT_MAX_BODY_SIZE, maxDepth = DEFAULT_MAX_JSON_DEPTH): Promise<unknown> {
+export async function readJson(
+  req: IncomingMessage,
+  limit = DEFAULT_MAX_BODY_SIZE,
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
+): Promise<unknown> {
   const body = await readBody(req, limit);
   if (body.length === 0) throw new HttpError(400, 'bad_request', 'request body is empty: expected JSON');
   const text = body.toString('utf8');
   if (jsonDepthExceeds(text, maxDepth)) {
-    throw new HttpError(400, ErrorCode.JsonTooDeep, `request body nests arrays/objects more than ${maxDepth} levels deep`);
+    throw new HttpError(
+      400,
+      ErrorCode.JsonTooDeep,
+      `request body nests arrays/objects more than ${maxDepth} levels deep`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;
@@ -135,7 +143,12 @@ export class JsonFields {
   names(name: string): string | number | (string | number)[] {
     const v = this.body[name];
     if (!Array.isArray(v)) return this.name(name);
-    if (v.length > 0 && v.every((item) => (typeof item === 'string' && item !== '') || (typeof item === 'number' && Number.isFinite(item)))) {
+    if (
+      v.length > 0 &&
+      v.every(
+        (item) => (typeof item === 'string' && item !== '') || (typeof item === 'number' && Number.isFinite(item)),
+      )
+    ) {
       return v as (string | number)[];
     }
     throw wrongType(name, 'a non-empty string, a number, or a non-empty array of them');

@@ -61,13 +61,17 @@ export class GatewayHttp {
       throw new TypeError(`apiPrefix must start with "/" and not end with one: ${JSON.stringify(this.apiPrefix)}`);
     }
     this.maxBodySize = options.maxBodySize ?? d.maxBodySize;
-    if (!(Number.isSafeInteger(this.maxBodySize) && this.maxBodySize > 0)) throw new TypeError('maxBodySize must be a positive integer');
+    if (!(Number.isSafeInteger(this.maxBodySize) && this.maxBodySize > 0))
+      throw new TypeError('maxBodySize must be a positive integer');
     this.maxJsonDepth = options.maxJsonDepth ?? d.maxJsonDepth;
-    if (!(Number.isSafeInteger(this.maxJsonDepth) && this.maxJsonDepth > 0)) throw new TypeError('maxJsonDepth must be a positive integer');
-    if (options.apiKey !== undefined && options.apiKey !== '') this.apiCheck = { key: options.apiKey, check: createBearerCheck(options.apiKey) };
+    if (!(Number.isSafeInteger(this.maxJsonDepth) && this.maxJsonDepth > 0))
+      throw new TypeError('maxJsonDepth must be a positive integer');
+    if (options.apiKey !== undefined && options.apiKey !== '')
+      this.apiCheck = { key: options.apiKey, check: createBearerCheck(options.apiKey) };
 
     const b = this.builtins;
-    if (options.status ?? d.status) b.get('/status', ({ gateway, req }) => statusBody(gateway.stats(), this.processInfoFor(req, gateway)));
+    if (options.status ?? d.status)
+      b.get('/status', ({ gateway, req }) => statusBody(gateway.stats(), this.processInfoFor(req, gateway)));
     if (options.metrics ?? d.metrics) {
       b.get('/metrics', ({ gateway, req, res }) => {
         const metrics = gatewayMetrics(gateway.stats(), this.processInfoFor(req, gateway));
@@ -81,8 +85,12 @@ export class GatewayHttp {
       b.get('/', ({ req, res, gateway }) => {
         sendStatic(req, res, Buffer.from(demoPage(gateway.options.path)), HTML_CONTENT_TYPE, DEMO_HEADERS);
       });
-      b.get('/demo.js', ({ req, res }) => sendStatic(req, res, publicFile('demo.js'), CLIENT_CONTENT_TYPE, DEMO_HEADERS));
-      b.get('/demo.css', ({ req, res }) => sendStatic(req, res, publicFile('demo.css'), CSS_CONTENT_TYPE, DEMO_HEADERS));
+      b.get('/demo.js', ({ req, res }) =>
+        sendStatic(req, res, publicFile('demo.js'), CLIENT_CONTENT_TYPE, DEMO_HEADERS),
+      );
+      b.get('/demo.css', ({ req, res }) =>
+        sendStatic(req, res, publicFile('demo.css'), CSS_CONTENT_TYPE, DEMO_HEADERS),
+      );
     }
     addApiRoutes(b, this.apiPrefix);
     this.hook = (req, res, gateway) => this.handle(req, res, gateway);
@@ -168,15 +176,29 @@ export class GatewayHttp {
   }
 
   /** User routes first, then built-ins. Null: no such path (the gateway's 404); throws 405 or 400. */
-  private match(method: string, pathname: string, builtins: boolean): { handler: HttpRouteHandler; params: Record<string, string> } | null {
+  private match(
+    method: string,
+    pathname: string,
+    builtins: boolean,
+  ): { handler: HttpRouteHandler; params: Record<string, string> } | null {
     const user = this.userRoutes.match(method, pathname);
     if (user.kind === 'found') return user;
-    const builtin: RouteMatch<HttpRouteHandler> = builtins ? this.builtins.match(method, pathname) : { kind: 'not-found' };
+    const builtin: RouteMatch<HttpRouteHandler> = builtins
+      ? this.builtins.match(method, pathname)
+      : { kind: 'not-found' };
     if (builtin.kind === 'found') return builtin;
-    if (user.kind === 'bad-path' || builtin.kind === 'bad-path') throw new HttpError(400, 'bad_request', 'malformed percent-encoding in the path');
-    const allow = [...new Set([...(user.kind === 'method-not-allowed' ? user.allow : []), ...(builtin.kind === 'method-not-allowed' ? builtin.allow : [])])];
+    if (user.kind === 'bad-path' || builtin.kind === 'bad-path')
+      throw new HttpError(400, 'bad_request', 'malformed percent-encoding in the path');
+    const allow = [
+      ...new Set([
+        ...(user.kind === 'method-not-allowed' ? user.allow : []),
+        ...(builtin.kind === 'method-not-allowed' ? builtin.allow : []),
+      ]),
+    ];
     if (allow.length === 0) return null;
-    throw new HttpError(405, 'method_not_allowed', `${method} is not allowed here (allowed: ${allow.join(', ')})`, { Allow: allow.join(', ') });
+    throw new HttpError(405, 'method_not_allowed', `${method} is not allowed here (allowed: ${allow.join(', ')})`, {
+      Allow: allow.join(', '),
+    });
   }
 
   /**
@@ -203,12 +225,19 @@ export class GatewayHttp {
  */
 function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
-  if (error instanceof GatewayError) return new HttpError(error.code === ErrorCode.TooManyGroups ? 409 : 400, error.code, error.message);
+  if (error instanceof GatewayError)
+    return new HttpError(error.code === ErrorCode.TooManyGroups ? 409 : 400, error.code, error.message);
   return null;
 }
 
 /** A static file with an ETag, so browsers revalidate cheaply (304). */
-function sendStatic(req: IncomingMessage, res: ServerResponse, body: Buffer, contentType: string, headers: Record<string, string> = {}): void {
+function sendStatic(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
   const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
   const common = { ...headers, ETag: etag, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
   if (req.headers['if-none-match'] === etag) {

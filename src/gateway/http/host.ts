@@ -39,7 +39,10 @@ export class HttpHost {
       return;
     }
     if (pathOf(req.url) === this.wsPath) {
-      sendJson(res, 426, errorBody(ErrorCode.UpgradeRequired, 'this is a WebSocket endpoint'), { Upgrade: 'websocket', Connection: 'Upgrade' });
+      sendJson(res, 426, errorBody(ErrorCode.UpgradeRequired, 'this is a WebSocket endpoint'), {
+        Upgrade: 'websocket',
+        Connection: 'Upgrade',
+      });
     } else {
       sendJson(res, 404, errorBody(ErrorCode.NotFound, 'not found'));
     }

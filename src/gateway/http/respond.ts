@@ -17,7 +17,12 @@ export class HttpError extends Error {
 }
 
 /** Writes `body` as JSON. Does nothing when the response is already on its way (a handler wrote it). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   if (res.headersSent || res.writableEnded) return;
   const text = JSON.stringify(body) + '\n';
   res.writeHead(status, {

@@ -7,7 +7,9 @@ const PUBLIC_DIR = new URL('../public/', import.meta.url);
 const cache = new Map<string, Buffer>();
 
 /** A file from the public folder, read once. Throws when the package was built without copying it. */
-export function publicFile(name: 'wsgate-client.js' | 'wsgate-client.d.ts' | 'demo.html' | 'demo.js' | 'demo.css'): Buffer {
+export function publicFile(
+  name: 'wsgate-client.js' | 'wsgate-client.d.ts' | 'demo.html' | 'demo.js' | 'demo.css',
+): Buffer {
   let file = cache.get(name);
   if (file === undefined) {
     file = readFileSync(new URL(name, PUBLIC_DIR));

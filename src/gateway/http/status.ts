@@ -47,22 +47,57 @@ export function statusBody(stats: GatewayStats, proc: ProcessInfo | null): Recor
  */
 export function gatewayMetrics(stats: GatewayStats, proc: ProcessInfo | null): Metric[] {
   const metrics: Metric[] = [
-    { name: 'wsgate_info', type: 'gauge', help: 'Gateway node identity (always 1).', samples: [{ value: 1, labels: { node_id: stats.nodeId } }] },
+    {
+      name: 'wsgate_info',
+      type: 'gauge',
+      help: 'Gateway node identity (always 1).',
+      samples: [{ value: 1, labels: { node_id: stats.nodeId } }],
+    },
     single('wsgate_sockets', 'gauge', 'Open WebSocket connections on this node.', stats.sockets),
     single('wsgate_uids', 'gauge', 'Distinct uids bound on this node.', stats.uids),
     single('wsgate_groups', 'gauge', 'Groups with at least one socket on this node.', stats.groups),
     single('wsgate_routes', 'gauge', 'Registered route types.', stats.routes),
     single('wsgate_uptime_seconds', 'gauge', 'Seconds since the gateway started.', stats.uptime),
-    single('wsgate_start_time_seconds', 'gauge', 'When the gateway started, Unix time in seconds.', stats.startedAt / 1000),
+    single(
+      'wsgate_start_time_seconds',
+      'gauge',
+      'When the gateway started, Unix time in seconds.',
+      stats.startedAt / 1000,
+    ),
     single('wsgate_connections_total', 'counter', 'Connections accepted.', stats.connections),
     single('wsgate_auth_rejected_total', 'counter', 'Upgrades refused by authenticate.', stats.authRejected),
     single('wsgate_messages_in_total', 'counter', 'Messages received.', stats.messagesIn),
-    single('wsgate_messages_out_total', 'counter', 'Messages written to sockets (a fan-out to N sockets counts N).', stats.messagesOut),
-    single('wsgate_messages_dropped_total', 'counter', 'Messages not written: socket closing or over its buffer cap.', stats.messagesDropped),
+    single(
+      'wsgate_messages_out_total',
+      'counter',
+      'Messages written to sockets (a fan-out to N sockets counts N).',
+      stats.messagesOut,
+    ),
+    single(
+      'wsgate_messages_dropped_total',
+      'counter',
+      'Messages not written: socket closing or over its buffer cap.',
+      stats.messagesDropped,
+    ),
     single('wsgate_errors_out_total', 'counter', 'Error envelopes sent to clients.', stats.errorsOut),
-    single('wsgate_rate_limited_total', 'counter', 'Messages dropped or sockets closed by the rate limit.', stats.rateLimited),
-    single('wsgate_heartbeat_timeouts_total', 'counter', 'Sockets terminated by the heartbeat.', stats.heartbeatTimeouts),
-    single('wsgate_auth_timeouts_total', 'counter', 'Sockets closed for not binding a uid within authTimeout.', stats.authTimeouts),
+    single(
+      'wsgate_rate_limited_total',
+      'counter',
+      'Messages dropped or sockets closed by the rate limit.',
+      stats.rateLimited,
+    ),
+    single(
+      'wsgate_heartbeat_timeouts_total',
+      'counter',
+      'Sockets terminated by the heartbeat.',
+      stats.heartbeatTimeouts,
+    ),
+    single(
+      'wsgate_auth_timeouts_total',
+      'counter',
+      'Sockets closed for not binding a uid within authTimeout.',
+      stats.authTimeouts,
+    ),
   ];
   if (proc === null) return metrics;
   metrics.push(
@@ -70,7 +105,12 @@ export function gatewayMetrics(stats: GatewayStats, proc: ProcessInfo | null): M
     single('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', proc.cpuSeconds),
     single('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap used in bytes.', proc.heapUsed),
     single('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap allocated in bytes.', proc.heapTotal),
-    single('nodejs_external_memory_bytes', 'gauge', 'Memory of C++ objects bound to JavaScript objects, in bytes.', proc.external),
+    single(
+      'nodejs_external_memory_bytes',
+      'gauge',
+      'Memory of C++ objects bound to JavaScript objects, in bytes.',
+      proc.external,
+    ),
   );
   return metrics;
 }

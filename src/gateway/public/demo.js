@@ -37,7 +37,10 @@ function span(className, text) {
 }
 
 function renderIdentity() {
-  $('me').textContent = state.name === null ? `not signed in${state.socketId ? ` · socket ${state.socketId}` : ''}` : `signed in as ${state.name} · socket ${state.socketId ?? '?'}`;
+  $('me').textContent =
+    state.name === null
+      ? `not signed in${state.socketId ? ` · socket ${state.socketId}` : ''}`
+      : `signed in as ${state.name} · socket ${state.socketId ?? '?'}`;
   const chips = $('groups');
   chips.replaceChildren(...[...state.groups].sort().map((g) => span('chip', g)));
 }
@@ -74,7 +77,11 @@ client.on('close', () => {
 client.on('chat', (msg) => {
   // msg: {from, to: {group} | {uid} | {all: true}, text, at} (the demo routes' chat contract)
   const to = ` → ${msg.to?.group ?? msg.to?.uid ?? 'everyone'}`;
-  log('chat', [span('from', String(msg.from ?? 'anonymous')), `${to}: `, span('text', String(msg.text))], msg.at ?? Date.now());
+  log(
+    'chat',
+    [span('from', String(msg.from ?? 'anonymous')), `${to}: `, span('text', String(msg.text))],
+    msg.at ?? Date.now(),
+  );
 });
 client.on('error', (err) => {
   if (err.code) failure(`[${err.code}] ${err.message}`);
@@ -127,9 +134,11 @@ $('send-form').addEventListener('submit', async (event) => {
   if (text === '') return;
   if (target !== 'all' && to === '') return failure(`pick a ${target === 'group' ? 'group' : 'user'} to send to`);
   const sent =
-    target === 'group' ? await run(() => client.request('sendToGroup', { group: to, text }))
-    : target === 'uid' ? await run(() => client.request('sendToUid', { uid: to, text }))
-    : await run(() => client.request('sendToAll', { text }));
+    target === 'group'
+      ? await run(() => client.request('sendToGroup', { group: to, text }))
+      : target === 'uid'
+        ? await run(() => client.request('sendToUid', { uid: to, text }))
+        : await run(() => client.request('sendToAll', { text }));
   if (sent !== undefined) $('text').value = '';
 });
 

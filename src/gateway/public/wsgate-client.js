@@ -72,7 +72,8 @@ export class WsgateClient {
         this.protocols = options.protocols;
         this.timeout = options.timeout ?? 10000;
         this.maxQueue = options.maxQueue ?? 1000;
-        this.WebSocketImpl = (options.WebSocket ?? globalThis.WebSocket);
+        this.WebSocketImpl = (options.WebSocket ??
+            globalThis.WebSocket);
         if (typeof this.WebSocketImpl !== 'function')
             throw new TypeError('WsgateClient: no WebSocket implementation');
         this.currentState = 'idle';
@@ -106,7 +107,10 @@ export class WsgateClient {
             this.currentState = 'connecting';
         let ws;
         try {
-            ws = this.protocols === undefined ? new this.WebSocketImpl(this.url) : new this.WebSocketImpl(this.url, this.protocols);
+            ws =
+                this.protocols === undefined
+                    ? new this.WebSocketImpl(this.url)
+                    : new this.WebSocketImpl(this.url, this.protocols);
         }
         catch (err) {
             this.emit('error', err instanceof Error ? err : new Error(String(err)));
@@ -142,7 +146,12 @@ export class WsgateClient {
             const stopped = this.currentState === 'closed';
             if (!stopped)
                 this.currentState = 'reconnecting';
-            this.emit('close', { code: event.code, reason: event.reason, wasClean: event.wasClean, wasOpen });
+            this.emit('close', {
+                code: event.code,
+                reason: event.reason,
+                wasClean: event.wasClean,
+                wasOpen,
+            });
             if (!stopped)
                 this.scheduleReconnect();
         };

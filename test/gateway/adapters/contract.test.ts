@@ -13,7 +13,13 @@ import { adapterContract, openClient, type Client, type Harness } from './contra
 const MAX_GROUPS = 3;
 
 async function memoryHarness(): Promise<Harness> {
-  const gateway: Gateway = await createGateway({ port: 0, host: '127.0.0.1', heartbeat: false, maxGroupsPerSocket: MAX_GROUPS, adapter: new MemoryAdapter() });
+  const gateway: Gateway = await createGateway({
+    port: 0,
+    host: '127.0.0.1',
+    heartbeat: false,
+    maxGroupsPerSocket: MAX_GROUPS,
+    adapter: new MemoryAdapter(),
+  });
   installRpc(gateway);
   const clients: Client[] = [];
   return {
@@ -35,7 +41,16 @@ async function memoryHarness(): Promise<Harness> {
 async function busHarness(): Promise<Harness> {
   const bus = new Bus();
   const gateways = await Promise.all(
-    ['A', 'B', 'C'].map((nodeId) => createGateway({ port: 0, host: '127.0.0.1', nodeId, heartbeat: false, maxGroupsPerSocket: MAX_GROUPS, adapter: new BusAdapter(bus) })),
+    ['A', 'B', 'C'].map((nodeId) =>
+      createGateway({
+        port: 0,
+        host: '127.0.0.1',
+        nodeId,
+        heartbeat: false,
+        maxGroupsPerSocket: MAX_GROUPS,
+        adapter: new BusAdapter(bus),
+      }),
+    ),
   );
   for (const g of gateways) installRpc(g);
   const clients: Client[] = [];
@@ -103,7 +118,9 @@ async function redisHarness(): Promise<Harness> {
         MAX_GROUPS: String(MAX_GROUPS),
       }),
   );
-  const ports = await Promise.all(apps.map(async (app) => (await app.waitEvents((e) => e.event === 'listening', 1, 35_000))[0]!.port as number));
+  const ports = await Promise.all(
+    apps.map(async (app) => (await app.waitEvents((e) => e.event === 'listening', 1, 35_000))[0]!.port as number),
+  );
   return {
     nodes: 3,
     maxGroups: MAX_GROUPS,

@@ -38,7 +38,8 @@ export async function call(client: Client, method: string, ...args: unknown[]): 
 /** Runs a gateway method that must fail; resolves to its GatewayError code. */
 export async function callError(client: Client, method: string, ...args: unknown[]): Promise<string | undefined> {
   const result = (await client.ws.request('call', { method, args }, 10_000)).data as RpcResult;
-  if (!('err' in result)) throw new Error(`${method} on ${client.node} resolved ${JSON.stringify(result.ok)}; expected an error`);
+  if (!('err' in result))
+    throw new Error(`${method} on ${client.node} resolved ${JSON.stringify(result.ok)}; expected an error`);
   return result.code;
 }
 
@@ -180,7 +181,11 @@ export function adapterContract(harness: () => Harness): void {
     // A patch with "__proto__" (an own key after JSON.parse) never reaches the prototype of the remote session.
     const patch = JSON.parse('{"name":"eve","__proto__":{"role":"admin"}}') as Record<string, unknown>;
     expect(await call(A, 'updateSession', C.id, patch)).toBe(true);
-    expect((await C.ws.request('sessionProbe', undefined, 5_000)).data).toEqual({ keys: ['c', 'name'], nullPrototype: true, role: null });
+    expect((await C.ws.request('sessionProbe', undefined, 5_000)).data).toEqual({
+      keys: ['c', 'name'],
+      nullPrototype: true,
+      role: null,
+    });
   });
 
   it('enforces the groups cap and the name rules on the node that holds the socket', async () => {

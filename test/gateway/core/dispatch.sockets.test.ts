@@ -63,9 +63,21 @@ describe('routing and replies', () => {
     });
     gw.route('unserializable', () => BigInt(1));
     const c = await open(gw);
-    expect(await c.request('denied')).toEqual({ type: 'error', id: 1, error: { code: 'not_allowed', message: 'you may not' } });
-    expect(await c.request('crash')).toEqual({ type: 'error', id: 2, error: { code: 'handler_error', message: 'internal error' } });
-    expect(await c.request('asyncCrash')).toEqual({ type: 'error', id: 3, error: { code: 'handler_error', message: 'internal error' } });
+    expect(await c.request('denied')).toEqual({
+      type: 'error',
+      id: 1,
+      error: { code: 'not_allowed', message: 'you may not' },
+    });
+    expect(await c.request('crash')).toEqual({
+      type: 'error',
+      id: 2,
+      error: { code: 'handler_error', message: 'internal error' },
+    });
+    expect(await c.request('asyncCrash')).toEqual({
+      type: 'error',
+      id: 3,
+      error: { code: 'handler_error', message: 'internal error' },
+    });
     expect((await c.request('unserializable')).error).toMatchObject({ code: 'handler_error' });
     expect(errors).toHaveLength(3);
     expect(gw.stats().errorsOut).toBe(4);
@@ -105,12 +117,30 @@ describe('bad input', () => {
       ['[1,2]', { type: 'error', error: { code: 'bad_envelope', message: 'message must be a JSON object' } }],
       ['"str"', { type: 'error', error: { code: 'bad_envelope', message: 'message must be a JSON object' } }],
       ['null', { type: 'error', error: { code: 'bad_envelope', message: 'message must be a JSON object' } }],
-      [{ data: 1, id: 9 }, { type: 'error', id: 9, error: { code: 'bad_envelope' } }],
-      [{ type: '', id: 10 }, { type: 'error', id: 10, error: { code: 'bad_envelope' } }],
-      [{ type: 5, id: 11 }, { type: 'error', id: 11, error: { code: 'bad_envelope' } }],
-      [{ type: 'x'.repeat(129), id: 12 }, { type: 'error', id: 12, error: { code: 'bad_envelope' } }],
-      [{ type: 'ping', id: { nested: true } }, { type: 'error', error: { code: 'bad_envelope', message: '"id" must be a string or a finite number' } }],
-      [{ type: 'nope', id: 13 }, { type: 'error', id: 13, error: { code: 'unknown_type' } }],
+      [
+        { data: 1, id: 9 },
+        { type: 'error', id: 9, error: { code: 'bad_envelope' } },
+      ],
+      [
+        { type: '', id: 10 },
+        { type: 'error', id: 10, error: { code: 'bad_envelope' } },
+      ],
+      [
+        { type: 5, id: 11 },
+        { type: 'error', id: 11, error: { code: 'bad_envelope' } },
+      ],
+      [
+        { type: 'x'.repeat(129), id: 12 },
+        { type: 'error', id: 12, error: { code: 'bad_envelope' } },
+      ],
+      [
+        { type: 'ping', id: { nested: true } },
+        { type: 'error', error: { code: 'bad_envelope', message: '"id" must be a string or a finite number' } },
+      ],
+      [
+        { type: 'nope', id: 13 },
+        { type: 'error', id: 13, error: { code: 'unknown_type' } },
+      ],
     ];
     for (const [input, expected] of cases) {
       c.send(input);
@@ -125,7 +155,10 @@ describe('bad input', () => {
     const bad = await open(gw);
     const good = await open(gw);
     bad.ws.send(Buffer.from([1, 2, 3]));
-    expect(await bad.closed).toEqual({ code: GatewayCloseCode.UnsupportedData, reason: 'binary messages are not accepted' });
+    expect(await bad.closed).toEqual({
+      code: GatewayCloseCode.UnsupportedData,
+      reason: 'binary messages are not accepted',
+    });
     expect((await good.request('ping')).data).toBe('pong');
   });
 
@@ -202,7 +235,17 @@ describe('bad input', () => {
     const errors: unknown[] = [];
     gw.on('error', (e) => errors.push(e));
     const clients = await Promise.all(Array.from({ length: 5 }, () => open(gw)));
-    const garbage = ['', '{', '}', '[]', '{"type":null}', '{"type":"ping","id":[]}', '\u0000', '{"type":"__proto__"}', '{"__proto__":{"type":"x"}}'];
+    const garbage = [
+      '',
+      '{',
+      '}',
+      '[]',
+      '{"type":null}',
+      '{"type":"ping","id":[]}',
+      '\u0000',
+      '{"type":"__proto__"}',
+      '{"__proto__":{"type":"x"}}',
+    ];
     for (const c of clients) for (const g of garbage) c.send(g);
     for (const c of clients) {
       for (let i = 0; i < garbage.length; i++) expect((await c.json()).type).toBe('error');

@@ -29,7 +29,8 @@ function setup(options: Partial<ResolvedGatewayOptions> = {}) {
   const gateway = {} as GatewayApi;
   const dispatcher = new Dispatcher(gateway, { ...BASE, ...options }, events, counters, clock);
   const { socket, transport } = openSocket({ counters });
-  const receive = (value: unknown): void => dispatcher.receive(socket, Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)), false);
+  const receive = (value: unknown): void =>
+    dispatcher.receive(socket, Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)), false);
   return { clock, counters, events, errors, gateway, dispatcher, socket, transport, receive };
 }
 
@@ -101,12 +102,16 @@ describe('Dispatcher (no sockets)', () => {
   });
 
   it("rate limit 'reject': drops extra messages unread with one rate_limited error per window (clock-driven)", () => {
-    const { dispatcher, transport, receive, clock, counters } = setup({ rateLimit: { messages: 2, interval: 1000, action: 'reject' } });
+    const { dispatcher, transport, receive, clock, counters } = setup({
+      rateLimit: { messages: 2, interval: 1000, action: 'reject' },
+    });
     const handled: unknown[] = [];
     dispatcher.routes.set('m', (ctx) => void handled.push(ctx.data));
     for (let i = 0; i < 5; i++) receive({ type: 'm', data: i });
     expect(handled).toEqual([0, 1]);
-    expect(transport.json()).toEqual([{ type: 'error', error: { code: 'rate_limited', message: 'more than 2 messages in 1000 ms: message dropped' } }]);
+    expect(transport.json()).toEqual([
+      { type: 'error', error: { code: 'rate_limited', message: 'more than 2 messages in 1000 ms: message dropped' } },
+    ]);
     expect(counters.rateLimited).toBe(3);
     clock.advance(1000);
     receive({ type: 'm', data: 5 });
@@ -146,7 +151,9 @@ describe('Dispatcher (no sockets)', () => {
     const { dispatcher, transport, receive, errors } = setup();
     dispatcher.routes.set('big', () => ({ n: 1n }));
     receive({ type: 'big', id: 9 });
-    expect(transport.json()).toEqual([{ type: 'error', id: 9, error: { code: 'handler_error', message: 'internal error' } }]);
+    expect(transport.json()).toEqual([
+      { type: 'error', id: 9, error: { code: 'handler_error', message: 'internal error' } },
+    ]);
     expect(errors).toHaveLength(1);
   });
 });

@@ -3,8 +3,14 @@ import { encodeError, encodeReply, MAX_TYPE_LENGTH, parseEnvelope } from '../../
 
 describe('parseEnvelope', () => {
   it('accepts {type, data, id} with a string or finite number id', () => {
-    expect(parseEnvelope('{"type":"echo","data":{"a":1},"id":"r1"}')).toEqual({ ok: true, envelope: { type: 'echo', data: { a: 1 }, id: 'r1' } });
-    expect(parseEnvelope('{"type":"echo","id":7}')).toEqual({ ok: true, envelope: { type: 'echo', data: undefined, id: 7 } });
+    expect(parseEnvelope('{"type":"echo","data":{"a":1},"id":"r1"}')).toEqual({
+      ok: true,
+      envelope: { type: 'echo', data: { a: 1 }, id: 'r1' },
+    });
+    expect(parseEnvelope('{"type":"echo","id":7}')).toEqual({
+      ok: true,
+      envelope: { type: 'echo', data: undefined, id: 7 },
+    });
   });
 
   it.each([
@@ -31,7 +37,15 @@ describe('parseEnvelope', () => {
   });
 
   it('never throws, whatever the text', () => {
-    for (const text of ['', '{', '{"type":', '\u0000', '{"__proto__":{"type":"x"}}', '1e999', '{"type":"x","id":1e999}']) {
+    for (const text of [
+      '',
+      '{',
+      '{"type":',
+      '\u0000',
+      '{"__proto__":{"type":"x"}}',
+      '1e999',
+      '{"type":"x","id":1e999}',
+    ]) {
       expect(() => parseEnvelope(text)).not.toThrow();
     }
     expect(parseEnvelope('{"type":"x","id":1e999}').ok).toBe(false); // Infinity is not a finite id
@@ -49,7 +63,10 @@ describe('encodeReply / encodeError', () => {
   });
 
   it('writes the id only when there is one', () => {
-    expect(JSON.parse(encodeError(undefined, 'bad_json', 'm'))).toEqual({ type: 'error', error: { code: 'bad_json', message: 'm' } });
+    expect(JSON.parse(encodeError(undefined, 'bad_json', 'm'))).toEqual({
+      type: 'error',
+      error: { code: 'bad_json', message: 'm' },
+    });
     expect(JSON.parse(encodeError(4, 'x', 'm'))).toEqual({ type: 'error', id: 4, error: { code: 'x', message: 'm' } });
   });
 });

@@ -206,7 +206,9 @@ describe('sessions', () => {
     expect(await gw.sessions('g')).toEqual({ [b]: { name: 'Bob' } });
     expect(await gw.setSession(a, { replaced: true })).toBe(true);
     expect(await gw.getSession(a)).toEqual({ replaced: true });
-    await expect(gw.setSession(a, [] as unknown as Record<string, unknown>)).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(gw.setSession(a, [] as unknown as Record<string, unknown>)).rejects.toMatchObject({
+      code: 'invalid_argument',
+    });
   });
 });
 

@@ -7,10 +7,16 @@ function setup(maxMissed = 3, interval = 1000) {
   const clock = new FakeClock();
   const sockets: GatewaySocket[] = [];
   const dead: GatewaySocket[] = [];
-  const heartbeat = new Heartbeat({ values: () => sockets }, interval, maxMissed, (s) => {
-    dead.push(s);
-    s.transport?.terminate(); // as the gateway does
-  }, clock);
+  const heartbeat = new Heartbeat(
+    { values: () => sockets },
+    interval,
+    maxMissed,
+    (s) => {
+      dead.push(s);
+      s.transport?.terminate(); // as the gateway does
+    },
+    clock,
+  );
   return { clock, sockets, dead, heartbeat };
 }
 
@@ -46,8 +52,14 @@ describe('Heartbeat (fake clock, fake transports)', () => {
 
   it.each([
     ['a message, ping, pong or drain (markAlive)', (s: GatewaySocket) => markAlive(s)],
-    ['an inbound byte, even mid-message', (s: GatewaySocket) => void ((s.transport as { bytesReceived: number }).bytesReceived += 1)],
-    ['a smaller bufferedAmount (the peer is reading)', (s: GatewaySocket) => void ((s.transport as { bufferedAmount: number }).bufferedAmount -= 1)],
+    [
+      'an inbound byte, even mid-message',
+      (s: GatewaySocket) => void ((s.transport as { bytesReceived: number }).bytesReceived += 1),
+    ],
+    [
+      'a smaller bufferedAmount (the peer is reading)',
+      (s: GatewaySocket) => void ((s.transport as { bufferedAmount: number }).bufferedAmount -= 1),
+    ],
   ])('counts %s as a sign of life', (_name, sign) => {
     const { sockets, dead, heartbeat } = setup(2);
     const { socket, transport } = openSocket();

@@ -90,7 +90,11 @@ describe('LocalNode (fake transports)', () => {
     const { node, open } = setup();
     const { socket } = open();
     await node.execute({ op: 'setSession', socketId: socket.id, session: { a: 1 } });
-    await node.execute({ op: 'updateSession', socketId: socket.id, patch: JSON.parse('{"b":2,"__proto__":{"x":1}}') as Record<string, unknown> });
+    await node.execute({
+      op: 'updateSession',
+      socketId: socket.id,
+      patch: JSON.parse('{"b":2,"__proto__":{"x":1}}') as Record<string, unknown>,
+    });
     const copy = await node.execute({ op: 'getSession', socketId: socket.id });
     expect({ ...copy }).toEqual({ a: 1, b: 2 });
     copy!.a = 99;
@@ -132,9 +136,14 @@ describe('LocalNode (fake transports)', () => {
   });
 
   it('a presence listener that throws leaves the node updated and rejects the command', async () => {
-    const node = new LocalNode('n1', createCounters(), () => {
-      throw new Error('listener');
-    }, 128);
+    const node = new LocalNode(
+      'n1',
+      createCounters(),
+      () => {
+        throw new Error('listener');
+      },
+      128,
+    );
     const { socket } = openSocket();
     await expect(node.add(socket)).rejects.toThrow('listener');
     expect(node.get(socket.id)).toBe(socket);

@@ -38,7 +38,9 @@ it('writes each GatewaySocket field only in the file that owns it', () => {
     if (rel === 'src/gateway/core/gateway-socket.ts') text = text.replace(/^\s*this\.\w+ = \w+;$/gm, '');
     for (const [field, owners] of Object.entries(OWNERS)) {
       // `x.field = …`, `x.field += …`, `x.field |= …`, `++x.field`, `x.field ??= …` (not `==`/`===`).
-      const write = new RegExp(`\\.${field}\\s*(?:[-+|&^]|\\?\\?)?=(?!=)|(?:\\+\\+|--)\\s*\\w+\\.${field}\\b|\\.${field}(?:\\+\\+|--)`);
+      const write = new RegExp(
+        `\\.${field}\\s*(?:[-+|&^]|\\?\\?)?=(?!=)|(?:\\+\\+|--)\\s*\\w+\\.${field}\\b|\\.${field}(?:\\+\\+|--)`,
+      );
       if (write.test(text) && !owners.includes(rel)) misplaced.push(`${field} written in ${rel}`);
     }
   }

@@ -27,6 +27,10 @@ describe('countMessage (fixed window on the socket)', () => {
 
   it('treats a fractional limit as its floor for FirstOver', () => {
     const { socket } = openSocket();
-    expect([1, 2, 3].map(() => countMessage(socket, 1.5, 1000, 0))).toEqual([RateVerdict.Ok, RateVerdict.FirstOver, RateVerdict.Over]);
+    expect([1, 2, 3].map(() => countMessage(socket, 1.5, 1000, 0))).toEqual([
+      RateVerdict.Ok,
+      RateVerdict.FirstOver,
+      RateVerdict.Over,
+    ]);
   });
 });

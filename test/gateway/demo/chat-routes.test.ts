@@ -21,7 +21,10 @@ describe('demo routes', () => {
     const me = await anon.request('whoami');
     const socketId = (me.data as { socketId: string }).socketId;
     expect(me).toEqual({ type: 'whoami', id: 1, data: { socketId, uid: null, groups: [], session: {} } });
-    expect(await ada.request('bind', { uid: 'ada' })).toMatchObject({ type: 'bind', data: { uid: 'ada', socketId: expect.any(String) } });
+    expect(await ada.request('bind', { uid: 'ada' })).toMatchObject({
+      type: 'bind',
+      data: { uid: 'ada', socketId: expect.any(String) },
+    });
     expect(await gw.isUidOnline('ada')).toBe(true);
     await ada.request('join', { group: 'lobby' });
     expect((await ada.request('whoami')).data).toMatchObject({ uid: 'ada', groups: ['lobby'], session: {} });
@@ -40,7 +43,10 @@ describe('demo routes', () => {
     const reply = await ada.request('sendToUid', { uid: 'bob', text: 'hi bob' });
     expect(reply.data).toEqual({ delivered: 1 });
     const push = await bob.json();
-    expect(push).toEqual({ type: 'chat', data: { from: 'ada', to: { uid: 'bob' }, text: 'hi bob', at: expect.any(Number) } });
+    expect(push).toEqual({
+      type: 'chat',
+      data: { from: 'ada', to: { uid: 'bob' }, text: 'hi bob', at: expect.any(Number) },
+    });
     const at = (push.data as { at: number }).at;
     expect(at).toBeGreaterThanOrEqual(before);
     expect(at).toBeLessThanOrEqual(Date.now());
@@ -52,7 +58,10 @@ describe('demo routes', () => {
     await bob.request('join', { group: 'g' });
     const anonId = ((await anon.request('whoami')).data as { socketId: string }).socketId;
     expect((await anon.request('sendToGroup', { group: 'g', text: 'hello g' })).data).toEqual({ delivered: 2 });
-    const expected = { type: 'chat', data: { from: anonId, to: { group: 'g' }, text: 'hello g', at: expect.any(Number) } };
+    const expected = {
+      type: 'chat',
+      data: { from: anonId, to: { group: 'g' }, text: 'hello g', at: expect.any(Number) },
+    };
     expect(await bob.json()).toEqual(expected);
     expect(await anon.json()).toEqual(expected);
     expect(await ada.silentFor(30)).toBe(true);
@@ -62,7 +71,10 @@ describe('demo routes', () => {
     await bob.request('bind', { uid: 'bob' });
     expect((await bob.request('sendToAll', { text: 'all hands' })).data).toEqual({ delivered: 3 });
     for (const c of [ada, bob, anon]) {
-      expect(await c.json()).toEqual({ type: 'chat', data: { from: 'bob', to: { all: true }, text: 'all hands', at: expect.any(Number) } });
+      expect(await c.json()).toEqual({
+        type: 'chat',
+        data: { from: 'bob', to: { all: true }, text: 'all hands', at: expect.any(Number) },
+      });
     }
   });
 

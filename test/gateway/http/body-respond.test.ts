@@ -28,7 +28,11 @@ describe('Router', () => {
   });
 
   it('captures and decodes :param segments', () => {
-    expect(router.match('GET', '/api/uids/ada%20l/online')).toEqual({ kind: 'found', handler: 'online', params: { uid: 'ada l' } });
+    expect(router.match('GET', '/api/uids/ada%20l/online')).toEqual({
+      kind: 'found',
+      handler: 'online',
+      params: { uid: 'ada l' },
+    });
     expect(router.match('GET', '/files/x/y')).toEqual({ kind: 'found', handler: 'two', params: { a: 'x', b: 'y' } });
   });
 
@@ -62,7 +66,17 @@ describe('createBearerCheck', () => {
     expect(check('bearer s3cret-key')).toBe(true);
   });
   it('refuses everything else', () => {
-    for (const header of [undefined, '', 'Bearer', 'Bearer ', 'Bearer s3cret-ke', 'Bearer s3cret-key2', 'Basic s3cret-key', 's3cret-key', 'Bearer s3cret key']) {
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      'Bearer s3cret-ke',
+      'Bearer s3cret-key2',
+      'Basic s3cret-key',
+      's3cret-key',
+      'Bearer s3cret key',
+    ]) {
       expect(check(header)).toBe(false);
     }
   });
@@ -76,7 +90,12 @@ describe('formatPrometheus', () => {
     const text = formatPrometheus([
       single('wsgate_sockets', 'gauge', 'Open sockets.', 3),
       single('wsgate_messages_in_total', 'counter', 'Messages received.', 12),
-      { name: 'x_info', type: 'gauge', help: 'Line\nbreak \\ here', samples: [{ value: 1, labels: { version: 'a"b\\c\nd' } }] },
+      {
+        name: 'x_info',
+        type: 'gauge',
+        help: 'Line\nbreak \\ here',
+        samples: [{ value: 1, labels: { version: 'a"b\\c\nd' } }],
+      },
       single('x_nan', 'gauge', 'n', NaN),
       single('x_inf', 'gauge', 'n', -Infinity),
     ]);
@@ -101,7 +120,11 @@ describe('formatPrometheus', () => {
   });
   it('refuses invalid names', () => {
     expect(() => formatPrometheus([single('bad-name', 'gauge', 'x', 1)])).toThrow(TypeError);
-    expect(() => formatPrometheus([{ name: 'ok', type: 'gauge', help: 'x', samples: [{ value: 1, labels: { 'bad-label': 'v' } }] }])).toThrow(TypeError);
+    expect(() =>
+      formatPrometheus([
+        { name: 'ok', type: 'gauge', help: 'x', samples: [{ value: 1, labels: { 'bad-label': 'v' } }] },
+      ]),
+    ).toThrow(TypeError);
   });
 });
 
@@ -144,12 +167,22 @@ describe('readBody / readJson over HTTP', () => {
     return (server.address() as AddressInfo).port;
   }
 
-  function post(port: number, body: string | Buffer[], headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Record<string, unknown> }> {
+  function post(
+    port: number,
+    body: string | Buffer[],
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; json: any; headers: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
       const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/', headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()), headers: res.headers }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            json: JSON.parse(Buffer.concat(chunks).toString()),
+            headers: res.headers,
+          }),
+        );
       });
       req.on('error', reject);
       if (typeof body === 'string') req.end(body);
@@ -175,7 +208,9 @@ describe('readBody / readJson over HTTP', () => {
 
   it('stops reading a chunked body once it passes the limit', async () => {
     const port = await start((req) => readBody(req, 16));
-    const res = await post(port, [Buffer.from('0123456789'), Buffer.from('0123456789')], { 'Transfer-Encoding': 'chunked' });
+    const res = await post(port, [Buffer.from('0123456789'), Buffer.from('0123456789')], {
+      'Transfer-Encoding': 'chunked',
+    });
     expect(res.status).toBe(413);
   });
 

@@ -18,7 +18,13 @@ interface Reply {
   json: any;
 }
 
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH): Promise<Reply> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = AUTH,
+): Promise<Reply> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -186,11 +192,20 @@ describe('gateway HTTP with an API key', () => {
     it('sendToSocket delivers to one socket or a list', async () => {
       const a = await peer(gateway);
       const b = await peer(gateway);
-      const one = await call(base, 'POST', '/api/sendToSocket', { socketId: a.socketId, message: { type: 'note', data: 1 } });
+      const one = await call(base, 'POST', '/api/sendToSocket', {
+        socketId: a.socketId,
+        message: { type: 'note', data: 1 },
+      });
       expect(one).toMatchObject({ status: 200, json: { ok: true, delivered: 1 } });
-      const many = await call(base, 'POST', '/api/sendToSocket', { socketId: [a.socketId, b.socketId], message: 'plain text' });
+      const many = await call(base, 'POST', '/api/sendToSocket', {
+        socketId: [a.socketId, b.socketId],
+        message: 'plain text',
+      });
       expect(many.json).toEqual({ ok: true, delivered: 2 });
-      const missing = await call(base, 'POST', '/api/sendToSocket', { socketId: `${gateway.nodeId}.zzzz`, message: 'x' });
+      const missing = await call(base, 'POST', '/api/sendToSocket', {
+        socketId: `${gateway.nodeId}.zzzz`,
+        message: 'x',
+      });
       expect(missing.json).toEqual({ ok: true, delivered: 0 });
       await until(() => a.pushed.length === 1 && b.pushed.length === 0, 'the pushes');
       expect(a.pushed).toEqual([{ type: 'note', data: 1 }]);
@@ -204,7 +219,11 @@ describe('gateway HTTP with an API key', () => {
       await a2.client.request('bind', { uid: 'grace' });
       const res = await call(base, 'POST', '/api/sendToUid', { uid: 'grace', message: { type: 'dm', data: 'hi' } });
       expect(res.json).toEqual({ ok: true, delivered: 2 });
-      const excl = await call(base, 'POST', '/api/sendToUid', { uid: ['grace'], message: { type: 'dm', data: 'again' }, exclude: a2.socketId });
+      const excl = await call(base, 'POST', '/api/sendToUid', {
+        uid: ['grace'],
+        message: { type: 'dm', data: 'again' },
+        exclude: a2.socketId,
+      });
       expect(excl.json).toEqual({ ok: true, delivered: 1 });
       await until(() => a.pushed.length === 2 && a2.pushed.length === 1, 'the pushes');
       expect(a.pushed).toEqual([
@@ -219,7 +238,11 @@ describe('gateway HTTP with an API key', () => {
       const outsider = await peer(gateway);
       await a.client.request('join', { group: 'g-send' });
       await b.client.request('join', { group: 'g-send' });
-      const res = await call(base, 'POST', '/api/sendToGroup', { group: 'g-send', message: { type: 'news', data: 1 }, exclude: [b.socketId] });
+      const res = await call(base, 'POST', '/api/sendToGroup', {
+        group: 'g-send',
+        message: { type: 'news', data: 1 },
+        exclude: [b.socketId],
+      });
       expect(res.json).toEqual({ ok: true, delivered: 1 });
       const all = await call(base, 'POST', '/api/sendToGroup', { group: 'g-send', message: { type: 'news', data: 2 } });
       expect(all.json).toEqual({ ok: true, delivered: 2 });
@@ -240,41 +263,80 @@ describe('gateway HTTP with an API key', () => {
 
     it('bind and unbind a uid', async () => {
       const a = await peer(gateway);
-      expect((await call(base, 'POST', '/api/bind', { socketId: a.socketId, uid: 'linus' })).json).toEqual({ ok: true });
+      expect((await call(base, 'POST', '/api/bind', { socketId: a.socketId, uid: 'linus' })).json).toEqual({
+        ok: true,
+      });
       expect((await a.client.request<{ uid: string }>('whoami')).uid).toBe('linus');
       expect((await call(base, 'GET', '/api/uids/linus/online')).json).toEqual({ uid: 'linus', online: true });
-      expect((await call(base, 'GET', '/api/uids/linus')).json).toEqual({ uid: 'linus', online: true, sockets: [a.socketId] });
+      expect((await call(base, 'GET', '/api/uids/linus')).json).toEqual({
+        uid: 'linus',
+        online: true,
+        sockets: [a.socketId],
+      });
       expect((await call(base, 'GET', '/api/uids')).json.uids).toContain('linus');
-      expect((await call(base, 'POST', '/api/unbind', { socketId: a.socketId, uid: 'someone-else' })).json).toEqual({ ok: false });
+      expect((await call(base, 'POST', '/api/unbind', { socketId: a.socketId, uid: 'someone-else' })).json).toEqual({
+        ok: false,
+      });
       expect((await call(base, 'POST', '/api/unbind', { socketId: a.socketId })).json).toEqual({ ok: true });
       expect((await call(base, 'GET', '/api/uids/linus/online')).json).toEqual({ uid: 'linus', online: false });
-      expect((await call(base, 'POST', '/api/bind', { socketId: `${gateway.nodeId}.zzzz`, uid: 'x' })).json).toEqual({ ok: false });
+      expect((await call(base, 'POST', '/api/bind', { socketId: `${gateway.nodeId}.zzzz`, uid: 'x' })).json).toEqual({
+        ok: false,
+      });
     });
 
     it('join, leave and ungroup', async () => {
       const a = await peer(gateway);
       const b = await peer(gateway);
-      expect((await call(base, 'POST', '/api/join', { socketId: a.socketId, group: 'g-api' })).json).toEqual({ ok: true });
-      expect((await call(base, 'POST', '/api/join', { socketId: b.socketId, group: 'g-api' })).json).toEqual({ ok: true });
+      expect((await call(base, 'POST', '/api/join', { socketId: a.socketId, group: 'g-api' })).json).toEqual({
+        ok: true,
+      });
+      expect((await call(base, 'POST', '/api/join', { socketId: b.socketId, group: 'g-api' })).json).toEqual({
+        ok: true,
+      });
       const group = await call(base, 'GET', '/api/groups/g-api');
       expect(group.json).toMatchObject({ group: 'g-api', count: 2 });
       expect(group.json.sockets.sort()).toEqual([a.socketId, b.socketId].sort());
       expect((await call(base, 'GET', '/api/groups')).json.groups).toContain('g-api');
-      expect((await call(base, 'POST', '/api/leave', { socketId: a.socketId, group: 'g-api' })).json).toEqual({ ok: true });
-      expect((await call(base, 'POST', '/api/leave', { socketId: a.socketId, group: 'g-api' })).json).toEqual({ ok: false });
+      expect((await call(base, 'POST', '/api/leave', { socketId: a.socketId, group: 'g-api' })).json).toEqual({
+        ok: true,
+      });
+      expect((await call(base, 'POST', '/api/leave', { socketId: a.socketId, group: 'g-api' })).json).toEqual({
+        ok: false,
+      });
       expect((await call(base, 'POST', '/api/ungroup', { group: 'g-api' })).json).toEqual({ ok: true, removed: 1 });
-      expect((await call(base, 'GET', '/api/groups/g-api')).json).toEqual({ group: 'g-api', count: 0, sockets: [], uids: [] });
+      expect((await call(base, 'GET', '/api/groups/g-api')).json).toEqual({
+        group: 'g-api',
+        count: 0,
+        sockets: [],
+        uids: [],
+      });
     });
 
     it('sessions and the socket query', async () => {
       const a = await peer(gateway);
-      expect((await call(base, 'POST', '/api/setSession', { socketId: a.socketId, session: { room: 1 } })).json).toEqual({ ok: true });
-      expect((await call(base, 'POST', '/api/updateSession', { socketId: a.socketId, session: { lang: 'en' } })).json).toEqual({ ok: true });
+      expect(
+        (await call(base, 'POST', '/api/setSession', { socketId: a.socketId, session: { room: 1 } })).json,
+      ).toEqual({ ok: true });
+      expect(
+        (await call(base, 'POST', '/api/updateSession', { socketId: a.socketId, session: { lang: 'en' } })).json,
+      ).toEqual({ ok: true });
       await call(base, 'POST', '/api/join', { socketId: a.socketId, group: 'g-q' });
       const info = await call(base, 'GET', `/api/sockets/${encodeURIComponent(a.socketId)}`);
-      expect(info.json).toEqual({ socketId: a.socketId, online: true, uid: null, groups: ['g-q'], session: { room: 1, lang: 'en' } });
+      expect(info.json).toEqual({
+        socketId: a.socketId,
+        online: true,
+        uid: null,
+        groups: ['g-q'],
+        session: { room: 1, lang: 'en' },
+      });
       const gone = await call(base, 'GET', `/api/sockets/${gateway.nodeId}.zzzz`);
-      expect(gone.json).toEqual({ socketId: `${gateway.nodeId}.zzzz`, online: false, uid: null, groups: [], session: null });
+      expect(gone.json).toEqual({
+        socketId: `${gateway.nodeId}.zzzz`,
+        online: false,
+        uid: null,
+        groups: [],
+        session: null,
+      });
     });
 
     it('close ends a socket with the given code and reason', async () => {
@@ -287,7 +349,12 @@ describe('gateway HTTP with an API key', () => {
     });
 
     it('401 without a key, with a wrong key or another scheme', async () => {
-      for (const headers of <Record<string, string>[]>[{}, { authorization: 'Bearer wrong' }, { authorization: `Basic ${KEY}` }, { authorization: `Bearer ${KEY}x` }]) {
+      for (const headers of <Record<string, string>[]>[
+        {},
+        { authorization: 'Bearer wrong' },
+        { authorization: `Basic ${KEY}` },
+        { authorization: `Bearer ${KEY}x` },
+      ]) {
         const res = await call(base, 'POST', '/api/sendToAll', { message: 'x' }, headers);
         expect(res.status).toBe(401);
         expect(res.json.error.code).toBe('unauthorized');
@@ -352,10 +419,14 @@ describe('gateway HTTP with an API key', () => {
       expect(declared.json.error.code).toBe('payload_too_large');
 
       const streamed = await new Promise<number>((resolve, reject) => {
-        const req = request(`${base}/api/sendToAll`, { method: 'POST', headers: { ...AUTH, 'transfer-encoding': 'chunked' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        });
+        const req = request(
+          `${base}/api/sendToAll`,
+          { method: 'POST', headers: { ...AUTH, 'transfer-encoding': 'chunked' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
         req.on('error', reject);
         req.write(big.slice(0, 600_000));
         req.end(big.slice(600_000));
@@ -410,7 +481,10 @@ describe('gateway HTTP with an API key', () => {
 
   describe('user routes', () => {
     it('GET with :params and query, POST with a JSON body', async () => {
-      expect((await call(base, 'GET', '/hello/w%C3%B6rld?loud=1', undefined, {})).json).toEqual({ hello: 'wörld', loud: true });
+      expect((await call(base, 'GET', '/hello/w%C3%B6rld?loud=1', undefined, {})).json).toEqual({
+        hello: 'wörld',
+        loud: true,
+      });
       expect((await call(base, 'POST', '/echo', { a: 1 }, {})).json).toEqual({ echoed: { a: 1 } });
       expect((await call(base, 'POST', '/echo', '{', {})).status).toBe(400);
       expect((await call(base, 'PUT', '/echo', {}, {})).status).toBe(405);
@@ -465,7 +539,9 @@ describe('gateway HTTP without an API key', () => {
       ['GET', '/api/uids'],
       ['GET', '/api/uids/x/online'],
     ] as const) {
-      const res = await call(base, method, path, method === 'POST' ? { message: 'x' } : undefined, { authorization: 'Bearer anything' });
+      const res = await call(base, method, path, method === 'POST' ? { message: 'x' } : undefined, {
+        authorization: 'Bearer anything',
+      });
       expect(res.status, `${method} ${path}`).toBe(404);
     }
   });
@@ -482,14 +558,25 @@ describe('installHttp options', () => {
   it('apiKey, apiPrefix, maxBodySize and switching parts off', async () => {
     const gateway = await createGateway({ port: 0, host: '127.0.0.1', heartbeat: false, web: false });
     try {
-      installHttp(gateway, { apiKey: 'own-key', apiPrefix: '/push', maxBodySize: 64, status: false, metrics: false, client: false });
+      installHttp(gateway, {
+        apiKey: 'own-key',
+        apiPrefix: '/push',
+        maxBodySize: 64,
+        status: false,
+        metrics: false,
+        client: false,
+      });
       const base = `http://127.0.0.1:${gateway.port}`;
       const auth = { authorization: 'Bearer own-key' };
-      expect((await call(base, 'POST', '/push/sendToAll', { message: 'x' }, auth)).json).toEqual({ ok: true, delivered: 0 });
+      expect((await call(base, 'POST', '/push/sendToAll', { message: 'x' }, auth)).json).toEqual({
+        ok: true,
+        delivered: 0,
+      });
       expect((await call(base, 'POST', '/push/sendToAll', { message: 'x' }, {})).status).toBe(401);
       expect((await call(base, 'POST', '/push/sendToAll', { message: 'x'.repeat(100) }, auth)).status).toBe(413);
       expect((await call(base, 'POST', '/api/sendToAll', { message: 'x' }, auth)).status).toBe(404);
-      for (const path of ['/status', '/metrics', '/wsgate.js']) expect((await call(base, 'GET', path, undefined, {})).status).toBe(404);
+      for (const path of ['/status', '/metrics', '/wsgate.js'])
+        expect((await call(base, 'GET', path, undefined, {})).status).toBe(404);
     } finally {
       await gateway.close({ timeout: 500 });
     }

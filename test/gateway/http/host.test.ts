@@ -35,7 +35,9 @@ describe('standalone (the gateway owns the HTTP server)', () => {
       type: 'application/json; charset=utf-8',
       body: { error: { code: 'not_found', message: 'not found' } },
     });
-    expect((await get(httpUrl(gw, '/ws?x=1'))).body).toEqual({ error: { code: 'upgrade_required', message: 'this is a WebSocket endpoint' } });
+    expect((await get(httpUrl(gw, '/ws?x=1'))).body).toEqual({
+      error: { code: 'upgrade_required', message: 'this is a WebSocket endpoint' },
+    });
     expect((await get(httpUrl(gw, '/ws'))).status).toBe(426);
   });
 
@@ -177,7 +179,15 @@ describe('stats()', () => {
     await b.request('join');
     await gw.sendToAll('x');
     const s = gw.stats();
-    expect(s).toMatchObject({ sockets: 2, uids: 1, groups: 1, connections: 2, messagesIn: 2, messagesOut: 4, messagesDropped: 0 });
+    expect(s).toMatchObject({
+      sockets: 2,
+      uids: 1,
+      groups: 1,
+      connections: 2,
+      messagesIn: 2,
+      messagesOut: 4,
+      messagesDropped: 0,
+    });
     expect(typeof s.uptime).toBe('number');
     expect(s.startedAt).toBeLessThanOrEqual(Date.now());
     a.ws.close();

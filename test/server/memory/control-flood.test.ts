@@ -19,15 +19,26 @@ const FLOOD_BYTES = 300 * MiB;
 const RSS_BOUND_MIB = 64;
 
 /** Figures for the issue's note: `WSGATE_REPORT=1 npx vitest run test/server/memory/control-flood.test.ts`. */
-function report(what: string, accepted: number, before: { rss: number }, after: { rss: number; peakRss: number }): void {
+function report(
+  what: string,
+  accepted: number,
+  before: { rss: number },
+  after: { rss: number; peakRss: number },
+): void {
   if (process.env.WSGATE_REPORT === undefined) return;
   const mib = (n: number): string => n.toFixed(1);
-  process.stderr.write(`${what}: ${mib(accepted / MiB)} MiB of pings taken; RSS ${mib(before.rss)} → ${mib(after.rss)} MiB (peak ${mib(after.peakRss)})\n`);
+  process.stderr.write(
+    `${what}: ${mib(accepted / MiB)} MiB of pings taken; RSS ${mib(before.rss)} → ${mib(after.rss)} MiB (peak ${mib(after.peakRss)})\n`,
+  );
 }
 
 /** About 1 MiB of back-to-back pings with 125-byte payloads, masked (towards a server) or not. */
 function pingBlock(masked: boolean): Buffer {
-  const one = encodeFrame({ opcode: Op.Ping, payload: Buffer.alloc(125, 0x70), mask: masked ? Uint8Array.of(9, 8, 7, 6) : false });
+  const one = encodeFrame({
+    opcode: Op.Ping,
+    payload: Buffer.alloc(125, 0x70),
+    mask: masked ? Uint8Array.of(9, 8, 7, 6) : false,
+  });
   return Buffer.concat(new Array<Buffer>(Math.floor(MiB / one.length)).fill(one));
 }
 
@@ -59,7 +70,11 @@ async function flood(socket: Socket, block: Buffer, limit: number, stallMs = 500
 describe('ping flood from a peer that never reads', () => {
   it('server: 300 MiB of pings grow RSS by < 64 MiB, the flood is stopped, and a fresh client is served', async () => {
     // The gateway's settings: no pause on our own backpressure, a 1 MiB buffer cap with the 'close' policy.
-    const child = await ChildServer.start({ pauseOnBackpressure: false, maxBufferedAmount: MiB, backpressurePolicy: 'close' });
+    const child = await ChildServer.start({
+      pauseOnBackpressure: false,
+      maxBufferedAmount: MiB,
+      backpressurePolicy: 'close',
+    });
     onCleanup(() => child.stop());
     const attacker = await RawClient.connect(child.port);
     attacker.pause();

@@ -24,7 +24,9 @@ describe('unfinished compressed messages from many connections', () => {
     const bomb = deflateRawSync(Buffer.alloc(15 * MiB), { finishFlush: constants.Z_SYNC_FLUSH });
     const attackers: RawClient[] = [];
     for (let i = 0; i < CONNECTIONS; i++) {
-      attackers.push(await RawClient.connect(child.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } }));
+      attackers.push(
+        await RawClient.connect(child.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } }),
+      );
     }
     const before = await child.memory();
     const codes: number[] = [];

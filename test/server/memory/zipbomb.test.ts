@@ -36,7 +36,9 @@ describe('zip bomb', () => {
     const child = await ChildServer.start({ perMessageDeflate: true, maxPayload: MiB });
     onCleanup(() => child.stop());
     const bystander = await WsClient.open(`ws://127.0.0.1:${child.port}/`, [], { perMessageDeflate: true });
-    const attacker = await RawClient.connect(child.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } });
+    const attacker = await RawClient.connect(child.port, {
+      headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' },
+    });
     expect(attacker.response.headers['sec-websocket-extensions']).toBe('permessage-deflate');
     // Warm up the inflate path so the measurement below sees only the bomb.
     expect((await bystander.roundTrip('x'.repeat(5000), { compress: true })).data.length).toBe(5000);
@@ -58,7 +60,9 @@ describe('zip bomb', () => {
   it('the same bomb spread over many small frames → 1009 before the last frame', async () => {
     const payload = await bomb(50);
     const { server, events } = await startEchoServer({ perMessageDeflate: true, maxPayload: MiB });
-    const attacker = await RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } });
+    const attacker = await RawClient.connect(server.port, {
+      headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' },
+    });
     const pieceSize = 1024;
     const frames: Buffer[] = [];
     for (let at = 0; at < payload.length; at += pieceSize) {
@@ -86,7 +90,9 @@ describe('zip bomb', () => {
     const { server } = await startEchoServer({ perMessageDeflate: true, maxPayload: MiB });
     const bystander = await WsClient.open(`ws://127.0.0.1:${server.port}/`);
     const attackers = await Promise.all(
-      [1, 2, 3, 4].map(() => RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } })),
+      [1, 2, 3, 4].map(() =>
+        RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } }),
+      ),
     );
     for (const a of attackers) a.send({ opcode: Op.Binary, payload, rsv1: true });
     const closes = await Promise.all(attackers.map((a) => a.expectClose(3_000)));
@@ -96,7 +102,9 @@ describe('zip bomb', () => {
 
   it('a message just under the limit after inflation is accepted', async () => {
     const { server } = await startEchoServer({ perMessageDeflate: true, maxPayload: MiB });
-    const client = await RawClient.connect(server.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } });
+    const client = await RawClient.connect(server.port, {
+      headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' },
+    });
     client.send({ opcode: Op.Binary, payload: await bomb(1), rsv1: true });
     const frame = await client.nextFrame(3_000);
     expect(frame.payload.length).toBe(MiB);

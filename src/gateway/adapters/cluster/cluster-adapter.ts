@@ -5,11 +5,23 @@ import type { Reach } from '../requests.js';
 import { decodeJson, encodeJson, type NodeReplies, type NodeRequest } from '../wire.js';
 import type { LocalNode } from '../../core/local-node.js';
 import type { GroupName, SocketId, Uid } from '../../core/types.js';
-import { IPC_TAG, parseToWorker, type HubCall, type PresenceQuery, type PresenceQueryResult, type ToHub } from './ipc.js';
+import {
+  IPC_TAG,
+  parseToWorker,
+  type HubCall,
+  type PresenceQuery,
+  type PresenceQueryResult,
+  type ToHub,
+} from './ipc.js';
 
 /** The IPC side of a cluster worker (`process` in a `node:cluster` worker), structurally. */
 export interface IpcChannel {
-  send?: (message: unknown, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean;
+  send?: (
+    message: unknown,
+    sendHandle?: undefined,
+    options?: undefined,
+    callback?: (error: Error | null) => void,
+  ) => boolean;
   on(event: 'message' | 'disconnect', listener: (message: unknown) => void): unknown;
   removeListener(event: 'message' | 'disconnect', listener: (message: unknown) => void): unknown;
   readonly connected?: boolean;
@@ -45,7 +57,9 @@ export class ClusterAdapter extends ScaleOutAdapter {
 
   protected async start(node: LocalNode): Promise<void> {
     if (typeof this.channel.send !== 'function') {
-      throw new Error('ClusterAdapter runs in a node:cluster worker (no IPC channel here); run createClusterHub() in the primary');
+      throw new Error(
+        'ClusterAdapter runs in a node:cluster worker (no IPC channel here); run createClusterHub() in the primary',
+      );
     }
     this.channel.on('message', this.onMessage);
     this.channel.on('disconnect', this.onDisconnect);
@@ -53,7 +67,9 @@ export class ClusterAdapter extends ScaleOutAdapter {
       await this.call(node.nodeId, { t: 'hello' });
     } catch (error) {
       this.detach();
-      throw new Error(`the cluster primary did not answer: is createClusterHub() running there? (${String(error)})`, { cause: error });
+      throw new Error(`the cluster primary did not answer: is createClusterHub() running there? (${String(error)})`, {
+        cause: error,
+      });
     }
   }
 
@@ -140,9 +156,11 @@ export class ClusterAdapter extends ScaleOutAdapter {
 
   private post(message: ToHub): void {
     const send = this.channel.send;
-    if (send === undefined || this.channel.connected === false) throw new AdapterUnavailableError('the cluster primary is unreachable');
+    if (send === undefined || this.channel.connected === false)
+      throw new AdapterUnavailableError('the cluster primary is unreachable');
     send.call(this.channel, message, undefined, undefined, (error: Error | null) => {
-      if (error !== null) this.events.emit('error', new AdapterUnavailableError('could not reach the cluster primary', { cause: error }));
+      if (error !== null)
+        this.events.emit('error', new AdapterUnavailableError('could not reach the cluster primary', { cause: error }));
     });
   }
 

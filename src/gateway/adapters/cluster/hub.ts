@@ -66,7 +66,8 @@ export class ClusterHub {
     cluster.on('message', this.onMessage);
     cluster.on('exit', this.onExit);
     const workers = options.workers ?? availableParallelism();
-    if (!Number.isInteger(workers) || workers < 0) throw new TypeError(`workers must be an integer >= 0, got ${workers}`);
+    if (!Number.isInteger(workers) || workers < 0)
+      throw new TypeError(`workers must be an integer >= 0, got ${workers}`);
     for (let i = 0; i < workers; i++) this.fork();
   }
 
@@ -99,7 +100,9 @@ export class ClusterHub {
   async close(timeout = 5_000): Promise<void> {
     this.closing = true;
     const workers = this.workers;
-    const exited = workers.map((w) => (w.isDead() ? Promise.resolve() : new Promise<void>((resolve) => w.once('exit', () => resolve()))));
+    const exited = workers.map((w) =>
+      w.isDead() ? Promise.resolve() : new Promise<void>((resolve) => w.once('exit', () => resolve())),
+    );
     for (const w of workers) w.process.kill('SIGTERM');
     const timer = setTimeout(() => {
       for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');
@@ -117,7 +120,11 @@ export class ClusterHub {
     if (message === null) return;
     if ('call' in message) {
       const answer = this.handle(worker, message.from, message.call);
-      this.send(worker, { wsgate: IPC_TAG, to: message.from, msg: { h: { k: 'r', o: HUB, a: [[message.id, answer]] } } });
+      this.send(worker, {
+        wsgate: IPC_TAG,
+        to: message.from,
+        msg: { h: { k: 'r', o: HUB, a: [[message.id, answer]] } },
+      });
     } else {
       this.relay(message.to, message.msg);
     }

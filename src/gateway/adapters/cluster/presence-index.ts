@@ -97,7 +97,9 @@ export class PresenceIndex {
 
   /** The nodes (other than `except`) holding sockets: all of them, or the members of `group`. */
   nodesHolding(group: GroupName | undefined, except: string): Set<string> {
-    return group === undefined ? this.nodesFor({ kind: 'all' }, except) : this.nodesFor({ kind: 'groups', groups: [group] }, except);
+    return group === undefined
+      ? this.nodesFor({ kind: 'all' }, except)
+      : this.nodesFor({ kind: 'groups', groups: [group] }, except);
   }
 
   answer<Q extends PresenceQuery>(query: Q): PresenceQueryResult<Q> {

@@ -12,8 +12,16 @@ export type RedisArgument = string | Buffer;
 /** node-redis v4+ (`RedisClientType`), structurally. */
 export interface NodeRedisClientLike {
   sendCommand(args: RedisArgument[]): Promise<unknown>;
-  subscribe(channels: string, listener: (message: Buffer, channel: Buffer) => unknown, bufferMode: true): Promise<unknown>;
-  unsubscribe(channels: string, listener: (message: Buffer, channel: Buffer) => unknown, bufferMode: true): Promise<unknown>;
+  subscribe(
+    channels: string,
+    listener: (message: Buffer, channel: Buffer) => unknown,
+    bufferMode: true,
+  ): Promise<unknown>;
+  unsubscribe(
+    channels: string,
+    listener: (message: Buffer, channel: Buffer) => unknown,
+    bufferMode: true,
+  ): Promise<unknown>;
   duplicate(overrides?: { disableOfflineQueue?: boolean }): NodeRedisClientLike;
   connect(): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
@@ -95,7 +103,13 @@ function isIoRedis(client: unknown): client is IoRedisClientLike {
 
 function isNodeRedis(client: unknown): client is NodeRedisClientLike {
   const c = client as Partial<NodeRedisClientLike> | null;
-  return typeof c === 'object' && c !== null && typeof c.sendCommand === 'function' && typeof c.duplicate === 'function' && typeof c.subscribe === 'function';
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.sendCommand === 'function' &&
+    typeof c.duplicate === 'function' &&
+    typeof c.subscribe === 'function'
+  );
 }
 
 class NodeRedisLink implements RedisLink {
@@ -174,7 +188,8 @@ class IoRedisLink implements RedisLink {
     client.on('reconnecting', () => events.down());
     client.on('end', () => events.down());
     client.on('error', (error: unknown) => events.error(error));
-    if (role === 'subscriber') client.on('messageBuffer', (channel, message) => events.message(String(channel), message as Buffer));
+    if (role === 'subscriber')
+      client.on('messageBuffer', (channel, message) => events.message(String(channel), message as Buffer));
   }
 
   get ready(): boolean {

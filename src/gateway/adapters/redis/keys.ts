@@ -28,7 +28,8 @@ export class RedisKeys {
   readonly allChannel: string;
 
   constructor(namespace: string) {
-    if (namespace.length === 0 || /[{}]/.test(namespace)) throw new TypeError(`invalid Redis namespace ${JSON.stringify(namespace)}: non-empty, no braces`);
+    if (namespace.length === 0 || /[{}]/.test(namespace))
+      throw new TypeError(`invalid Redis namespace ${JSON.stringify(namespace)}: non-empty, no braces`);
     this.prefix = `wsgate:{${namespace}}:`;
     this.nodes = `${this.prefix}nodes`;
     this.sockets = `${this.prefix}sockets`;

@@ -72,7 +72,8 @@ export class RedisAdapter extends ScaleOutAdapter {
   private heartbeatTimer: NodeJS.Timeout | null = null;
 
   constructor(options: RedisAdapterOptions) {
-    if (options === null || typeof options !== 'object' || options.client == null) throw new TypeError('RedisAdapter needs { client }: a node-redis v4+ or ioredis client');
+    if (options === null || typeof options !== 'object' || options.client == null)
+      throw new TypeError('RedisAdapter needs { client }: a node-redis v4+ or ioredis client');
     const d = DEFAULT_REDIS_ADAPTER_OPTIONS;
     super('RedisAdapter', { requestTimeout: options.requestTimeout ?? d.requestTimeout });
     this.client = options.client;
@@ -99,7 +100,8 @@ export class RedisAdapter extends ScaleOutAdapter {
     const before = this.state;
     this.state = transition(before, event);
     if (before !== Health.Up && this.state === Health.Up) this.events.emit('up');
-    if (before === Health.Up && this.state !== Health.Up && this.state !== Health.Closed) this.events.emit('down', reason);
+    if (before === Health.Up && this.state !== Health.Up && this.state !== Health.Closed)
+      this.events.emit('down', reason);
   }
 
   private readonly reportError = (error: unknown): void => this.events.emit('error', error);
@@ -132,11 +134,16 @@ export class RedisAdapter extends ScaleOutAdapter {
     this.pub = pub;
     this.sub = sub;
     try {
-      await withTimeout(Promise.all([pub.connect(), sub.connect()]), this.connectTimeout, `cannot connect to Redis within ${this.connectTimeout} ms`);
+      await withTimeout(
+        Promise.all([pub.connect(), sub.connect()]),
+        this.connectTimeout,
+        `cannot connect to Redis within ${this.connectTimeout} ms`,
+      );
       this.subscriptions.add(this.keys.nodeChannel(node.nodeId));
       this.subscriptions.add(this.keys.allChannel);
       if (!(await this.subscriptions.resubscribe())) throw new AdapterUnavailableError('could not subscribe in Redis');
-      if (!(await presence.resync())) throw new AdapterUnavailableError("could not register this node's presence in Redis");
+      if (!(await presence.resync()))
+        throw new AdapterUnavailableError("could not register this node's presence in Redis");
     } catch (error) {
       this.move('closed');
       await Promise.all([pub.close(), sub.close()]);
@@ -242,7 +249,8 @@ export class RedisAdapter extends ScaleOutAdapter {
 
   protected override checkAvailable(delivered: number): void {
     if (this.state === Health.Closed) throw new AdapterUnavailableError('the adapter is closed', { delivered });
-    if (this.pub?.ready !== true || !isSubscribed(this.state)) throw new AdapterUnavailableError('Redis is unavailable', { delivered });
+    if (this.pub?.ready !== true || !isSubscribed(this.state))
+      throw new AdapterUnavailableError('Redis is unavailable', { delivered });
   }
 
   protected async publish(target: Target, request: NodeRequest): Promise<number> {
@@ -253,14 +261,22 @@ export class RedisAdapter extends ScaleOutAdapter {
         return Number(await pub.command(['PUBLISH', this.keys.nodeChannel(target.node), message]));
       case 'holders':
         // A node listens on a group's channel exactly while it holds members: the channel names the holders.
-        return Number(await pub.command(['PUBLISH', target.group === undefined ? this.keys.allChannel : this.keys.groupChannel(target.group), message]));
+        return Number(
+          await pub.command([
+            'PUBLISH',
+            target.group === undefined ? this.keys.allChannel : this.keys.groupChannel(target.group),
+            message,
+          ]),
+        );
     }
     const audience = target.audience;
     switch (audience.kind) {
       case 'all':
         return Number(await pub.command(['PUBLISH', this.keys.allChannel, message]));
       case 'groups': {
-        const counts = await Promise.all(audience.groups.map((g) => pub.command(['PUBLISH', this.keys.groupChannel(g), message])));
+        const counts = await Promise.all(
+          audience.groups.map((g) => pub.command(['PUBLISH', this.keys.groupChannel(g), message])),
+        );
         return counts.reduce<number>((sum, n) => sum + Number(n), 0);
       }
       case 'uids': {
@@ -288,11 +304,15 @@ export class RedisAdapter extends ScaleOutAdapter {
   }
 
   async sockets(group?: GroupName): Promise<SocketId[]> {
-    return strings(await this.query(group === undefined ? ['HKEYS', this.keys.sockets] : ['SMEMBERS', this.keys.group(group)]));
+    return strings(
+      await this.query(group === undefined ? ['HKEYS', this.keys.sockets] : ['SMEMBERS', this.keys.group(group)]),
+    );
   }
 
   async uids(group?: GroupName): Promise<Uid[]> {
-    return strings(await this.query(group === undefined ? ['SMEMBERS', this.keys.uids] : ['HKEYS', this.keys.groupUids(group)]));
+    return strings(
+      await this.query(group === undefined ? ['SMEMBERS', this.keys.uids] : ['HKEYS', this.keys.groupUids(group)]),
+    );
   }
 
   async groups(): Promise<GroupName[]> {
@@ -300,16 +320,21 @@ export class RedisAdapter extends ScaleOutAdapter {
   }
 
   async socketCount(group?: GroupName): Promise<number> {
-    return Number(await this.query(group === undefined ? ['HLEN', this.keys.sockets] : ['SCARD', this.keys.group(group)]));
+    return Number(
+      await this.query(group === undefined ? ['HLEN', this.keys.sockets] : ['SCARD', this.keys.group(group)]),
+    );
   }
 
   async uidCount(group?: GroupName): Promise<number> {
-    return Number(await this.query(group === undefined ? ['SCARD', this.keys.uids] : ['HLEN', this.keys.groupUids(group)]));
+    return Number(
+      await this.query(group === undefined ? ['SCARD', this.keys.uids] : ['HLEN', this.keys.groupUids(group)]),
+    );
   }
 
   private async query(args: RedisArgument[]): Promise<unknown> {
     const pub = this.pub;
-    if (this.state === Health.Closed || pub === null || !pub.ready) throw new AdapterUnavailableError('Redis is unavailable');
+    if (this.state === Health.Closed || pub === null || !pub.ready)
+      throw new AdapterUnavailableError('Redis is unavailable');
     try {
       return await pub.command(args);
     } catch (error) {

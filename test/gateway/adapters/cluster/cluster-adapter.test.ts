@@ -20,7 +20,9 @@ const all: Client[] = [];
 
 async function connect(): Promise<Client> {
   const ws = await TestClient.open(`ws://127.0.0.1:${port}/ws`).catch((error: unknown) => {
-    throw new Error(`connecting to the cluster failed: ${String(error)}; fixture events ${JSON.stringify(app.events)}; stderr:\n${app.errorOutput}`);
+    throw new Error(
+      `connecting to the cluster failed: ${String(error)}; fixture events ${JSON.stringify(app.events)}; stderr:\n${app.errorOutput}`,
+    );
   });
   const who = (await ws.request('whoami', undefined, 5_000)).data as { id: string; node: string; pid: number };
   const client = { ws, ...who };
@@ -80,7 +82,9 @@ describe('node:cluster adapter: worker deaths', () => {
     expect(await call(watcher!, 'groups')).not.toContain('doomed');
     expect(await call(watcher!, 'isOnline', victim!.id)).toBe(false);
     expect(await call(watcher!, 'sendToSocket', victim!.id, 'lost')).toBe(0);
-    console.log(`cluster: killed worker's ${onVictim.length} sockets left presence ${Date.now() - killedAt} ms after SIGKILL`);
+    console.log(
+      `cluster: killed worker's ${onVictim.length} sockets left presence ${Date.now() - killedAt} ms after SIGKILL`,
+    );
     for (const x of onVictim) all.splice(all.indexOf(x), 1);
 
     // The primary forks a replacement; new connections reach it, and it is part of the cluster.

@@ -86,7 +86,15 @@ class BusAdapter implements Adapter {
   }
 }
 
-async function cluster(): Promise<{ bus: Bus; A: Gateway; B: Gateway; a: TestClient; b: TestClient; b2: TestClient; ids: { a: string; b: string; b2: string } }> {
+async function cluster(): Promise<{
+  bus: Bus;
+  A: Gateway;
+  B: Gateway;
+  a: TestClient;
+  b: TestClient;
+  b2: TestClient;
+  ids: { a: string; b: string; b2: string };
+}> {
   const bus = new Bus();
   const A = withIdRoute(await startGateway({ nodeId: 'A', adapter: new BusAdapter(bus) }));
   const B = withIdRoute(await startGateway({ nodeId: 'B', adapter: new BusAdapter(bus) }));
@@ -113,7 +121,17 @@ describe('a two-node cluster through the Adapter interface', () => {
     expect(await A.getSession(ids.b)).toEqual({ n: 1, m: 2 });
     expect(await A.isOnline(ids.b)).toBe(true);
     expect(bus.forwarded.every((f) => f.from === 'A' && f.to === 'B')).toBe(true);
-    expect(bus.forwarded.map((f) => f.op)).toEqual(['send', 'bindUid', 'uidOf', 'joinGroup', 'groupsOf', 'setSession', 'updateSession', 'getSession', 'isOnline']);
+    expect(bus.forwarded.map((f) => f.op)).toEqual([
+      'send',
+      'bindUid',
+      'uidOf',
+      'joinGroup',
+      'groupsOf',
+      'setSession',
+      'updateSession',
+      'getSession',
+      'isOnline',
+    ]);
 
     // Local ids never go through the adapter; unknown nodes are absent.
     bus.forwarded.length = 0;

@@ -1,6 +1,12 @@
 // The Redis adapter's health (src/gateway/adapters/redis/health.ts): the transition table as the diagram draws it.
 import { describe, expect, it } from 'vitest';
-import { Health, isRegistered, isSubscribed, transition, type HealthEvent } from '../../../../src/gateway/adapters/redis/health.js';
+import {
+  Health,
+  isRegistered,
+  isSubscribed,
+  transition,
+  type HealthEvent,
+} from '../../../../src/gateway/adapters/redis/health.js';
 
 const events: HealthEvent[] = ['started', 'registered', 'presenceLost', 'subscribed', 'unsubscribed', 'closed'];
 
@@ -27,7 +33,8 @@ describe('Redis adapter health', () => {
   });
 
   it('is up exactly when registered and subscribed', () => {
-    for (const state of Object.values(Health)) expect(state === Health.Up).toBe(isRegistered(state) && isSubscribed(state));
+    for (const state of Object.values(Health))
+      expect(state === Health.Up).toBe(isRegistered(state) && isSubscribed(state));
   });
 
   it('reaches up again from any running state once both are restored', () => {

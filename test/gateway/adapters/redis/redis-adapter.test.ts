@@ -7,7 +7,14 @@ import { AdapterUnavailableError, RedisAdapter, type Gateway } from '../../../..
 import { redisClientKind } from '../../../../src/gateway/adapters/redis/client.js';
 import { cleanup, idOf, open, type TestClient } from '../../helpers.js';
 import { RedisServer } from '../../../helpers/redis-server.js';
-import { adminClient, redisClient, redisNode, storedPresence, strayKeys, truthOf } from '../../../helpers/redis-nodes.js';
+import {
+  adminClient,
+  redisClient,
+  redisNode,
+  storedPresence,
+  strayKeys,
+  truthOf,
+} from '../../../helpers/redis-nodes.js';
 
 let redis: RedisServer;
 let admin: Awaited<ReturnType<typeof adminClient>>;
@@ -29,7 +36,15 @@ afterAll(async () => {
 
 const sorted = (list: readonly string[]): string[] => [...list].sort();
 
-async function threeNodes(): Promise<{ A: Gateway; B: Gateway; C: Gateway; a: TestClient; b: TestClient; c: TestClient; ids: Record<'a' | 'b' | 'c', string> }> {
+async function threeNodes(): Promise<{
+  A: Gateway;
+  B: Gateway;
+  C: Gateway;
+  a: TestClient;
+  b: TestClient;
+  c: TestClient;
+  ids: Record<'a' | 'b' | 'c', string>;
+}> {
   const A = await redisNode(redis, 'A', 'node-redis');
   const B = await redisNode(redis, 'B', 'ioredis');
   const C = await redisNode(redis, 'C', 'node-redis');
@@ -125,9 +140,13 @@ describe('Redis adapter: three nodes', () => {
 
   it('a node subscribes to a group channel only while it has local members', async () => {
     const { A, B, ids } = await threeNodes();
-    const channels = async (): Promise<string[]> => sorted((await admin.sendCommand(['PUBSUB', 'CHANNELS', 'wsgate:{default}:ch:g:*'])) as string[]);
+    const channels = async (): Promise<string[]> =>
+      sorted((await admin.sendCommand(['PUBSUB', 'CHANNELS', 'wsgate:{default}:ch:g:*'])) as string[]);
     const subscribers = async (group: string): Promise<number> => {
-      const reply = (await admin.sendCommand(['PUBSUB', 'NUMSUB', `wsgate:{default}:ch:g:${group}`])) as [string, number];
+      const reply = (await admin.sendCommand(['PUBSUB', 'NUMSUB', `wsgate:{default}:ch:g:${group}`])) as [
+        string,
+        number,
+      ];
       return Number(reply[1]);
     };
     expect(await channels()).toEqual([]);
@@ -150,7 +169,9 @@ describe('Redis adapter: three nodes', () => {
     // Long TTL: no heartbeat or reaper runs while we count commands.
     const quiet = { presenceTtl: 60_000, reapInterval: 60_000 };
     const nodes: Gateway[] = [];
-    for (const [i, kind] of (['node-redis', 'ioredis', 'node-redis', 'ioredis', 'node-redis', 'ioredis'] as const).entries()) {
+    for (const [i, kind] of (
+      ['node-redis', 'ioredis', 'node-redis', 'ioredis', 'node-redis', 'ioredis'] as const
+    ).entries()) {
       nodes.push(await redisNode(redis, `N${i}`, kind, quiet));
     }
     const clients = await Promise.all(nodes.map((n) => open(n)));
@@ -283,7 +304,10 @@ describe('Redis adapter: three nodes', () => {
     const adapter = new RedisAdapter({ client: {} as never });
     await expect(redisNodeWith(adapter)).rejects.toThrow(/node-redis v4\+ client .* or an ioredis client/);
     // No Redis there: the gateway fails to start, with a clear error.
-    const nowhere = new RedisAdapter({ client: redisClient({ url: 'redis://127.0.0.1:1' } as RedisServer, 'ioredis'), connectTimeout: 500 });
+    const nowhere = new RedisAdapter({
+      client: redisClient({ url: 'redis://127.0.0.1:1' } as RedisServer, 'ioredis'),
+      connectTimeout: 500,
+    });
     await expect(redisNodeWith(nowhere)).rejects.toThrow();
     expect(new AdapterUnavailableError('x', { delivered: 2 }).delivered).toBe(2);
   });
@@ -342,7 +366,10 @@ describe('Redis adapter: the per-socket limits and checks of issue 9 hold across
     const A = await redisNode(redis, 'A', 'node-redis');
     const B = await redisNode(redis, 'B', 'ioredis');
     const idb = await idOf(await open(B));
-    const patch = JSON.parse('{"name":"eve","__proto__":{"role":"admin"},"constructor":{"x":1}}') as Record<string, unknown>;
+    const patch = JSON.parse('{"name":"eve","__proto__":{"role":"admin"},"constructor":{"x":1}}') as Record<
+      string,
+      unknown
+    >;
     expect(await A.updateSession(idb, patch)).toBe(true);
     const session = B.localSocket(idb)!.session as Record<string, unknown>;
     expect(session.role).toBeUndefined();

@@ -70,7 +70,9 @@ describe('Redis adapter faults', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    console.log(`redis: SIGKILLed node's 3 sockets left presence ${goneAt} ms after the kill (presenceTtl ${ttl} ms, reapInterval ${reapInterval} ms)`);
+    console.log(
+      `redis: SIGKILLed node's 3 sockets left presence ${goneAt} ms after the kill (presenceTtl ${ttl} ms, reapInterval ${reapInterval} ms)`,
+    );
     expect(goneAt).toBeGreaterThan(0);
     expect(goneAt).toBeLessThanOrEqual(ttl + reapInterval * 1.2 + 500);
     expect(await watcher.uidCount('doomed')).toBe(0);
@@ -159,7 +161,10 @@ describe('Redis adapter faults', () => {
     await redis.start();
     // Back: every node reconnected, subscribed again and rewrote its presence into the empty Redis.
     await expect
-      .poll(() => ups.filter((t) => t > restartedAt).length, { timeout: 8_000, message: `not every node came back:\n${timeline.join('\n')}` })
+      .poll(() => ups.filter((t) => t > restartedAt).length, {
+        timeout: 8_000,
+        message: `not every node came back:\n${timeline.join('\n')}`,
+      })
       .toBeGreaterThanOrEqual(3);
     const recoveredAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 700));
