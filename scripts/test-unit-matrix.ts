@@ -3,10 +3,12 @@
 // zlib's private handle, which a Node release may change. The runtimes come from the npm registry's `node@22` and
 // `node@24` packages, installed into the runtime cache (test/runtimes/install.ts) — never as devDependencies.
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureRuntime, RUNTIMES } from '../test/runtimes/install.js';
 
-const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs');
+// vitest's CLI file is not in its package exports: take it from the repo's node_modules, as npm's bin link does.
+const vitest = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'vitest', 'vitest.mjs');
 let failed = false;
 for (const runtime of [RUNTIMES.node22, RUNTIMES.node24]) {
   const installed = await ensureRuntime(runtime);
