@@ -762,16 +762,6 @@ describe.each(['server', 'client'] as const)('trace (%s role)', (role) => {
     ]);
   });
 
-  it.runIf(role === 'server')('reads a prepared frame back from its header', () => {
-    const seen: string[] = [];
-    const e = new Endpoint(role, {
-      trace: (event) => void (event.type === 'frame-out' && seen.push(`${event.opcode} ${event.rsv1} ${event.length}`)),
-    });
-    for (const size of [5, 300, 70_000])
-      e.connection.sendPrepared(prepareFrame(new Uint8Array(size), true, size === 300));
-    expect(seen).toEqual(['2 false 5', '2 true 300', '2 false 70000']);
-  });
-
   it('sees a failure as the Close sent and the move to CLOSED', () => {
     const seen: string[] = [];
     const e = new Endpoint(role, {
@@ -780,6 +770,19 @@ describe.each(['server', 'client'] as const)('trace (%s role)', (role) => {
     e.feed(peerFrame(role, OP.cont, 'x'));
     expect(seen).toEqual(['frame-in 0', 'frame-out 8', 'state 3']);
     expectFailed(e, 1002);
+  });
+});
+
+// Prepared frames are unmasked: only a server may send them (a client's throws, tested with sendPrepared).
+describe('trace (server role)', () => {
+  it('reads a prepared frame back from its header', () => {
+    const seen: string[] = [];
+    const e = new Endpoint('server', {
+      trace: (event) => void (event.type === 'frame-out' && seen.push(`${event.opcode} ${event.rsv1} ${event.length}`)),
+    });
+    for (const size of [5, 300, 70_000])
+      e.connection.sendPrepared(prepareFrame(new Uint8Array(size), true, size === 300));
+    expect(seen).toEqual(['2 false 5', '2 true 300', '2 false 70000']);
   });
 });
 
