@@ -34,66 +34,42 @@ export function guardHandlers<D>(user: SocketHandlers<D>): SocketHandlers<D> {
   const cached = guarded.get(user) as SocketHandlers<D> | undefined;
   if (cached !== undefined) return cached;
   const handlers: SocketHandlers<D> = {};
-  const { open, message, close, drain, ping, pong, error } = user;
-  if (open !== undefined) {
-    handlers.open = (ws) => {
-      try {
-        settle(open.call(user, ws), ws, user, true);
-      } catch (e) {
-        failSocket(ws, user, e, true);
-      }
-    };
-  }
-  if (message !== undefined) {
-    handlers.message = (ws, data, isBinary) => {
-      try {
-        settle(message.call(user, ws, data, isBinary), ws, user, true);
-      } catch (e) {
-        failSocket(ws, user, e, true);
-      }
-    };
-  }
-  if (close !== undefined) {
-    handlers.close = (ws, code, reason) => {
-      try {
-        settle(close.call(user, ws, code, reason), ws, user, false);
-      } catch (e) {
-        failSocket(ws, user, e, false);
-      }
-    };
-  }
-  if (drain !== undefined) {
-    handlers.drain = (ws) => {
-      try {
-        settle(drain.call(user, ws), ws, user, false);
-      } catch (e) {
-        failSocket(ws, user, e, false);
-      }
-    };
-  }
-  if (ping !== undefined) {
-    handlers.ping = (ws, data) => {
-      try {
-        settle(ping.call(user, ws, data), ws, user, false);
-      } catch (e) {
-        failSocket(ws, user, e, false);
-      }
-    };
-  }
-  if (pong !== undefined) {
-    handlers.pong = (ws, data) => {
-      try {
-        settle(pong.call(user, ws, data), ws, user, false);
-      } catch (e) {
-        failSocket(ws, user, e, false);
-      }
-    };
-  }
+  const { error } = user;
+  // `open` and `message` failing leave the socket unusable (1011); the others are only reported.
+  handlers.open = guard(user, user.open, true);
+  handlers.message = guard(user, user.message, true);
+  handlers.close = guard(user, user.close, false);
+  handlers.drain = guard(user, user.drain, false);
+  handlers.ping = guard(user, user.ping, false);
+  handlers.pong = guard(user, user.pong, false);
   // Peer and transport errors come through here too: the user's `error` hook is the last stop, so its own failure
   // can only be a warning.
   if (error !== undefined) handlers.error = (ws, e) => reportToSocket(ws, user, e);
   guarded.set(user, handlers as SocketHandlers<never>);
   return handlers;
+}
+
+/** Any socket hook: the socket first, then up to two event arguments (data and isBinary, code and reason, ...). */
+type SocketHook<D> = (ws: WsSocket<D>, a: never, b: never) => unknown;
+
+/**
+ * One hook behind the boundary: a throw or a rejected promise is reported, and `fatal` closes the socket with 1011.
+ * Undefined stays undefined, so an event nobody listens to costs nothing.
+ */
+function guard<D>(
+  user: SocketHandlers<D>,
+  hook: SocketHook<D> | undefined,
+  fatal: boolean,
+): ((ws: WsSocket<D>, a?: unknown, b?: unknown) => void) | undefined {
+  if (hook === undefined) return undefined;
+  const call = hook as (ws: WsSocket<D>, a: unknown, b: unknown) => unknown;
+  return (ws, a, b) => {
+    try {
+      settle(call.call(user, ws, a, b), ws, user, fatal);
+    } catch (e) {
+      failSocket(ws, user, e, fatal);
+    }
+  };
 }
 
 /**
