@@ -8,32 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseEvent, MESSAGE_QUEUE_LIMITS, WebSocket as FacadeWebSocket } from '../../src/server/whatwg.js';
 import { default101, RawServer } from '../helpers/raw.js';
-import { cleanupAll, onCleanup, Recorder, startEchoServer, startServer } from '../helpers/servers.js';
+import { cleanupAll, Recorder, startEchoServer, startServer } from '../helpers/servers.js';
 import { delay, waitFor, withTimeout } from '../helpers/wait.js';
+import { once, open, opened } from '../helpers/whatwg.js';
 
 afterEach(cleanupAll);
-
-function open(url: string, protocols?: string | string[]): FacadeWebSocket {
-  const ws = new FacadeWebSocket(url, protocols);
-  onCleanup(() => {
-    if (ws.readyState === FacadeWebSocket.OPEN) ws.close();
-  });
-  return ws;
-}
-
-function once<E extends Event>(target: EventTarget, type: string, timeout = 2_000): Promise<E> {
-  return withTimeout(
-    new Promise<E>((resolve) => target.addEventListener(type, (e) => resolve(e as E), { once: true })),
-    timeout,
-    `'${type}' event`,
-  );
-}
-
-async function opened(url: string, protocols?: string | string[]): Promise<FacadeWebSocket> {
-  const ws = open(url, protocols);
-  await once(ws, 'open');
-  return ws;
-}
 
 /** Every event of `ws` by name (close with its code), in order. */
 function trace(ws: FacadeWebSocket): string[] {
