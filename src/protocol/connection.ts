@@ -197,6 +197,14 @@ export class Connection implements FrameSink {
     return this.assembler !== null && this.assembler.active;
   }
 
+  /**
+   * Data messages started so far (a 32-bit count that wraps; compare it for change). With `messageInProgress` it
+   * tells the I/O layer whether the message in progress after a `receive` is the one it was timing or a new one.
+   */
+  get messagesStarted(): number {
+    return this.assembler === null ? 0 : this.assembler.started;
+  }
+
   // ─── input ────────────────────────────────────────────────────────────────────────────────────────────────────
 
   /**

@@ -55,6 +55,8 @@ export class MessageAssembler {
   /** The message has RSV1 set on its first frame (RFC 7692 §6): its pieces go through the inflater. */
   private compressed = false;
   private fragments = 0;
+  /** Data messages started so far (wraps as a 32-bit count: only compared for change). */
+  started = 0;
   /** Bytes of the message so far (after inflation). */
   private length = 0;
   /**
@@ -116,6 +118,7 @@ export class MessageAssembler {
       if (this.kind !== NONE)
         return new ProtocolError(CloseCode.ProtocolError, 'new data frame while a fragmented message is open');
       this.kind = opcode === Opcode.Text ? TEXT : BINARY;
+      this.started = (this.started + 1) | 0;
       this.compressed = rsv1;
       this.fragments = 0;
       this.length = 0;

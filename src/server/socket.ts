@@ -87,7 +87,7 @@ const PAUSED_BY_BACKPRESSURE = 16;
 const CLOSED_REPORTED = 32;
 const LISTENING_FOR_DRAIN = 64;
 const PAUSED_BY_CONTROL = 128;
-const MESSAGE_CLOCK = 256;
+const MESSAGE_CLOCK_WATCHED = 256;
 type TaggedSocket = Socket & { [kSocket]?: WsSocket<unknown> };
 
 /**
@@ -113,6 +113,10 @@ export class WsSocket<D = unknown> {
   private controlBacklog = 0;
   /** Packed booleans (see the bit constants above and the accessors at the end of the class). */
   private flags = LAST_WRITE_OK;
+  /** @internal `Date.now()` when the message in progress started, 0 when none (`message-timeouts.ts`). */
+  messageStartedAt = 0;
+  /** `connection.messagesStarted` when the message being timed started. */
+  private timedMessage = 0;
   private closeTimer: NodeJS.Timeout | null = null;
 
   /** @internal Use `createServer` or `connect`. */
@@ -378,10 +382,7 @@ export class WsSocket<D = unknown> {
   reportClosed(code: number, reason: string): void {
     if (this.closedReported) return;
     this.closedReported = true;
-    if (this.messageClock) {
-      this.messageClock = false;
-      stopMessageClock(this);
-    }
+    if (this.messageStartedAt !== 0) stopMessageClock(this);
     // The engine has just written our last frame (the answer to the peer's Close, or a failure's Close). It leaves
     // now, before the `close` handler and whatever else this tick runs: the peer times the close handshake from its
     // own Close (Autobahn aborts after 1 s and calls the close unclean), and a slow handler or a busy loop must not
@@ -439,23 +440,31 @@ export class WsSocket<D = unknown> {
     const connection = this.connection;
     connection.receive(chunk);
     // Once per chunk: a message that started (or ended) in it starts (or stops) its clock.
-    if (connection.messageInProgress !== this.messageClock && this.options.messageTimeout > 0)
-      this.updateMessageClock();
-  }
-
-  private updateMessageClock(): void {
-    if (this.messageClock) {
-      this.messageClock = false;
+    if (connection.messageInProgress) {
+      if (this.messageStartedAt === 0 || connection.messagesStarted !== this.timedMessage) this.startTiming();
+    } else if (this.messageStartedAt !== 0) {
       stopMessageClock(this);
-    } else if (!this.closedReported) {
-      this.messageClock = true;
-      startMessageClock(this, this.options.messageTimeout);
     }
   }
 
-  /** @internal Called by the message clock sweep. */
+  /**
+   * The message in progress is not the one being timed (if any): time it from now. A peer whose every read ends
+   * inside a message (a steady stream of messages larger than a read) finishes each one in time; timing the first
+   * until the stream pauses would close it after `messageTimeout` of healthy traffic.
+   */
+  private startTiming(): void {
+    if (this.options.messageTimeout <= 0 || this.closedReported) return;
+    this.timedMessage = this.connection.messagesStarted;
+    startMessageClock(this);
+  }
+
+  /** @internal The limit the message clock holds this socket to. */
+  get messageTimeout(): number {
+    return this.options.messageTimeout;
+  }
+
+  /** @internal Called by the message clock sweep (which has already stopped the clock). */
   onMessageTimeout(): void {
-    this.messageClock = false;
     this.connection.failConnection(
       CloseCode.PolicyViolation,
       `message not completed within ${this.options.messageTimeout} ms`,
@@ -510,12 +519,12 @@ export class WsSocket<D = unknown> {
   private set pausedByControl(on: boolean) {
     this.flags = on ? this.flags | PAUSED_BY_CONTROL : this.flags & ~PAUSED_BY_CONTROL;
   }
-  /** A message is in progress and its deadline is in the message clock (`message-timeouts.ts`). */
-  private get messageClock(): boolean {
-    return (this.flags & MESSAGE_CLOCK) !== 0;
+  /** @internal The socket is in the message clock's watched set (written only by `message-timeouts.ts`). */
+  get messageClockWatched(): boolean {
+    return (this.flags & MESSAGE_CLOCK_WATCHED) !== 0;
   }
-  private set messageClock(on: boolean) {
-    this.flags = on ? this.flags | MESSAGE_CLOCK : this.flags & ~MESSAGE_CLOCK;
+  set messageClockWatched(on: boolean) {
+    this.flags = on ? this.flags | MESSAGE_CLOCK_WATCHED : this.flags & ~MESSAGE_CLOCK_WATCHED;
   }
   private get listeningForDrain(): boolean {
     return (this.flags & LISTENING_FOR_DRAIN) !== 0;

@@ -177,6 +177,33 @@ describe('messageTimeout', () => {
     expect(messageClockCount()).toBe(0);
   });
 
+  it('a steady stream whose every read ends inside a message is timed per message, not closed', async () => {
+    // Each write ends halfway through a message and begins the next one: the engine always has a message in
+    // progress after a read, but each one completes within milliseconds. Timing the first message until the stream
+    // paused closed such a peer 1008 after `messageTimeout` of healthy traffic.
+    const { server, events } = await startEchoServer({ messageTimeout: 200 });
+    const attacker = await RawClient.connect(server.port);
+    const frame = (i: number) => attacker.encode({ opcode: Op.Text, payload: `message ${i}`.padEnd(64, '.') });
+    let pending = frame(0);
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() - started < 1_000) {
+      const next = frame(++sent);
+      const half = next.length >> 1;
+      attacker.write(Buffer.concat([pending, next.subarray(0, half)]));
+      pending = next.subarray(half);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    attacker.write(pending);
+    for (let i = 0; i <= sent; i++) {
+      const echoed = await attacker.nextFrame(2_000);
+      expect(echoed.opcode).toBe(Op.Text);
+      expect(echoed.payload.toString().trimEnd().replace(/\.+$/, '')).toBe(`message ${i}`);
+    }
+    expect(events.closes).toHaveLength(0);
+    await waitFor(() => messageClockCount() === 0);
+  });
+
   it('client role: a server that never finishes its message gets 1008 from connect()', async () => {
     const raw = await RawServer.start();
     let client: WsSocket | null = null;
