@@ -10,7 +10,7 @@ const port = Number(process.env.PORT);
 const workers = Number(process.env.WORKERS ?? 3);
 
 if (cluster.isPrimary) {
-  const hub = createClusterHub({ workers, requestTimeout: 2_000 });
+  const hub = createClusterHub({ workers });
   hub.on('exit', (worker, info) => report({ event: 'exit', pid: worker.process.pid, ...info }));
   cluster.on('message', (worker, message: { app?: string; node?: string; port?: number }) => {
     if (message?.app === 'listening')

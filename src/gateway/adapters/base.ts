@@ -8,7 +8,8 @@ import {
 } from './adapter.js';
 import type { LocalNode } from '../core/local-node.js';
 import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
-import { Emitter, type AdapterEventName, type AdapterEvents } from './emitter.js';
+import { Emitter } from '../core/emitter.js';
+import type { AdapterEventName, AdapterEvents } from './emitter.js';
 import { AdapterUnavailableError } from './errors.js';
 import { Requests, type Reach, type ReplyMode } from './requests.js';
 import type { NodeMessage, NodeReplies, NodeRequest } from './wire.js';

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestEnvelope } from './envelope.js';
+import { Emitter } from './emitter.js';
 import { GatewaySocket } from './gateway-socket.js';
 
 /** A message as the `message` event sees it: a validated envelope (JSON mode) or the raw bytes (raw mode). */
@@ -29,41 +30,14 @@ export interface GatewayEvents {
 
 export type GatewayEventName = keyof GatewayEvents;
 
-/** A small typed event emitter: listener errors are reported on `error`, never thrown into the gateway. */
-export class GatewayEmitter {
-  private readonly listeners: { [K in GatewayEventName]: GatewayEvents[K][] } = {
-    connect: [],
-    message: [],
-    close: [],
-    error: [],
-  };
-
-  on<K extends GatewayEventName>(event: K, listener: GatewayEvents[K]): () => void {
-    const list = this.listeners[event] as GatewayEvents[K][];
-    list.push(listener);
-    return () => {
-      const i = list.indexOf(listener);
-      if (i !== -1) list.splice(i, 1);
-    };
+/**
+ * The gateway's emitter: a listener that throws is reported on `error` (with the socket the event was about, if
+ * any), never thrown into the gateway; an `error` listener that throws is dropped.
+ */
+export class GatewayEmitter extends Emitter<GatewayEvents> {
+  constructor() {
+    super((error, event, args) => {
+      if (event !== 'error') this.emit('error', error, args[0] instanceof GatewaySocket ? args[0] : null);
+    });
   }
-
-  has(event: GatewayEventName): boolean {
-    return this.listeners[event].length > 0;
-  }
-
-  emit<K extends GatewayEventName>(event: K, ...args: Parameters<GatewayEvents[K]>): void {
-    const list = this.listeners[event];
-    if (list.length === 0) return;
-    for (const listener of list.slice()) {
-      try {
-        (listener as (...a: Parameters<GatewayEvents[K]>) => void)(...args);
-      } catch (error) {
-        if (event !== 'error') this.emit('error', error, socketArg(args));
-      }
-    }
-  }
-}
-
-function socketArg(args: readonly unknown[]): GatewaySocket | null {
-  return args[0] instanceof GatewaySocket ? args[0] : null;
 }

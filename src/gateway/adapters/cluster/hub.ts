@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Target } from '../base.js';
-import { Emitter } from '../emitter.js';
+import { Emitter } from '../../core/emitter.js';
 import type { JsonMessage } from '../wire.js';
 import { HUB, IPC_TAG, parseToHub, type HubCall, type ToWorker } from './ipc.js';
 import { PresenceIndex } from './presence-index.js';
@@ -11,12 +11,6 @@ export interface ClusterHubOptions {
   workers?: number;
   /** Fork a replacement when a worker dies (except during `close()`). Default true. */
   restart?: boolean;
-  /**
-   * Unused since the hub waits for nobody (the asking worker's `ClusterAdapter` times out, and is told at once when
-   * a node it waits for dies). Kept so that existing code compiles.
-   * @deprecated
-   */
-  requestTimeout?: number;
   /** Extra environment variables for forked workers. */
   env?: NodeJS.ProcessEnv;
 }
