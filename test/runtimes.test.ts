@@ -4,12 +4,12 @@
 // package's module graph as its module list; Chromium loads it over HTTP, through an import map in a page and by the
 // resolved path in a module worker. The runtimes come from test/runtimes/install.ts's cache.
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, relative, sep } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, type Chromium } from './helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { installScratch, packTarball, writeFiles, REPO } from './helpers/packed.js';
 import { INSTALL_TIMEOUT, RUNTIMES, RUNTIME_CACHE, ensureRuntime, type Runtime } from './runtimes/install.js';
@@ -209,30 +209,14 @@ describe('wsgate/protocol from the packed tarball', () => {
   );
 
   describe('Chromium', () => {
-    const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-    const ARGS = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ];
     const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript' };
     let server: Server;
     let origin: string;
+    let browser: Chromium;
     let context: BrowserContext;
-    let profile: string;
     const errors: string[] = [];
 
     beforeAll(async () => {
-      if (!existsSync(CHROMIUM)) {
-        throw new Error(
-          `chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`,
-        );
-      }
       // The scratch project over HTTP on loopback: module scripts need an http(s) origin.
       server = createServer((req, res) => {
         const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -251,18 +235,12 @@ describe('wsgate/protocol from the packed tarball', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      profile = mkdtempSync(join(tmpdir(), 'wsgate-chromium-'));
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        args: ARGS,
-        headless: true,
-        timeout: 15_000,
-      });
+      browser = await launchChromium();
+      context = browser.context;
     }, 30_000);
 
     afterAll(async () => {
-      await context?.close();
-      if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+      await browser?.close();
       await new Promise((resolve) => server?.close(resolve));
     });
 

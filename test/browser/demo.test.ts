@@ -1,11 +1,8 @@
-// The demo page and /wsgate.js in a real browser: Debian's chromium driven by playwright-core. No test here is
-// skipped when chromium is missing — they fail and say how to install it.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+// The demo page and /wsgate.js in a real browser (test/helpers/chromium.ts).
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type Running } from '../../src/cli.js';
+import { launchChromium, type Chromium } from '../helpers/chromium.js';
 
 // The callbacks passed to page.waitForFunction / page.evaluate run in the page; typecheck them against just the
 // DOM they use (the project's tsconfig has no DOM lib, and these declarations stay in this module).
@@ -22,45 +19,21 @@ declare const document: {
 };
 declare const window: { wsgateDemo: { client: { request(type: string): Promise<unknown> } } };
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Every wait in a page is bounded by this (ms). */
 const WAIT = 10_000;
 
+let browser: Chromium;
 let context: BrowserContext;
-let profile: string;
 const running: Running[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`,
-    );
-  }
-  // A fresh profile per run (playwright passes it to chromium as --user-data-dir).
-  profile = mkdtempSync(joinPath(tmpdir(), 'wsgate-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
-    timeout: 15_000,
-  });
-  context.setDefaultTimeout(WAIT);
+  browser = await launchChromium(WAIT);
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 afterEach(async () => {
