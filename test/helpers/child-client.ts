@@ -2,8 +2,8 @@
 // `ChildServer.startScript('./child-client.ts', [url, '<options JSON>'])` (test/helpers/child.ts). Same protocol
 // as child-server.ts: {"port": n} once connected (the server's port), then {"rss", "peakRss", "clients"} after each
 // "mem" line ("clients": 1 while the connection is open, 0 after it closed).
-import { createInterface } from 'node:readline';
 import { connect, type ConnectOptions } from '../../src/server/client.js';
+import { answerMemoryRequests } from './child-memory.js';
 
 const url = process.argv[2] ?? '';
 const options = JSON.parse(process.argv[3] ?? '{}') as ConnectOptions;
@@ -18,18 +18,10 @@ const ws = await connect(url, {
 });
 process.stdout.write(JSON.stringify({ port: ws.remotePort }) + '\n');
 
-const MiB = 1024 * 1024;
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.trim() !== 'mem') return;
-  process.stdout.write(
-    JSON.stringify({
-      rss: process.memoryUsage().rss / MiB,
-      peakRss: process.resourceUsage().maxRSS / 1024,
-      clients: open,
-    }) + '\n',
-  );
-});
-process.stdin.on('end', () => {
-  ws.terminate();
-  process.exit(0);
-});
+answerMemoryRequests(
+  () => open,
+  () => {
+    ws.terminate();
+    process.exit(0);
+  },
+);

@@ -3,8 +3,8 @@
 // `node --import tsx child-server.ts '<options JSON>'`. Protocol on stdio, one JSON object per line:
 //   child → parent: {"port": n} once listening; {"rss": MiB, "peakRss": MiB, "clients": n} after each "mem" line.
 //   parent → child: "mem" asks for the numbers above.
-import { createInterface } from 'node:readline';
 import { createServer, type ServerOptions } from '../../src/server/server.js';
+import { answerMemoryRequests } from './child-memory.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ServerOptions;
 const server = await createServer({
@@ -19,19 +19,7 @@ const server = await createServer({
 });
 process.stdout.write(JSON.stringify({ port: server.port }) + '\n');
 
-const MiB = 1024 * 1024;
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.trim() !== 'mem') return;
-  process.stdout.write(
-    JSON.stringify({
-      rss: process.memoryUsage().rss / MiB,
-      // resourceUsage().maxRSS is in KiB.
-      peakRss: process.resourceUsage().maxRSS / 1024,
-      clients: server.clients.size,
-    }) + '\n',
-  );
-});
-// The parent going away (stdin closed) ends the child.
-process.stdin.on('end', () => {
-  void server.close({ timeout: 100 }).then(() => process.exit(0));
-});
+answerMemoryRequests(
+  () => server.clients.size,
+  () => void server.close({ timeout: 100 }).then(() => process.exit(0)),
+);
