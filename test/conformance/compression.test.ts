@@ -61,6 +61,14 @@ interface Agreed {
   clientMaxWindowBits: number;
 }
 
+/** What a bare `permessage-deflate` agrees to (RFC 7692 §7.1): context takeover both ways, 15-bit windows. */
+const DEFAULT_AGREEMENT: Agreed = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
+
 /**
  * Three identical messages each way, compressed. The raw side inflates the server's messages with the agreed server
  * window (zlib refuses a distance beyond it) and, when the server promised no context takeover, with a fresh inflater
@@ -157,72 +165,42 @@ describe('12.x/13.x server-side permessage-deflate settings', () => {
       server: { serverNoContextTakeover: true },
       offer: 'permessage-deflate',
       response: { server_no_context_takeover: true },
-      agreed: {
-        serverNoContextTakeover: true,
-        clientNoContextTakeover: false,
-        serverMaxWindowBits: 15,
-        clientMaxWindowBits: 15,
-      },
+      agreed: { ...DEFAULT_AGREEMENT, serverNoContextTakeover: true },
     },
     {
       name: 'server demands client no-context-takeover',
       server: { clientNoContextTakeover: true },
       offer: 'permessage-deflate',
       response: { client_no_context_takeover: true },
-      agreed: {
-        serverNoContextTakeover: false,
-        clientNoContextTakeover: true,
-        serverMaxWindowBits: 15,
-        clientMaxWindowBits: 15,
-      },
+      agreed: { ...DEFAULT_AGREEMENT, clientNoContextTakeover: true },
     },
     {
       name: 'server limits its own window without being asked',
       server: { serverMaxWindowBits: 10 },
       offer: 'permessage-deflate',
       response: { server_max_window_bits: '10' },
-      agreed: {
-        serverNoContextTakeover: false,
-        clientNoContextTakeover: false,
-        serverMaxWindowBits: 10,
-        clientMaxWindowBits: 15,
-      },
+      agreed: { ...DEFAULT_AGREEMENT, serverMaxWindowBits: 10 },
     },
     {
       name: 'server window limit below the offered one',
       server: { serverMaxWindowBits: 10 },
       offer: 'permessage-deflate; server_max_window_bits=12',
       response: { server_max_window_bits: '10' },
-      agreed: {
-        serverNoContextTakeover: false,
-        clientNoContextTakeover: false,
-        serverMaxWindowBits: 10,
-        clientMaxWindowBits: 15,
-      },
+      agreed: { ...DEFAULT_AGREEMENT, serverMaxWindowBits: 10 },
     },
     {
       name: 'offered window below the server limit',
       server: { serverMaxWindowBits: 10 },
       offer: 'permessage-deflate; server_max_window_bits=9',
       response: { server_max_window_bits: '9' },
-      agreed: {
-        serverNoContextTakeover: false,
-        clientNoContextTakeover: false,
-        serverMaxWindowBits: 9,
-        clientMaxWindowBits: 15,
-      },
+      agreed: { ...DEFAULT_AGREEMENT, serverMaxWindowBits: 9 },
     },
     {
       name: 'server limits the client window when the client supports it',
       server: { clientMaxWindowBits: 10 },
       offer: 'permessage-deflate; client_max_window_bits',
       response: { client_max_window_bits: '10' },
-      agreed: {
-        serverNoContextTakeover: false,
-        clientNoContextTakeover: false,
-        serverMaxWindowBits: 15,
-        clientMaxWindowBits: 10,
-      },
+      agreed: { ...DEFAULT_AGREEMENT, clientMaxWindowBits: 10 },
     },
     {
       name: 'server needing a small client window declines a client that cannot be told',
@@ -235,12 +213,7 @@ describe('12.x/13.x server-side permessage-deflate settings', () => {
       server: {},
       offer: 'permessage-deflate; foo=1, permessage-deflate; client_no_context_takeover',
       response: { client_no_context_takeover: true },
-      agreed: {
-        serverNoContextTakeover: false,
-        clientNoContextTakeover: true,
-        serverMaxWindowBits: 15,
-        clientMaxWindowBits: 15,
-      },
+      agreed: { ...DEFAULT_AGREEMENT, clientNoContextTakeover: true },
     },
     {
       name: 'a window of 7 is declined',
