@@ -14,7 +14,19 @@ import {
   type Gateway,
   type GatewayOptions,
 } from '../../src/gateway/index.js';
-import { cleanup, closedAt, httpUrl, idOf, open, startGateway, TestClient, withIdRoute, wsUrl } from './helpers.js';
+import {
+  cleanup,
+  closedAt,
+  httpCall,
+  httpUrl,
+  idOf,
+  open,
+  startGateway,
+  TestClient,
+  withIdRoute,
+  wsUrl,
+  type HttpReply,
+} from './helpers.js';
 
 const KEY = 'hardening-key-0123456789';
 const AUTH = { authorization: `Bearer ${KEY}` };
@@ -28,11 +40,8 @@ afterEach(async () => {
   await cleanup();
 });
 
-interface Reply {
-  status: number;
-  text: string;
+interface Reply extends HttpReply {
   body: Record<string, unknown>;
-  headers: Headers;
 }
 
 async function call(
@@ -42,20 +51,8 @@ async function call(
   body?: string | object,
   headers: Record<string, string> = AUTH,
 ): Promise<Reply> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = 'application/json';
-  }
-  const res = await fetch(httpUrl(gateway, path), init);
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON (metrics)
-  }
-  return { status: res.status, text, body: (parsed ?? {}) as Record<string, unknown>, headers: res.headers };
+  const reply = await httpCall(httpUrl(gateway, path), method, body, headers);
+  return { ...reply, body: (reply.json ?? {}) as Record<string, unknown> };
 }
 
 function errorCode(reply: Reply): unknown {

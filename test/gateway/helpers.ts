@@ -231,3 +231,35 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeout =
     await delay(5);
   }
 }
+
+/** An HTTP reply as the gateway tests read it: `json` is undefined when the body is not JSON (metrics, HTML). */
+export interface HttpReply {
+  status: number;
+  headers: Headers;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read the JSON replies field by field
+  json: any;
+}
+
+/** One HTTP request; an object `body` is sent as JSON. */
+export async function httpCall(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpReply> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}

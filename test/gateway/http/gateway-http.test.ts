@@ -7,38 +7,19 @@ import { createGateway, type Gateway } from '../../../src/gateway/core/gateway.j
 import { installDemoRoutes } from '../../../src/gateway/demo/chat-routes.js';
 import { HttpError, installHttp, type GatewayHttp } from '../../../src/gateway/http/index.js';
 import { WsgateClient } from '../../../src/gateway/public/wsgate-client.js';
+import { httpCall, type HttpReply } from '../helpers.js';
 
 const KEY = 'test-key-0123456789';
 const AUTH = { authorization: `Bearer ${KEY}` };
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
-async function call(
+function call(
   base: string,
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = AUTH,
-): Promise<Reply> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = 'application/json';
-  }
-  const res = await fetch(base + path, init);
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+): Promise<HttpReply> {
+  return httpCall(base + path, method, body, headers);
 }
 
 /** A WebSocket client of the gateway (the browser client, run in Node on `ws`), with everything pushed to it. */
