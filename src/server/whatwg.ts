@@ -242,11 +242,9 @@ export class WebSocket extends EventTarget {
    * would turn the throw into an uncaught exception and end the process.
    */
   override addEventListener(type: string, listener: ListenerArg | null, options?: AddListenerOptions): void {
-    super.addEventListener(
-      type,
-      listener === null ? (null as unknown as ListenerArg) : guardListener(listener),
-      options,
-    );
+    // DOM §2.7: a null callback is ignored, silently (Node's EventTarget would print a warning).
+    if (listener === null) return;
+    super.addEventListener(type, guardListener(listener), options);
   }
 
   override removeEventListener(type: string, listener: ListenerArg | null, options?: RemoveListenerOptions): void {
