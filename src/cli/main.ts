@@ -80,6 +80,10 @@ export async function main(
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`wsgate: ${message.split('\n')[0]}\n`);
     process.exitCode = 1;
+  } finally {
+    // A `--workers` worker that failed to start would be kept alive by its IPC channel: end it, so the primary sees
+    // the exit (and stops instead of waiting for a worker that will never listen).
+    if (cluster.isWorker && process.exitCode !== undefined && process.exitCode !== 0) process.exit();
   }
 }
 

@@ -19,12 +19,15 @@ interface WorkerListening {
 export async function runPrimary(settings: ServeSettings, log: (line: string) => void): Promise<void> {
   const hub = createClusterHub({ workers: settings.workers });
   let listening = false;
+  const ready = new Set<number>();
+  // "Listening" once every worker listens: before that, the primary would hand every connection to the first one.
   const first = await new Promise<WorkerListening>((resolve, reject) => {
-    cluster.on('message', (_worker, message: Partial<WorkerListening> | null) => {
-      if (message?.wsgateCli === 'listening' && typeof message.port === 'number' && !listening) {
-        listening = true;
-        resolve(message as WorkerListening);
-      }
+    cluster.on('message', (worker, message: Partial<WorkerListening> | null) => {
+      if (message?.wsgateCli !== 'listening' || typeof message.port !== 'number' || listening) return;
+      ready.add(worker.id);
+      if (ready.size < (settings.workers ?? 1)) return;
+      listening = true;
+      resolve(message as WorkerListening);
     });
     hub.on('exit', (worker, info) => {
       if (!listening) {
