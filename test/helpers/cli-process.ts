@@ -1,10 +1,13 @@
 // `wsgate` as a child process run from source (`node --import tsx test/helpers/cli-main.ts ...`), with app modules'
 // `import 'wsgate/gateway'` mapped to src/ (wsgate-from-source.mjs). Not a test file itself.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const CLI = fileURLToPath(new URL('./cli-main.ts', import.meta.url));
 const FROM_SOURCE = fileURLToPath(new URL('./wsgate-from-source.mjs', import.meta.url));
+// `--import tsx` resolves from the working directory: name tsx's loader by its path, so any cwd works.
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export class CliProcess {
   output = '';
@@ -16,7 +19,7 @@ export class CliProcess {
   }
 
   static start(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', FROM_SOURCE, CLI, ...args], {
+    const child = spawn(process.execPath, ['--import', TSX, '--import', FROM_SOURCE, CLI, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
