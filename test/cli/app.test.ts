@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main, parseCommand, resolveServeSettings, startServe, type RunningGateway } from '../../src/cli.js';
 import { cleanup, TestClient, type Received } from '../gateway/helpers.js';
+import { CliProcess } from '../helpers/cli-process.js';
 
 const dirs: string[] = [];
 const running: RunningGateway[] = [];
@@ -254,4 +255,42 @@ describe('app modules that cannot be served: one line', () => {
       expect(err).not.toMatch(/\n\s+at /);
     });
   }
+});
+
+describe('the real process', () => {
+  const processes: CliProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((p) => p.stop()));
+  });
+
+  it('a broken app module under --workers 2: one line per worker, then the primary gives up with exit code 1', async () => {
+    const cwd = appDir('export default {');
+    const cli = CliProcess.start(['serve', 'app.mjs', '--workers', '2', '--port', '0', '--host', '127.0.0.1'], { cwd });
+    processes.push(cli);
+    expect(await cli.exited).toBe(1);
+    const lines = cli.output.trimEnd().split('\n');
+    expect(lines.length, cli.output).toBeLessThanOrEqual(3);
+    expect(lines[0]).toMatch(/^wsgate: cannot load app module app\.mjs: SyntaxError: Unexpected end of input$/);
+    expect(lines.at(-1)).toMatch(/^wsgate: worker \d+ exited before listening \(exit code 1\); see its error above$/);
+    expect(cli.output).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it('an app whose handlers throw keeps serving in a real process (no crash, no unhandled rejection)', async () => {
+    const cwd = appDir(`export default {
+      events: { connect() { return Promise.reject(new Error('async connect failed')); } },
+      routes: { ping: () => 'pong', boom: () => { throw new Error('route exploded'); } },
+      timers: { t: { every: 20, run: () => Promise.reject(new Error('timer rejected')) } },
+    };`);
+    const cli = CliProcess.start(['serve', 'app.mjs', '--port', '0', '--host', '127.0.0.1'], { cwd });
+    processes.push(cli);
+    const port = await cli.listening();
+    const client = await TestClient.open(`ws://127.0.0.1:${port}/ws`);
+    expect(await client.request('boom', undefined, 10_000)).toMatchObject({ error: { code: 'handler_error' } });
+    await expect.poll(() => cli.output, { timeout: 10_000 }).toContain('timer rejected');
+    expect(await client.request('ping', undefined, 10_000)).toMatchObject({ data: 'pong' });
+    expect(cli.output).toContain('async connect failed');
+    expect(cli.output).toContain('route exploded');
+    expect(cli.child.exitCode).toBeNull();
+    expect(await cli.stop()).toBe(0);
+  }, 60_000);
 });
