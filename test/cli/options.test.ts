@@ -218,6 +218,19 @@ describe('bad values: one line naming the option and its source, exit code 2', (
   }
 });
 
+describe('failures to start: one line, exit code 1', () => {
+  it('a port in use', async () => {
+    const first = await startServe({ port: 0, host: '127.0.0.1' }, { cwd: workdir() });
+    running.push(first);
+    const { out, err, code } = await runMain(['serve', '--port', String(first.port), '--host', '127.0.0.1']);
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    expect(err).toMatch(
+      new RegExp(`^wsgate: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${first.port}\n$`),
+    );
+  });
+});
+
 describe('--help and docs/cli.md come from the option table', () => {
   it('--help lists every option with its default, environment variable and config key', async () => {
     const { out, code } = await runMain(['serve', '--help']);
