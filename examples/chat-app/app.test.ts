@@ -53,7 +53,7 @@ async function welcomed(port: number): Promise<TestClient> {
 describe('examples/chat-app', () => {
   it('one process: welcome, join/say routes, the push API behind the key, /health and the clock timer', async () => {
     const { cli, port } = await serve();
-    expect(cli.output).toContain(`app         ${APP}`);
+    await expect.poll(() => cli.output).toContain(`app         ${APP}`);
     const a = await welcomed(port);
     const b = await welcomed(port);
     expect(await a.request('join', { room: 'lobby' }, 10_000)).toMatchObject({ data: { room: 'lobby', members: 1 } });
@@ -81,7 +81,7 @@ describe('examples/chat-app', () => {
 
   it('--workers 2: sockets on both workers reach each other through routes and the push API', async () => {
     const { cli, port } = await serve('--workers', '2');
-    expect(cli.output).toMatch(/\(2 worker processes\)/);
+    await expect.poll(() => cli.output).toMatch(/\(2 worker processes\)/);
     nodes.clear();
     const clients: TestClient[] = [];
     for (let i = 0; i < 4; i++) clients.push(await welcomed(port));

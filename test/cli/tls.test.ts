@@ -118,7 +118,7 @@ describe('wsgate serve over TLS', () => {
     );
     processes.push(cli);
     const port = await cli.listening();
-    expect(cli.output).toMatch(/listening on https:\/\/127\.0\.0\.1:\d+\/ \(2 worker processes\)/);
+    await expect.poll(() => cli.output).toMatch(/listening on https:\/\/127\.0\.0\.1:\d+\/ \(2 worker processes\)/);
     for (let i = 0; i < 4; i++) expect(await wssRoundTrip(port)).toMatchObject({ id: 7 });
     expect(await cli.stop()).toBe(0);
   }, 60_000);

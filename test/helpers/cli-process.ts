@@ -15,7 +15,8 @@ export class CliProcess {
   private constructor(readonly child: ChildProcess) {
     child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': by then its stdout and stderr are read to the end.
+    this.exited = new Promise((resolve) => child.once('close', (code) => resolve(code)));
   }
 
   static start(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliProcess {
