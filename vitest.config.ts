@@ -13,7 +13,11 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: UNIT } },
       {
         extends: true,
-        test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...UNIT] },
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...UNIT],
+        },
       },
     ],
     // `npm run coverage`: the whole suite under V8 coverage. Each folder keeps at least the level it had when the

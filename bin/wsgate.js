@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI itself is compiled from src/cli.ts into dist/.
+// Thin launcher: the CLI itself is compiled from src/cli/ into dist/ (src/cli.ts re-exports its entry point).
+// `main` never rejects: it prints one line and sets the exit code itself.
 import { main } from '../dist/cli.js';
 
-main(process.argv.slice(2)).catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+await main(process.argv.slice(2));

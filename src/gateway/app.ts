@@ -30,6 +30,10 @@ export type { TimerHandle } from './core/timers.js';
 export type { GatewayStats } from './core/stats.js';
 export type { SocketId, Uid, GroupName, NameLike, Session, RequestId, OutboundMessage } from './core/types.js';
 
+// App modules for `wsgate serve ./app.js` (docs/cli.md): `export default defineApp({ config, events, routes, ... })`.
+export { defineApp } from './app-module/define-app.js';
+export type { AppDefinition, AppConfig, AppEvents, AppTimer } from './app-module/define-app.js';
+
 // HTTP: the built-in routes and your own (`gateway.web.get(path, fn)`), and a JSON writer for HTTP hooks.
 export { DEFAULT_GATEWAY_HTTP_OPTIONS } from './http/gateway-http.js';
 export type { GatewayHttp } from './http/gateway-http.js';

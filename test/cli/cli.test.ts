@@ -3,88 +3,104 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { HELP, main, parseArgs, startEcho, startServe, UsageError, type Running } from '../../src/cli.js';
+import { helpText, main, parseCommand, startEcho, startServe, UsageError, type Running } from '../../src/cli.js';
 
-describe('parseArgs', () => {
-  it('defaults', () => {
-    expect(parseArgs([])).toEqual({ command: 'help' });
-    expect(parseArgs(['help'])).toEqual({ command: 'help' });
-    expect(parseArgs(['--help'])).toEqual({ command: 'help' });
-    expect(parseArgs(['version'])).toEqual({ command: 'version' });
-    expect(parseArgs(['serve'])).toEqual({
-      command: 'serve',
-      port: 8080,
-      host: '0.0.0.0',
-      path: '/ws',
-      apiKey: undefined,
-    });
-    expect(parseArgs(['echo'])).toEqual({
+describe('parseCommand', () => {
+  const serveFlags = (argv: string[]): Map<string, unknown> => {
+    const command = parseCommand(['serve', ...argv]);
+    if (command.command !== 'serve') throw new Error(`not serve: ${command.command}`);
+    return new Map([...command.flags.values].map(([spec, value]) => [spec.key, value]));
+  };
+
+  it('commands and echo defaults', () => {
+    expect(parseCommand([])).toEqual({ command: 'help' });
+    expect(parseCommand(['help'])).toEqual({ command: 'help' });
+    expect(parseCommand(['--help'])).toEqual({ command: 'help' });
+    expect(parseCommand(['serve', '-h'])).toEqual({ command: 'help' });
+    expect(parseCommand(['version'])).toEqual({ command: 'version' });
+    expect(parseCommand(['echo'])).toEqual({
       command: 'echo',
-      port: 9001,
-      host: '0.0.0.0',
-      deflate: false,
-      maxPayload: undefined,
+      settings: { port: 9001, host: '0.0.0.0', deflate: false, maxPayload: undefined },
     });
+    expect(serveFlags([])).toEqual(new Map());
   });
 
   it('flags as "--flag value" and "--flag=value"', () => {
-    expect(parseArgs(['serve', '--port', '0', '--host=127.0.0.1', '--api-key', 'k', '--path=/socket'])).toEqual({
-      command: 'serve',
-      port: 0,
-      host: '127.0.0.1',
-      path: '/socket',
-      apiKey: 'k',
-    });
-    expect(parseArgs(['echo', '--port=9002', '--deflate', '--max-payload', '1024'])).toEqual({
+    expect(serveFlags(['--port', '0', '--host=127.0.0.1', '--api-key', 'k', '--path=/socket'])).toEqual(
+      new Map<string, unknown>([
+        ['port', 0],
+        ['host', '127.0.0.1'],
+        ['path', '/socket'],
+        ['apiKey', 'k'],
+      ]),
+    );
+    expect(parseCommand(['echo', '--port=9002', '--deflate', '--max-payload', '1024'])).toEqual({
       command: 'echo',
-      port: 9002,
-      host: '0.0.0.0',
-      deflate: true,
-      maxPayload: 1024,
+      settings: { port: 9002, host: '0.0.0.0', deflate: true, maxPayload: 1024 },
     });
-    expect(parseArgs(['echo', '--help'])).toEqual({ command: 'help' });
+    expect(parseCommand(['echo', '--help'])).toEqual({ command: 'help' });
   });
 
-  it('--rate-limit N (0 = off) and repeatable --origin ("*" = any)', () => {
-    expect(
-      parseArgs(['serve', '--rate-limit', '0', '--origin', 'https://a.example', '--origin=https://b.example']),
-    ).toMatchObject({
-      rateLimit: 0,
-      origins: ['https://a.example', 'https://b.example'],
-    });
-    expect(parseArgs(['serve', '--rate-limit=50', '--origin', '*'])).toMatchObject({ rateLimit: 50, origins: '*' });
-    expect(parseArgs(['serve'])).toMatchObject({ rateLimit: undefined, origins: undefined });
+  it('--rate-limit N (0 = off), --origin repeatable, --origins comma-separated ("*" = any)', () => {
+    const flags = serveFlags(['--rate-limit', '0', '--origin', 'https://a.example', '--origin=https://b.example']);
+    expect(flags.get('rateLimit.messages')).toBe(0);
+    expect(flags.get('origins')).toEqual(['https://a.example', 'https://b.example']);
+    expect(serveFlags(['--origins', 'https://a.example,https://c.example:8443']).get('origins')).toEqual([
+      'https://a.example',
+      'https://c.example:8443',
+    ]);
+    expect(serveFlags(['--rate-limit=50', '--origin', '*'])).toEqual(
+      new Map<string, unknown>([
+        ['rateLimit.messages', 50],
+        ['origins', '*'],
+      ]),
+    );
   });
 
-  it('reads the API key from WSGATE_API_KEY when no flag is given', () => {
-    expect(parseArgs(['serve'], { WSGATE_API_KEY: 'from-env' })).toMatchObject({ apiKey: 'from-env' });
-    expect(parseArgs(['serve', '--api-key', 'flag'], { WSGATE_API_KEY: 'from-env' })).toMatchObject({ apiKey: 'flag' });
-    expect(parseArgs(['serve'], { WSGATE_API_KEY: '' })).toMatchObject({ apiKey: undefined });
+  it('durations and sizes take units; switches take --no-', () => {
+    const flags = serveFlags(['--heartbeat-interval', '30s', '--max-message-size', '64kb', '--no-demo', '--raw']);
+    expect(flags.get('heartbeat.interval')).toBe(30_000);
+    expect(flags.get('maxMessageSize')).toBe(65_536);
+    expect(flags.get('demo')).toBe(false);
+    expect(flags.get('raw')).toBe(true);
+    expect(serveFlags(['--auth-timeout', '1.5s']).get('authTimeout')).toBe(1_500);
   });
 
-  it('says what is wrong', () => {
+  it('says what is wrong, naming the option', () => {
     const cases: [string[], RegExp][] = [
-      [['launch'], /unknown command "launch"/],
+      [['launch'], /^unknown command "launch"/],
+      [['serve', '--prot', '1'], /^unknown option --prot for "wsgate serve"$/],
       [
-        ['serve', '--prot', '1'],
-        /unknown option --prot for "wsgate serve" \(options: --port, --host, --path, --api-key, --workers, --redis, --rate-limit, --origin\)/,
+        ['serve', '--heartbeat', '1'],
+        /^unknown option --heartbeat for "wsgate serve" \(did you mean --heartbeat-interval or --heartbeat-max-missed\?\)$/,
       ],
-      [['echo', '--api-key', 'x'], /unknown option --api-key for "wsgate echo"/],
-      [['serve', '--port'], /--port needs a value/],
-      [['serve', '--port', '--host', 'x'], /--port needs a value/],
-      [['serve', '--port', '70000'], /--port must be a port number 0-65535, got "70000"/],
-      [['serve', '--port', '80a'], /--port must be a port number/],
-      [['serve', '--path', 'ws'], /--path must start with "\/"/],
-      [['serve', '--api-key='], /--api-key must not be empty/],
-      [['serve', '--rate-limit', 'fast'], /--rate-limit must be a number 0-1000000/],
-      [['serve', '--origin='], /--origin must not be empty/],
-      [['echo', '--max-payload', '0'], /--max-payload must be a positive number of bytes/],
-      [['echo', '--deflate=yes'], /--deflate takes no value/],
-      [['echo', 'extra'], /unexpected argument "extra"/],
+      [['echo', '--api-key', 'x'], /^unknown option --api-key for "wsgate echo"$/],
+      [['serve', '--port'], /^--port needs a value$/],
+      [['serve', '--port', '--host', 'x'], /^--port needs a value$/],
+      [['serve', '--api-key=--port'], /^--api-key needs a value$/],
+      [['serve', '--port', '70000'], /^--port must be a port number 0-65535, got "70000"$/],
+      [['serve', '--port', '80a'], /^--port must be a port number/],
+      [['serve', '--path', 'ws'], /^--path must start with "\/", got "ws"$/],
+      [['serve', '--api-key='], /^--api-key must not be empty$/],
+      [['serve', '--rate-limit', 'fast'], /^--rate-limit must be a whole number 0-1000000; 0 = no limit, got "fast"$/],
+      [['serve', '--heartbeat-interval', '-5'], /^--heartbeat-interval needs a value$/],
+      [['serve', '--heartbeat-interval', '5 parsecs'], /^--heartbeat-interval must be a duration/],
+      [['serve', '--max-message-size', '0'], /^--max-message-size must be a size in bytes/],
+      [
+        ['serve', '--rate-limit-action', 'explode'],
+        /^--rate-limit-action must be one of reject, close, got "explode"$/,
+      ],
+      [['serve', '--origin='], /^--origin must not be empty$/],
+      [['serve', '--origins', 'evil.example'], /^--origins must be origins like https:\/\/app\.example/],
+      [['serve', '--demo', '--no-demo'], /^--demo and --no-demo both given$/],
+      [['serve', '--raw=yes'], /^--raw takes no value$/],
+      [['echo', '--max-payload', '0'], /^--max-payload must be a size in bytes/],
+      [['echo', '--deflate=yes'], /^--deflate takes no value$/],
+      [['echo', 'extra'], /^unexpected argument "extra" for "wsgate echo"$/],
     ];
     for (const [argv, message] of cases) {
-      expect(() => parseArgs(argv), argv.join(' ')).toThrow(UsageError);
-      expect(() => parseArgs(argv), argv.join(' ')).toThrow(message);
+      expect(() => parseCommand(argv), argv.join(' ')).toThrow(UsageError);
+      expect(() => parseCommand(argv), argv.join(' ')).toThrow(message);
     }
   });
 });
@@ -115,7 +131,7 @@ describe('main', () => {
     } finally {
       io.restore();
     }
-    expect(io.out[0]).toBe(HELP);
+    expect(io.out[0]).toBe(helpText());
     expect(io.out[1]).toMatch(/^\d+\.\d+\.\d+/);
   });
 
@@ -129,7 +145,9 @@ describe('main', () => {
       io.restore();
       process.exitCode = before;
     }
-    expect(io.err.join('')).toMatch(/^wsgate: unknown option --bogus.*\nRun "wsgate help" for usage\.\n$/s);
+    expect(io.err.join('')).toMatch(
+      /^wsgate: unknown option --bogus for "wsgate serve"\nRun "wsgate help" for usage\.\n$/,
+    );
   });
 });
 

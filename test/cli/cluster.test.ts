@@ -4,7 +4,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { parseArgs, startServe, UsageError, type Running } from '../../src/cli.js';
+import { tmpdir } from 'node:os';
+import {
+  parseCommand,
+  resolveServeSettings,
+  startServe,
+  UsageError,
+  type Running,
+  type ServeSettings,
+} from '../../src/cli.js';
 import { createRedisClientFromUrl, RedisClientMissingError } from '../../src/gateway/index.js';
 import { redisClientKind } from '../../src/gateway/adapters/redis/client.js';
 import { cleanup, TestClient } from '../gateway/helpers.js';
@@ -23,23 +31,29 @@ afterAll(async () => {
 });
 
 describe('serve --workers / --redis flags', () => {
-  it('parses them', () => {
-    expect(parseArgs(['serve'])).toMatchObject({ workers: undefined, redis: undefined });
-    expect(parseArgs(['serve', '--workers', '4', '--redis', 'redis://10.0.0.5:6379'])).toMatchObject({
+  it('parses them', async () => {
+    const settings = (argv: string[]): Promise<ServeSettings> => {
+      const command = parseCommand(['serve', ...argv]);
+      if (command.command !== 'serve') throw new Error('not serve');
+      return resolveServeSettings(command.flags, {}, tmpdir());
+    };
+    expect(await settings([])).toMatchObject({ workers: undefined, redis: undefined });
+    expect(await settings(['--workers', '4', '--redis', 'redis://10.0.0.5:6379'])).toMatchObject({
       workers: 4,
-      redis: 'redis://10.0.0.5:6379',
+      redis: { url: 'redis://10.0.0.5:6379' },
     });
-    expect(parseArgs(['serve', '--redis=rediss://user:pw@host:6380/0'])).toMatchObject({
-      redis: 'rediss://user:pw@host:6380/0',
+    expect(await settings(['--redis=rediss://user:pw@host:6380/0', '--presence-ttl', '5s'])).toMatchObject({
+      redis: { url: 'rediss://user:pw@host:6380/0', presenceTtl: 5_000 },
     });
+    await expect(settings(['--presence-ttl', '5s'])).rejects.toThrow(/redis.presenceTtl set without a Redis URL/);
     const cases: [string[], RegExp][] = [
-      [['serve', '--workers', '0'], /--workers must be a number 1-1024, got "0"/],
-      [['serve', '--workers', 'two'], /--workers must be a number 1-1024/],
+      [['serve', '--workers', '0'], /--workers must be a whole number 1-1024, got "0"/],
+      [['serve', '--workers', 'two'], /--workers must be a whole number 1-1024/],
       [['serve', '--workers'], /--workers needs a value/],
       [['serve', '--redis', 'localhost:6379'], /--redis must be a redis:\/\/ or rediss:\/\/ URL, got "localhost:6379"/],
     ];
-    for (const [argv] of cases) expect(() => parseArgs(argv), argv.join(' ')).toThrow(UsageError);
-    for (const [argv, message] of cases) expect(() => parseArgs(argv), argv.join(' ')).toThrow(message);
+    for (const [argv] of cases) expect(() => parseCommand(argv), argv.join(' ')).toThrow(UsageError);
+    for (const [argv, message] of cases) expect(() => parseCommand(argv), argv.join(' ')).toThrow(message);
   });
 
   it('loads "redis", else "ioredis", else says how to install one', async () => {
