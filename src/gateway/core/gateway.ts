@@ -23,7 +23,7 @@ import type {
 } from './gateway-api.js';
 import { endWith, type GatewaySocket } from './gateway-socket.js';
 import { Heartbeat, markAlive } from './heartbeat.js';
-import { HttpHost } from '../http/host.js';
+import { HttpHost, type GatewayHttpHandler } from '../http/host.js';
 import { installHttp, type GatewayHttp } from '../http/gateway-http.js';
 import { LocalNode } from './local-node.js';
 import { MemoryAdapter } from '../adapters/memory/memory-adapter.js';
@@ -84,6 +84,8 @@ export class Gateway implements GatewayApi {
   private http: HttpServer | HttpsServer | null = null;
   private ownsHttp = false;
   private listeningForRequests = false;
+  /** `httpHandler()` was taken: a framework routes requests to us, so we never listen to the server ourselves. */
+  private servedByFramework = false;
   private wss: WsServer<GatewaySocket> | null = null;
   private closing: Promise<void> | null = null;
 
@@ -200,8 +202,27 @@ export class Gateway implements GatewayApi {
     };
   }
 
+  /**
+   * The gateway's HTTP routes (`web`: /status, /metrics, the push API, /wsgate.js, your `gateway.web` routes) and
+   * `addHttpHandler` hooks as a middleware, for a framework that owns the HTTP server the gateway is attached to:
+   * `app.use(gateway.httpHandler())` in Express, or from a Fastify `onRequest` hook or a Koa middleware
+   * (docs/gateway.md, "Express, Fastify and Koa"). Requests no route answers go to `next()`; without `next` they are
+   * left unanswered for the caller (the promise resolves false). From the first call on, the gateway stops listening
+   * to the server's `request` event in attach mode, so a request is never answered twice.
+   *
+   * @returns The same function on every call.
+   */
+  httpHandler(): GatewayHttpHandler {
+    this.servedByFramework = true;
+    if (this.listeningForRequests && !this.ownsHttp && this.http !== null) {
+      this.http.removeListener('request', this.httpHost.listener);
+      this.listeningForRequests = false;
+    }
+    return this.httpHost.middleware;
+  }
+
   private listenForRequests(): void {
-    if (this.listeningForRequests || this.http === null) return;
+    if (this.listeningForRequests || this.servedByFramework || this.http === null) return;
     this.listeningForRequests = true;
     this.http.on('request', this.httpHost.listener);
   }
