@@ -43,11 +43,25 @@ import {
 } from './types.js';
 import { isSocketIdLike, toCloseCode, toName, toNames, toSession } from './validate.js';
 
+/** Options of `gateway.close()`. */
 export interface GatewayCloseOptions {
-  /** Close code sent to every socket. Default 1001. */
+  /**
+   * Close code sent to every socket.
+   *
+   * @defaultValue `1001` (going away)
+   */
   code?: number;
+  /**
+   * Close reason sent with `code` (at most 123 bytes of UTF-8).
+   *
+   * @defaultValue `'gateway shutting down'`
+   */
   reason?: string;
-  /** Grace period before remaining sockets are terminated. Default: `shutdownTimeout` (5,000 ms). */
+  /**
+   * Grace period in ms before remaining sockets are terminated.
+   *
+   * @defaultValue the gateway's `shutdownTimeout` (5,000 ms)
+   */
   timeout?: number;
 }
 
@@ -65,6 +79,7 @@ export class Gateway implements GatewayApi {
   readonly nodeId: string;
   /** This node's sockets and indexes (what adapters call into). */
   readonly node: LocalNode;
+  /** The scale-out adapter (`options.adapter`, or the `MemoryAdapter` made for you). */
   readonly adapter: Adapter;
   /** When the gateway started (epoch ms). */
   readonly startedAt: number;
@@ -184,6 +199,7 @@ export class Gateway implements GatewayApi {
     return address;
   }
 
+  /** The bound port of the HTTP server (throws when it is not listening on TCP). */
   get port(): number {
     return this.address().port;
   }
