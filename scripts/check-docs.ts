@@ -7,7 +7,7 @@
  *   npx tsx scripts/check-docs.ts          (npm run docs:check; exit code 1 on any finding)
  */
 import { pathToFileURL } from 'node:url';
-import { Application, ReflectionKind, type ProjectReflection } from 'typedoc';
+import { Application, DeclarationReflection, ReflectionKind, type ProjectReflection } from 'typedoc';
 
 export const CONFIGS = ['typedoc.json', 'typedoc.client.json'];
 
@@ -15,7 +15,7 @@ export const CONFIGS = ['typedoc.json', 'typedoc.client.json'];
 export function missingDefaults(project: ProjectReflection): string[] {
   const missing: string[] = [];
   for (const reflection of project.getReflectionsByKind(ReflectionKind.Interface)) {
-    if (!/(Options|Settings)$/.test(reflection.name)) continue;
+    if (!(reflection instanceof DeclarationReflection) || !/(Options|Settings)$/.test(reflection.name)) continue;
     for (const child of reflection.children ?? []) {
       if (!child.kindOf(ReflectionKind.Property) || !child.flags.isOptional) continue;
       if (child.comment?.getTag('@defaultValue') === undefined) missing.push(`${reflection.name}.${child.name}`);
