@@ -75,6 +75,31 @@ describe.each(frameworks)('%s', (name, start) => {
     await expect.poll(() => received, { timeout: 10_000 }).toContain('pushed');
   });
 
+  it('refuses a push-API body over the limit with 413 and keeps serving', async () => {
+    running = await start(0, KEY);
+    const huge = JSON.stringify({ message: 'x'.repeat(2 * 1024 * 1024) });
+    const res = await fetch(`${running.url}/api/sendToAll`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: huge,
+    }).catch((error: unknown) => error);
+    // The gateway answers 413 and closes the connection; a client still writing may see the reset instead.
+    if (res instanceof Response) {
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+    } else {
+      expect(res).toBeInstanceOf(Error);
+    }
+    expect((await fetch(`${running.url}/status`)).status).toBe(200);
+    expect((await fetch(`${running.url}/hello`)).status).toBe(200);
+  });
+
+  it("leaves the server's request event to the framework once httpHandler() is taken", async () => {
+    running = await start(0, KEY);
+    // Only the framework's listener: the gateway's own would answer the same requests a second time.
+    expect(running.gateway.httpServer.listenerCount('request')).toBe(1);
+  });
+
   it("answers a throwing gateway route with the gateway's 500 and reports it, the process survives", async () => {
     running = await start(0, KEY);
     const errors: unknown[] = [];
