@@ -40,6 +40,7 @@ export type { GatewayHttp } from './http/gateway-http.js';
 export type { GatewayHttpOptions } from './http/options.js';
 export type { HttpContext, HttpRouteHandler } from './http/router.js';
 export { HttpError, sendJson } from './http/respond.js';
+export type { GatewayHttpHandler } from './http/host.js';
 
 // Scale-out adapters.
 export { MemoryAdapter } from './adapters/memory/memory-adapter.js';

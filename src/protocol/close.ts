@@ -13,8 +13,22 @@ const textDecoder = new TextDecoder();
 
 /** A Close frame's payload as received: its code (1005 when it had none) and reason, or why it breaks the RFC. */
 export type ParsedClose =
-  | { ok: true; code: number; reason: string }
-  | { ok: false; closeCode: typeof CloseCode.ProtocolError | typeof CloseCode.InvalidPayload; error: string };
+  | {
+      /** Whether the payload is a valid close body. */
+      ok: true;
+      /** The close code (1005 when the body was empty). */
+      code: number;
+      /** The reason, decoded. */
+      reason: string;
+    }
+  | {
+      /** Whether the payload is a valid close body. */
+      ok: false;
+      /** The code to close with (1002 or 1007). */
+      closeCode: typeof CloseCode.ProtocolError | typeof CloseCode.InvalidPayload;
+      /** Why the payload breaks the RFC. */
+      error: string;
+    };
 
 /** RFC 6455 §5.5.1 close body as received from the peer. */
 export function parseClosePayload(payload: Uint8Array): ParsedClose {

@@ -24,14 +24,21 @@ import { MaskKeySource } from './random.js';
  * for the server to do so (the I/O layer bounds that wait with a timer, since the engine has none).
  */
 
+/** A connection's state, with the values of the browser API's `WebSocket.readyState`. */
 export const ReadyState = {
+  /** The handshake is under way. */
   CONNECTING: 0,
+  /** Open: messages flow. */
   OPEN: 1,
+  /** A close frame was sent or received; waiting for the other. */
   CLOSING: 2,
+  /** Closed. */
   CLOSED: 3,
 } as const;
+/** One of the `ReadyState` values. */
 export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
 
+/** Which end a `Connection` is: clients mask what they send, servers require masked input (RFC 6455 §5.3). */
 export type Role = 'server' | 'client';
 
 /**
@@ -45,6 +52,7 @@ export interface ConnectionHandler {
   message(connection: Connection, data: Uint8Array, isText: boolean): void;
   /** A ping arrived; the engine has already queued the pong (RFC 6455 §5.5.2). */
   ping?(connection: Connection, payload: Uint8Array): void;
+  /** A pong arrived. */
   pong?(connection: Connection, payload: Uint8Array): void;
   /** Called exactly once, when the connection reaches CLOSED. `code` is 1005 when the Close had no code, 1006 when none came. */
   close(connection: Connection, code: number, reason: string): void;
@@ -54,43 +62,100 @@ export interface ConnectionHandler {
   closeTransport(connection: Connection): void;
 }
 
+/** Options of `new Connection(handler, options)`; only `role` is required. */
 export interface ConnectionOptions {
+  /** Which end this connection is. */
   role: Role;
-  /** Largest message delivered, after decompression. Default 16 MiB. Above → 1009. */
+  /**
+   * Largest message delivered, after decompression. Above → 1009.
+   *
+   * @defaultValue `16_777_216` (16 MiB)
+   */
   maxMessageSize?: number;
-  /** Largest frame payload. Default 16 MiB. Above → 1009. */
+  /**
+   * Largest frame payload. Above → 1009.
+   *
+   * @defaultValue `16_777_216` (16 MiB)
+   */
   maxFrameSize?: number;
-  /** Most frames per message. Default 65,536. Above → 1009. */
+  /**
+   * Most frames per message. Above → 1009.
+   *
+   * @defaultValue `65_536`
+   */
   maxFragments?: number;
-  /** permessage-deflate codec, when negotiated. Allows RSV1 on the first frame of a message. */
+  /**
+   * permessage-deflate codec, when negotiated. Allows RSV1 on the first frame of a message.
+   *
+   * @defaultValue `null`: no compression
+   */
   codec?: PerMessageCodec | null;
   /**
    * Optional native whole-buffer UTF-8 check (Node: `buffer.isUtf8`), used on runs of whole code points of at least
    * `NATIVE_UTF8_MIN` bytes as they arrive. Short pieces, and code points split across pieces, go through the
    * incremental validator.
+   *
+   * @defaultValue `undefined`: the incremental validator alone
    */
   isUtf8?: (data: Uint8Array) => boolean;
   /**
    * Shared account of the bytes held for unfinished messages (see `MessageBudget`). When a reservation does not fit,
-   * the connection closes with 1013. Default: none (the engine alone does not know which connections belong
-   * together; the Node server and client pass the process-wide budget).
+   * the connection closes with 1013.
+   *
+   * @defaultValue `null`
    */
   budget?: MessageBudget | null;
   /**
    * Called with each frame received (once its header is read) and sent, and each `readyState` change, for logging
-   * and debugging. Default: none, and then no event object is ever built.
+   * and debugging.
+   *
+   * @defaultValue `null`
    */
   trace?: ((event: TraceEvent, connection: Connection) => void) | null;
 }
 
 /** What `ConnectionOptions.trace` sees. `length` is the frame's payload length as on the wire. */
 export type TraceEvent =
-  | { type: 'frame-in'; opcode: number; fin: boolean; rsv1: boolean; length: number }
-  | { type: 'frame-out'; opcode: number; fin: boolean; rsv1: boolean; length: number }
-  | { type: 'state'; from: ReadyState; to: ReadyState };
+  | {
+      /** A frame received, a frame sent, or a `readyState` change. */
+      type: 'frame-in';
+      /** The frame's opcode. */
+      opcode: number;
+      /** The FIN bit: last frame of its message. */
+      fin: boolean;
+      /** The RSV1 bit: compressed (permessage-deflate). */
+      rsv1: boolean;
+      /** The payload length as on the wire. */
+      length: number;
+    }
+  | {
+      /** A frame received, a frame sent, or a `readyState` change. */
+      type: 'frame-out';
+      /** The frame's opcode. */
+      opcode: number;
+      /** The FIN bit: last frame of its message. */
+      fin: boolean;
+      /** The RSV1 bit: compressed (permessage-deflate). */
+      rsv1: boolean;
+      /** The payload length as on the wire. */
+      length: number;
+    }
+  | {
+      /** A frame received, a frame sent, or a `readyState` change. */
+      type: 'state';
+      /** The state before. */
+      from: ReadyState;
+      /** The state after. */
+      to: ReadyState;
+    };
 
+/** Options of `connection.send`. */
 export interface SendOptions {
-  /** Compress with the negotiated permessage-deflate codec (ignored when none was negotiated). */
+  /**
+   * Compress with the negotiated permessage-deflate codec (ignored when none was negotiated).
+   *
+   * @defaultValue `false`
+   */
   compress?: boolean;
 }
 
@@ -121,6 +186,7 @@ export class Connection implements FrameSink {
   /** `CLOSE_SENT`, `CLOSE_RECEIVED`, `RECEIVING`. */
   private flags = 0;
 
+  /** Which end this connection is. */
   readonly role: Role;
   private readonly parser: FrameParser;
   /**
@@ -175,6 +241,7 @@ export class Connection implements FrameSink {
     });
   }
 
+  /** `CONNECTING`, `OPEN`, `CLOSING` or `CLOSED`. */
   get readyState(): ReadyState {
     return this.state;
   }
@@ -185,6 +252,7 @@ export class Connection implements FrameSink {
     return this.role === 'client' && this.has(CLOSE_SENT | CLOSE_RECEIVED);
   }
 
+  /** True when a permessage-deflate codec was negotiated (and `send` may compress). */
   get compressionEnabled(): boolean {
     return this.codec !== null;
   }
@@ -377,10 +445,12 @@ export class Connection implements FrameSink {
     this.handler.write(this, frame);
   }
 
+  /** Sends a ping (payload at most 125 bytes; empty by default). */
   ping(payload: Uint8Array | string = EMPTY): void {
     this.sendControl(Opcode.Ping, payload);
   }
 
+  /** Sends an unsolicited pong (payload at most 125 bytes; empty by default); pings are answered for you. */
   pong(payload: Uint8Array | string = EMPTY): void {
     this.sendControl(Opcode.Pong, payload);
   }

@@ -11,28 +11,39 @@ import type { ExtensionOffer, ExtensionParams, ParseResult } from './header-gram
 /** What the local side is willing to do. Every field is optional; defaults are the RFC's defaults. */
 export interface PerMessageDeflateOptions {
   /**
-   * Ask (client) or require (server) that the server reset its compression context after each message.
-   * Default false. A server always honours a client that asks for it.
+   * Ask (client) or require (server) that the server reset its compression context after each message. A server always honours a client that asks for it.
+   *
+   * @defaultValue `false`
    */
   serverNoContextTakeover?: boolean;
-  /** The client resets its context after each message (client: a promise; server: a demand). Default false. */
+  /**
+   * The client resets its context after each message (client: a promise; server: a demand).
+   *
+   * @defaultValue `false`
+   */
   clientNoContextTakeover?: boolean;
   /**
-   * Largest LZ77 window (base-2 log) the server may compress with, 8..15, default 15. Client: sent as
+   * Largest LZ77 window (base-2 log) the server may compress with, 8..15. Client: sent as
    * `server_max_window_bits` when below 15. Server: the window it compresses with is at most this.
+   *
+   * @defaultValue `15`
    */
   serverMaxWindowBits?: number;
   /**
-   * Largest LZ77 window the client may compress with, 8..15, default 15. Client: its own limit, sent as the value of
+   * Largest LZ77 window the client may compress with, 8..15. Client: its own limit, sent as the value of
    * `client_max_window_bits`. Server: the largest client window it will inflate; below 15 the server declines offers
    * from clients that cannot be told to limit their window (no `client_max_window_bits` in the offer, §7.1.2.2).
+   *
+   * @defaultValue `15`
    */
   clientMaxWindowBits?: number;
 }
 
 /** What was agreed, fully resolved; the same on both ends of a connection. */
 export interface DeflateParams {
+  /** The server resets its compression context after each message. */
   serverNoContextTakeover: boolean;
+  /** The client resets its compression context after each message. */
   clientNoContextTakeover: boolean;
   /** Window the server compresses with at most (and the client must be able to inflate), 8..15. */
   serverMaxWindowBits: number;
@@ -40,6 +51,7 @@ export interface DeflateParams {
   clientMaxWindowBits: number;
 }
 
+/** The extension's token in `Sec-WebSocket-Extensions`. */
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
 
 const SERVER_NO_CONTEXT_TAKEOVER = 'server_no_context_takeover';
@@ -160,7 +172,12 @@ function parseParams(element: ExtensionOffer): ParseResult<ParsedParams> {
 export function acceptDeflateOffer(
   offers: readonly ExtensionOffer[],
   options: PerMessageDeflateOptions,
-): { params: DeflateParams; response: ExtensionOffer } | null {
+): {
+  /** What was agreed. */
+  params: DeflateParams;
+  /** The element to send back in the response's `Sec-WebSocket-Extensions`. */
+  response: ExtensionOffer;
+} | null {
   const local = resolveOptions(options);
   for (const offer of offers) {
     if (offer.name.toLowerCase() !== PERMESSAGE_DEFLATE) continue;

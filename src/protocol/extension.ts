@@ -22,18 +22,22 @@ export interface PerMessageCodec {
 
 /** Thrown by a codec for bad peer data; the engine closes with `closeCode`. */
 export class CodecError extends Error {
+  /** `'CodecError'` */
   override readonly name = 'CodecError';
   constructor(
+    /** The close code the connection closes with (1007 corrupt data, 1009 too big). */
     readonly closeCode: number,
     message: string,
   ) {
     super(message);
   }
 
+  /** Corrupt compressed data from the peer: close 1007. */
   static corrupt(message = 'invalid compressed data'): CodecError {
     return new CodecError(CloseCode.InvalidPayload, message);
   }
 
+  /** A message that inflates past the size limit: close 1009. */
   static tooBig(limit: number): CodecError {
     return new CodecError(CloseCode.MessageTooBig, `decompressed message exceeds ${limit} bytes`);
   }

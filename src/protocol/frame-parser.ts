@@ -9,14 +9,17 @@ import { MAX_CONTROL_PAYLOAD, MAX_SAFE_FRAME_LENGTH } from './limits.js';
  * the connection and wants no more input).
  */
 export interface FrameSink {
+  /** A frame header was read (and passed the RFC's checks); its payload follows. */
   frameStart(opcode: number, fin: boolean, rsv1: boolean, payloadLength: number): boolean;
   /** Unmasked payload bytes `data[start..end)`. Called zero or more times per frame, as bytes arrive. */
   framePayload(data: Uint8Array, start: number, end: number): boolean;
+  /** The frame's payload is complete. */
   frameEnd(): boolean;
   /** A header broke RFC 6455 framing rules; parsing has stopped. */
   frameError(closeCode: number, reason: string): void;
 }
 
+/** Options of `new FrameParser(sink, options)`, all required: they follow from the role and the negotiation. */
 export interface FrameParserOptions {
   /** RFC 6455 §5.1: a server MUST close on an unmasked frame; a client MUST close on a masked one. */
   expectMasked: boolean;
@@ -71,6 +74,7 @@ export class FrameParser {
     this.maxFrameSize = options.maxFrameSize;
   }
 
+  /** True once a framing error or the sink stopped parsing: further input is ignored. */
   get stopped(): boolean {
     return this.state === STATE_STOPPED;
   }
@@ -80,6 +84,7 @@ export class FrameParser {
     this.state = STATE_STOPPED;
   }
 
+  /** Parses `chunk` (any size, any split), calling the sink as frames arrive. */
   push(chunk: Uint8Array): void {
     const length = chunk.length;
     let pos = 0;

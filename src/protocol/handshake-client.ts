@@ -20,21 +20,45 @@ import {
 } from './handshake.js';
 import { generateKey } from './random.js';
 
+/** Options of `buildClientRequest`. */
 export interface ClientRequestOptions {
   /** `Host` header value: host, or host:port when the port is not the scheme's default (RFC 6455 §4.1 item 4). */
   host: string;
   /** Resource name: path and query, starting with "/" (RFC 6455 §3). Must already be percent-encoded. */
   path: string;
+  /**
+   * The `Origin` header (browsers send one; other clients may).
+   *
+   * @defaultValue `undefined`: no `Origin` header
+   */
   origin?: string;
-  /** Subprotocols in order of preference; tokens, no repeats (RFC 6455 §4.1 item 10). */
+  /**
+   * Subprotocols in order of preference; tokens, no repeats (RFC 6455 §4.1 item 10).
+   *
+   * @defaultValue `[]`
+   */
   protocols?: readonly string[];
-  /** A formatted `Sec-WebSocket-Extensions` value (see `formatExtensions`). */
+  /**
+   * A formatted `Sec-WebSocket-Extensions` value (see `formatExtensions`).
+   *
+   * @defaultValue `undefined`: none offered
+   */
   extensions?: string;
+  /**
+   * Extra headers; those the handshake owns (`Host`, `Upgrade`, `Connection`, `Sec-WebSocket-*`) are refused.
+   *
+   * @defaultValue `{}`
+   */
   headers?: Record<string, string>;
-  /** Fixed nonce for tests; by default `generateKey()` (RFC 6455 §4.1 item 7). */
+  /**
+   * Fixed nonce for tests; by default `generateKey()` (RFC 6455 §4.1 item 7).
+   *
+   * @defaultValue `generateKey()`
+   */
   key?: string;
 }
 
+/** What `buildClientRequest` returns. */
 export interface ClientRequest {
   /** The nonce sent as `Sec-WebSocket-Key`: `validateServerResponse` checks the accept key against it. */
   key: string;
@@ -110,7 +134,9 @@ export function buildClientRequest(opts: ClientRequestOptions): ClientRequest {
   return { key, text: headerText(`GET ${opts.path} HTTP/1.1`, lines), headers };
 }
 
+/** The parts of the server's response head `validateServerResponse` needs. */
 export interface ServerResponseHead {
+  /** The HTTP status (101 to succeed). */
   status: number;
   /** Header names lower-cased. */
   headers: Readonly<Record<string, HeaderValue>>;
@@ -131,7 +157,24 @@ function clientFail(error: string): { ok: false; error: string } {
 export function validateServerResponse(
   res: ServerResponseHead,
   expected: { key: string; protocols: readonly string[]; extensionsOffered: readonly string[] },
-): { ok: true; value: { protocol: string | undefined; extensions: ExtensionOffer[] } } | { ok: false; error: string } {
+):
+  | {
+      /** The handshake succeeded. */
+      ok: true;
+      /** What the server selected. */
+      value: {
+        /** The subprotocol selected, if any. */
+        protocol: string | undefined;
+        /** The extensions accepted (each one of those offered). */
+        extensions: ExtensionOffer[];
+      };
+    }
+  | {
+      /** The handshake failed: fail the connection (RFC 6455 §4.1). */
+      ok: false;
+      /** Why. */
+      error: string;
+    } {
   // §4.1 item 1: "If the status code received from the server is not 101, the client handles the response per HTTP
   // procedures" — for a WebSocket client that means the connection failed.
   if (res.status !== 101) {

@@ -18,16 +18,19 @@ import {
   singleHeader,
 } from './handshake.js';
 
+/** The parts of an upgrade request `validateUpgradeRequest` needs (a Node `IncomingMessage` has them). */
 export interface UpgradeRequestHead {
   /** Optional only because Node types `IncomingMessage.method` that way; anything but "GET" is refused with 405. */
   method?: string;
   /** As in `IncomingMessage.httpVersion`: "1.1". A leading "HTTP/" is tolerated. */
   httpVersion: string;
+  /** The request target (path and query); not checked here. */
   url?: string;
   /** Header names lower-cased. */
   headers: Readonly<Record<string, HeaderValue>>;
 }
 
+/** How to refuse an upgrade request (see `buildRejectionResponse`). */
 export interface HandshakeRejection {
   /**
    * 400 malformed request, 405 not GET, 426 wrong `Sec-WebSocket-Version`, 431 a list header too large to parse.
@@ -40,6 +43,7 @@ export interface HandshakeRejection {
   headers: Record<string, string>;
 }
 
+/** A valid upgrade request's WebSocket fields. */
 export interface ValidatedUpgrade {
   /** `Sec-WebSocket-Key` as sent (OWS trimmed); feed it to `buildAcceptResponse`. */
   key: string;
@@ -47,6 +51,7 @@ export interface ValidatedUpgrade {
   protocols: string[];
   /** `Sec-WebSocket-Extensions` offers in the client's order of preference; empty when none. */
   extensions: ExtensionOffer[];
+  /** The `Origin` header, if any (browsers send one): check it against your allowed origins. */
   origin: string | undefined;
 }
 
@@ -95,9 +100,19 @@ function reject(
  * fault and carries the status to answer with. Checks run in the RFC's order, except that a wrong
  * `Sec-WebSocket-Version` is reported (426) before a bad key so an old client learns which version to retry with.
  */
-export function validateUpgradeRequest(
-  req: UpgradeRequestHead,
-): { ok: true; value: ValidatedUpgrade } | { ok: false; rejection: HandshakeRejection } {
+export function validateUpgradeRequest(req: UpgradeRequestHead):
+  | {
+      /** A valid upgrade request. */
+      ok: true;
+      /** Its WebSocket fields. */
+      value: ValidatedUpgrade;
+    }
+  | {
+      /** Not a valid upgrade request. */
+      ok: false;
+      /** The response to refuse it with. */
+      rejection: HandshakeRejection;
+    } {
   // §4.2.1 item 1: "An HTTP/1.1 or higher GET request". RFC 7231 §6.5.5: 405 MUST carry Allow.
   if (req.method !== 'GET') return reject(405, 'Method must be GET', { Allow: 'GET' });
   if (!isHttp11OrLater(req.httpVersion)) return reject(400, 'HTTP version must be 1.1 or higher');

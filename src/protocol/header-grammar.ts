@@ -7,8 +7,10 @@
  */
 import { WebSocketArgumentError } from './errors.js';
 
+/** An extension's parameters: name (lower-cased) → unquoted value, or `true` without a value. */
 export type ExtensionParams = Map<string, string | true>;
 
+/** One element of a `Sec-WebSocket-Extensions` header. */
 export interface ExtensionOffer {
   /** Lower-cased extension token, e.g. `permessage-deflate`. */
   name: string;
@@ -18,7 +20,20 @@ export interface ExtensionOffer {
   duplicate?: string;
 }
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+/** The result of a parser that does not throw. */
+export type ParseResult<T> =
+  | {
+      /** Whether parsing succeeded. */
+      ok: true;
+      /** The parsed value. */
+      value: T;
+    }
+  | {
+      /** Whether parsing succeeded. */
+      ok: false;
+      /** Why it failed. */
+      error: string;
+    };
 
 /** Longest header value the parsers will look at (characters). Longer input is refused without being scanned. */
 export const MAX_LIST_HEADER_LENGTH = 8192;

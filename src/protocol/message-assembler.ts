@@ -14,6 +14,7 @@ import type { MessageBudget } from './message-budget.js';
 import { Opcode } from './opcodes.js';
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Step } from './utf8.js';
 
+/** Options of `new MessageAssembler(options)`, all required (`Connection` fills them from `ConnectionOptions`). */
 export interface MessageAssemblerOptions {
   /** Largest message, after decompression. Above → 1009. */
   maxMessageSize: number;
@@ -43,6 +44,11 @@ const NONE = 0;
 const TEXT = 1;
 const BINARY = 2;
 
+/**
+ * Turns frames into messages (RFC 6455 §5.4): checks the fragmentation order, the size and fragment limits and
+ * UTF-8 of text as it arrives, inflates compressed messages, and reserves unfinished bytes in the budget. Used by
+ * `Connection`; use it directly only with your own `FrameParser`.
+ */
 export class MessageAssembler {
   private readonly maxMessageSize: number;
   private readonly maxFragments: number;

@@ -3,11 +3,17 @@
  * one is failed with 1002.
  */
 export const Opcode = {
+  /** A continuation frame of a fragmented message. */
   Continuation: 0x0,
+  /** A text message (UTF-8). */
   Text: 0x1,
+  /** A binary message. */
   Binary: 0x2,
+  /** A close frame. */
   Close: 0x8,
+  /** A ping. */
   Ping: 0x9,
+  /** A pong. */
   Pong: 0xa,
 } as const;
 

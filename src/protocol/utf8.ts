@@ -137,6 +137,7 @@ export function utf8Step(state: number, data: Uint8Array, start: number, end: nu
 export class Utf8Validator {
   private state = S_ACCEPT;
 
+  /** Starts over, for the next text message. */
   reset(): void {
     this.state = S_ACCEPT;
   }

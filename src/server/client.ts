@@ -18,41 +18,133 @@ import { guardHandlers } from './hooks.js';
 import { DEFAULT_CLIENT_OPTIONS, resolveSocketOptions, type MessageBudgetOption } from './options.js';
 import { WsSocket, type BackpressurePolicy, type SocketHandlers } from './socket.js';
 
+/** Options of `connect(url, options)`. Every field is optional; the socket limits default as a server's do. */
 export interface ConnectOptions<D = unknown> {
-  /** Subprotocols to offer, in preference order. */
+  /**
+   * Subprotocols to offer, in preference order.
+   *
+   * @defaultValue `[]`: none
+   */
   protocols?: readonly string[];
-  /** Extra request headers (Authorization, Cookie, Origin...). */
+  /**
+   * Extra request headers (Authorization, Cookie, Origin...).
+   *
+   * @defaultValue `{}`
+   */
   headers?: Record<string, string>;
   /**
    * Offer permessage-deflate (`true` or settings: the parameters to offer, plus `threshold`, `level` and
-   * `memLevel` of our compressor). Off by default.
+   * `memLevel` of our compressor).
+   *
+   * @defaultValue `false`
    */
   perMessageDeflate?: boolean | PerMessageDeflateSettings;
   /**
    * The whole opening handshake must finish within this many ms, however slowly the server sends (an absolute
-   * deadline, not an idle timer). Default 10,000.
+   * deadline, not an idle timer).
+   *
+   * @defaultValue `10_000`
    */
   timeout?: number;
   /**
    * Aborts the opening handshake: until the 101 arrives, aborting rejects with a `ConnectError` whose `cause` is
    * `signal.reason` and destroys the request. Once `connect` has resolved the signal has no effect (close the
    * socket instead).
+   *
+   * @defaultValue `undefined`
    */
   signal?: AbortSignal;
+  /**
+   * The socket callbacks (`open`, `message`, `close`, `drain`, `ping`, `pong`, `error`), one object for every socket.
+   * A handler that throws is contained: see docs/server.md, "Errors in your hooks".
+   *
+   * @defaultValue `{}`
+   */
   handlers?: SocketHandlers<D>;
-  /** Initial `ws.data`. */
+  /**
+   * Initial `ws.data`.
+   *
+   * @defaultValue `undefined`
+   */
   data?: D;
-  /** TLS options for wss: (ca, cert, key, rejectUnauthorized, servername...). */
-  tls?: SecureContextOptions & { rejectUnauthorized?: boolean; servername?: string };
+  /**
+   * TLS options for wss: (ca, cert, key, rejectUnauthorized, servername...).
+   *
+   * @defaultValue `{}`
+   */
+  tls?: SecureContextOptions & {
+    /** Refuse a server whose certificate does not verify (Node: `true` unless said otherwise). */
+    rejectUnauthorized?: boolean;
+    /** SNI server name (default: the URL's host name). */
+    servername?: string;
+  };
+  /**
+   * Largest message accepted, in bytes, after decompression; larger → close 1009.
+   *
+   * @defaultValue `16_777_216` (16 MiB)
+   */
   maxPayload?: number;
+  /**
+   * Most fragments one message may arrive in; more → close 1009.
+   *
+   * @defaultValue `131_072`
+   */
   maxFragments?: number;
+  /**
+   * How long, in ms, the peer may take to finish the close handshake before the TCP connection is destroyed (the
+   * `close` handler then reports 1006). A client waits as long again, after the handshake, for the server to close
+   * TCP (RFC 6455 §7.1.1).
+   *
+   * @defaultValue `5_000`
+   */
   closeTimeout?: number;
+  /**
+   * Close (1001) a socket with no traffic in either direction for this many ms; 0 = never.
+   *
+   * @defaultValue `0`
+   */
   idleTimeout?: number;
+  /**
+   * Per-socket cap, in bytes, on what is queued for writing; past it `backpressurePolicy` applies (an empty buffer
+   * accepts any single message).
+   *
+   * @defaultValue `16_777_216` (16 MiB)
+   */
   maxBufferedAmount?: number;
+  /**
+   * What a send over `maxBufferedAmount` does: `'drop'` drops that message (`send` returns `'dropped'`), `'close'`
+   * closes the socket with 4000 (`CLOSE_CODE_BACKPRESSURE`).
+   *
+   * @defaultValue `'drop'`
+   */
   backpressurePolicy?: BackpressurePolicy;
+  /**
+   * Stop reading from a peer while our writes to it are backed up (resume on `drain`), so a peer that does not read
+   * cannot make us buffer without bound.
+   *
+   * @defaultValue `true`
+   */
   pauseOnBackpressure?: boolean;
+  /**
+   * Bytes of pongs queued since the send buffer was last empty, past which a peer that pings without reading stops
+   * being read until it does (whatever `pauseOnBackpressure` says).
+   *
+   * @defaultValue `65_536` (64 KiB)
+   */
   maxControlBacklog?: number;
+  /**
+   * A message must be complete within this many ms of its first chunk, else close 1008; 0 = no limit.
+   *
+   * @defaultValue `60_000`
+   */
   messageTimeout?: number;
+  /**
+   * Bytes of unfinished messages (inflated bytes included) that all sockets sharing the budget may hold; the socket
+   * whose message does not fit is closed 1013. A number gives this server (or client) a budget of its own; a
+   * `MessageBudget` can be shared.
+   *
+   * @defaultValue the process-wide budget of 128 MiB (`processMessageBudget()`)
+   */
   messageBudget?: MessageBudgetOption;
 }
 
@@ -62,10 +154,13 @@ export interface ConnectOptions<D = unknown> {
  * is that error (or the `AbortSignal`'s reason).
  */
 export class ConnectError extends Error {
+  /** `'ConnectError'` */
   override readonly name = 'ConnectError';
   constructor(
     message: string,
+    /** The HTTP status of a refused upgrade; 0 when no response came (network error, timeout, abort). */
     readonly status = 0,
+    /** The start of a refused upgrade's response body (at most 4,096 characters); `''` otherwise. */
     readonly body = '',
     options?: ErrorOptions,
   ) {

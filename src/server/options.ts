@@ -28,6 +28,7 @@ export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
   messageBudget: processMessageBudget(),
 };
 
+/** Defaults of the options only `createServer` has, in one place (documented in docs/server.md). */
 export const DEFAULT_SERVER_OPTIONS = {
   /** Whole opening handshake (headers + authorize hook) must finish within this many ms, else 408 and close. */
   handshakeTimeout: 10_000,

@@ -8,7 +8,9 @@ import { prepareFrame } from '../protocol/index.js';
  * compressed once cannot be shared by connections whose deflate contexts differ.
  */
 export class PreparedMessage {
+  /** The whole unmasked frame, header included, as written to each socket. */
   readonly frame: Buffer;
+  /** Sent as a binary frame (else text). */
   readonly isBinary: boolean;
 
   constructor(data: string | Uint8Array, isBinary = typeof data !== 'string') {

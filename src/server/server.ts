@@ -16,45 +16,177 @@ import { PreparedMessage } from './prepared.js';
 import { type WsSocket, type BackpressurePolicy, type SendResult, type SocketHandlers } from './socket.js';
 import { performUpgrade, refuse, type AuthorizeResult } from './upgrade.js';
 
+/**
+ * Options of `createServer`: standalone (`port`), attached to your server (`server`) or without a server
+ * (`noServer`). Every field is optional; the numeric defaults are also in `DEFAULT_SOCKET_OPTIONS` and
+ * `DEFAULT_SERVER_OPTIONS`.
+ */
 export interface ServerOptions<D = unknown> {
-  /** Standalone mode: listen on this port (0 = any free port). */
+  /**
+   * Standalone mode: listen on this port (0 = any free port).
+   *
+   * @defaultValue `undefined`: not standalone
+   */
   port?: number;
+  /**
+   * Standalone mode: the interface to listen on.
+   *
+   * @defaultValue `undefined`: all interfaces (Node's default)
+   */
   host?: string;
-  /** Attach mode: handle upgrades of this existing `http`/`https` server (its other requests stay yours). */
+  /**
+   * Attach mode: handle upgrades of this existing `http`/`https` server (its other requests stay yours).
+   *
+   * @defaultValue `undefined`
+   */
   server?: HttpServer | HttpsServer;
-  /** No-server mode: call `handleUpgrade` yourself (Express, Fastify, Koa...). */
+  /**
+   * No-server mode: call `handleUpgrade` yourself (Express, Fastify, Koa...).
+   *
+   * @defaultValue `false`
+   */
   noServer?: boolean;
-  /** Only upgrade requests for this pathname (query ignored). Default: any path. */
+  /**
+   * Only upgrade requests for this pathname (query ignored).
+   *
+   * @defaultValue `undefined`: any path
+   */
   path?: string;
+  /**
+   * The socket callbacks (`open`, `message`, `close`, `drain`, `ping`, `pong`, `error`), one object for every socket.
+   * A handler that throws is contained: see docs/server.md, "Errors in your hooks".
+   *
+   * @defaultValue `{}`
+   */
   handlers?: SocketHandlers<D>;
+  /**
+   * Decides on each upgrade before the 101: `true`/`undefined` accepts, `false` refuses with 401, `reject(status,
+   * body, headers)` refuses with that response, `{ data }` accepts with that `ws.data`. May be async; a throw or
+   * rejection answers 500 (see `handshakeError`).
+   *
+   * @defaultValue `undefined`: every upgrade is accepted
+   */
   authorize?: (req: IncomingMessage) => AuthorizeResult<D> | Promise<AuthorizeResult<D>>;
+  /**
+   * Allowed `Origin` values (exact strings) or a predicate; other origins get 403 before `authorize` runs. Browsers
+   * send `Origin`, so a server that relies on cookies should set this (docs/server.md, "Origin checks").
+   *
+   * @defaultValue `undefined`: any origin
+   */
   origins?: readonly string[] | ((origin: string | undefined, req: IncomingMessage) => boolean);
+  /**
+   * Supported subprotocols, in preference order (the client's first offer that is supported wins), or a chooser that
+   * returns the one to select (`undefined`: none).
+   *
+   * @defaultValue `undefined`: no subprotocol is selected
+   */
   protocols?: readonly string[] | ((offered: readonly string[], req: IncomingMessage) => string | undefined);
   /**
-   * permessage-deflate: `true` or settings to enable it; off by default. Besides the negotiated parameters:
+   * permessage-deflate: `true` or settings to enable it; Besides the negotiated parameters:
    * `threshold` (smallest message compressed), `level` and `memLevel` (our zlib compressor's).
+   *
+   * @defaultValue `false`
    */
   perMessageDeflate?: boolean | PerMessageDeflateSettings;
-  /** Initial `ws.data` for each socket (when `authorize` gives none). */
+  /**
+   * Initial `ws.data` for each socket (when `authorize` gives none).
+   *
+   * @defaultValue `undefined`: `ws.data` is `undefined`
+   */
   createData?: (req: IncomingMessage) => D;
   /**
    * A hook that runs before the 101 (`authorize`, `origins`, `protocols`, `createData`) threw or rejected: the client
-   * got a 500, this gets the error (there is no socket yet for the `error` handler). Default: a process warning.
+   * got a 500, this gets the error (there is no socket yet for the `error` handler).
+   *
+   * @defaultValue a process warning
    */
   handshakeError?: HandshakeErrorHook;
-  /** Plain HTTP requests in standalone mode. Default: 426 Upgrade Required. */
+  /**
+   * Plain HTTP requests in standalone mode.
+   *
+   * @defaultValue `undefined`: 426 Upgrade Required
+   */
   request?: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Largest message accepted, in bytes, after decompression; larger → close 1009.
+   *
+   * @defaultValue `16_777_216` (16 MiB)
+   */
   maxPayload?: number;
+  /**
+   * Most fragments one message may arrive in; more → close 1009.
+   *
+   * @defaultValue `131_072`
+   */
   maxFragments?: number;
+  /**
+   * The opening handshake (request head and `authorize`) must finish within this many ms; otherwise 408 and the
+   * connection is closed (slowloris).
+   *
+   * @defaultValue `10_000`
+   */
   handshakeTimeout?: number;
+  /**
+   * Standalone mode: largest request head, in bytes; Node answers 431 above it.
+   *
+   * @defaultValue `16_384` (16 KiB)
+   */
   maxHeaderSize?: number;
+  /**
+   * How long, in ms, the peer may take to finish the close handshake before the TCP connection is destroyed (the
+   * `close` handler then reports 1006). A client waits as long again, after the handshake, for the server to close
+   * TCP (RFC 6455 §7.1.1).
+   *
+   * @defaultValue `5_000`
+   */
   closeTimeout?: number;
+  /**
+   * Close (1001) a socket with no traffic in either direction for this many ms; 0 = never.
+   *
+   * @defaultValue `0`
+   */
   idleTimeout?: number;
+  /**
+   * Per-socket cap, in bytes, on what is queued for writing; past it `backpressurePolicy` applies (an empty buffer
+   * accepts any single message).
+   *
+   * @defaultValue `16_777_216` (16 MiB)
+   */
   maxBufferedAmount?: number;
+  /**
+   * What a send over `maxBufferedAmount` does: `'drop'` drops that message (`send` returns `'dropped'`), `'close'`
+   * closes the socket with 4000 (`CLOSE_CODE_BACKPRESSURE`).
+   *
+   * @defaultValue `'drop'`
+   */
   backpressurePolicy?: BackpressurePolicy;
+  /**
+   * Stop reading from a peer while our writes to it are backed up (resume on `drain`), so a peer that does not read
+   * cannot make us buffer without bound.
+   *
+   * @defaultValue `true`
+   */
   pauseOnBackpressure?: boolean;
+  /**
+   * Bytes of pongs queued since the send buffer was last empty, past which a peer that pings without reading stops
+   * being read until it does (whatever `pauseOnBackpressure` says).
+   *
+   * @defaultValue `65_536` (64 KiB)
+   */
   maxControlBacklog?: number;
+  /**
+   * A message must be complete within this many ms of its first chunk, else close 1008; 0 = no limit.
+   *
+   * @defaultValue `60_000`
+   */
   messageTimeout?: number;
+  /**
+   * Bytes of unfinished messages (inflated bytes included) that all sockets sharing the budget may hold; the socket
+   * whose message does not fit is closed 1013. A number gives this server (or client) a budget of its own; a
+   * `MessageBudget` can be shared.
+   *
+   * @defaultValue the process-wide budget of 128 MiB (`processMessageBudget()`)
+   */
   messageBudget?: MessageBudgetOption;
 }
 
@@ -63,6 +195,7 @@ export interface ServerOptions<D = unknown> {
  * fan-out is `broadcast`, which frames the message once.
  */
 export class WsServer<D = unknown> {
+  /** The open sockets (removed when they close). */
   readonly clients = new Set<WsSocket<D>>();
   /** The HTTP server: ours in standalone mode, yours in attach mode, null in no-server mode. */
   readonly httpServer: HttpServer | HttpsServer | null;
@@ -126,6 +259,7 @@ export class WsServer<D = unknown> {
     return address;
   }
 
+  /** The bound port (throws when the server does not listen on TCP). */
   get port(): number {
     return this.address().port;
   }

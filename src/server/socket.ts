@@ -34,6 +34,7 @@ export const CLOSE_CODE_BACKPRESSURE = 1008;
  * closure per connection. Per-socket state lives in `ws.data`.
  */
 export interface SocketHandlers<D = unknown> {
+  /** The socket is open (server: after the 101 was written; client: before `connect` resolves). */
   open?(ws: WsSocket<D>): void;
   /** `data` is a Buffer; text messages are validated UTF-8 (`data.toString()` gives the string). */
   message?(ws: WsSocket<D>, data: Buffer, isBinary: boolean): void;
@@ -41,7 +42,9 @@ export interface SocketHandlers<D = unknown> {
   close?(ws: WsSocket<D>, code: number, reason: string): void;
   /** The socket's buffer drained below the high-water mark after a send returned `buffered`. */
   drain?(ws: WsSocket<D>): void;
+  /** A ping arrived (the pong is sent for you). */
   ping?(ws: WsSocket<D>, data: Buffer): void;
+  /** A pong arrived. */
   pong?(ws: WsSocket<D>, data: Buffer): void;
   /** A protocol error from the peer (the socket is being closed with the matching code) or a transport error. */
   error?(ws: WsSocket<D>, error: Error): void;
@@ -68,10 +71,19 @@ export interface SocketOptions {
   messageBudget: MessageBudget;
 }
 
+/** Options of `ws.send(data, options)` (exported as `SocketSendOptions`). */
 export interface SendOptions {
-  /** Send as a binary frame. Default: false for strings, true for bytes. */
+  /**
+   * Send as a binary frame.
+   *
+   * @defaultValue `false` for strings, `true` for bytes
+   */
   binary?: boolean;
-  /** Compress with permessage-deflate, when negotiated and the message is above the threshold. */
+  /**
+   * Compress with permessage-deflate, when negotiated and the message is at least `threshold` bytes.
+   *
+   * @defaultValue `false`
+   */
   compress?: boolean;
 }
 
@@ -101,7 +113,9 @@ export class WsSocket<D = unknown> {
   readonly protocol: string;
   /** The negotiated extensions as sent in the handshake, or ''. */
   readonly extensions: string;
+  /** The peer's IP address (`''` if the socket had none); behind a proxy, the proxy's. */
   readonly remoteAddress: string;
+  /** The peer's port (0 if unknown). */
   readonly remotePort: number;
 
   /** @internal */ readonly connection: Connection;
@@ -195,6 +209,7 @@ export class WsSocket<D = unknown> {
     return this.socket.writableLength;
   }
 
+  /** True while we are not reading from the peer: `pause()`, or backpressure. */
   get isPaused(): boolean {
     return this.pausedByUser || this.pausedByBackpressure || this.pausedByControl;
   }
@@ -237,6 +252,7 @@ export class WsSocket<D = unknown> {
     this.connection.ping(data);
   }
 
+  /** Sends an unsolicited pong (≤ 125 bytes), e.g. as a one-way heartbeat; pings are answered for you. */
   pong(data: string | Uint8Array = ''): void {
     if (this.connection.readyState !== ReadyState.OPEN) return;
     this.connection.pong(data);
@@ -265,6 +281,7 @@ export class WsSocket<D = unknown> {
     this.socket.pause();
   }
 
+  /** Reads from the peer again after `pause()` (backpressure, if any, still holds it until `drain`). */
   resume(): void {
     this.pausedByUser = false;
     if (!this.pausedByBackpressure && !this.pausedByControl) this.socket.resume();
@@ -523,6 +540,7 @@ export class WsSocket<D = unknown> {
   get messageClockWatched(): boolean {
     return (this.flags & MESSAGE_CLOCK_WATCHED) !== 0;
   }
+  /** @internal */
   set messageClockWatched(on: boolean) {
     this.flags = on ? this.flags | MESSAGE_CLOCK_WATCHED : this.flags & ~MESSAGE_CLOCK_WATCHED;
   }

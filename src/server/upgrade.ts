@@ -18,8 +18,11 @@ import { WsSocket, type SocketHandlers, type SocketOptions } from './socket.js';
 /** Refuses an upgrade from `authorize`: the client gets this HTTP status, headers and body before any 101. */
 export class UpgradeRejection {
   constructor(
+    /** The HTTP status (4xx or 5xx). */
     readonly status: number,
+    /** The response body; none by default. */
     readonly body: string = '',
+    /** Extra response headers; none by default. */
     readonly headers: Record<string, string> = {},
   ) {}
 }
@@ -36,7 +39,15 @@ export function reject(status: number, body?: string | object, headers: Record<s
  * The decision of an `authorize` hook: `true`/`undefined` accepts, `false` refuses with 401, `reject(...)` refuses
  * with its status, and `{ data }` accepts with the socket's initial `data`.
  */
-export type AuthorizeResult<D> = boolean | undefined | void | UpgradeRejection | { data: D };
+export type AuthorizeResult<D> =
+  | boolean
+  | undefined
+  | void
+  | UpgradeRejection
+  | {
+      /** The socket's initial `ws.data`. */
+      data: D;
+    };
 
 export interface UpgradeOptions<D> {
   handlers: SocketHandlers<D>;

@@ -24,12 +24,16 @@ export const MESSAGE_QUEUE_LIMITS = {
   bytes: 1024 * 1024,
 } as const;
 
+/** How binary messages are delivered: `Blob` (the browsers' default), `ArrayBuffer`, or Node's `Buffer`. */
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
 
 /** The `close` event (Node 20 has no global CloseEvent). */
 export class CloseEvent extends Event {
+  /** The close code (1005 when the peer sent none, 1006 when the connection dropped without a close frame). */
   readonly code: number;
+  /** The close reason (UTF-8, at most 123 bytes). */
   readonly reason: string;
+  /** True when the close handshake completed. */
   readonly wasClean: boolean;
   constructor(type: string, init: { code?: number; reason?: string; wasClean?: boolean } = {}) {
     super(type);
@@ -45,6 +49,10 @@ type ListenerArg = Parameters<EventTarget['addEventListener']>[1];
 type AddListenerOptions = Parameters<EventTarget['addEventListener']>[2];
 type RemoveListenerOptions = Parameters<EventTarget['removeEventListener']>[2];
 
+/**
+ * The third argument of `new WebSocket(url, protocols, options)`: `connect`'s options but those the browser API
+ * owns (`protocols` is the second argument; events replace `handlers`).
+ */
 export type WebSocketOptions = Omit<ConnectOptions<WebSocket>, 'handlers' | 'data' | 'protocols'>;
 
 /** What `send` accepts: text, or binary as a Blob, an ArrayBuffer or any view of one. */
@@ -57,17 +65,39 @@ interface Outgoing {
   size: number;
 }
 
+/**
+ * The browser's `WebSocket` for Node (see the top of this file for how it follows browsers):
+ *
+ * ```ts
+ * const ws = new WebSocket('wss://example.org/ws', ['chat'], { headers: { Authorization: 'Bearer …' } });
+ * ws.onmessage = (event) => console.log(event.data);
+ * ```
+ */
 export class WebSocket extends EventTarget {
+  /** `readyState`: the handshake is under way. */
   static readonly CONNECTING = 0;
+  /** `readyState`: open, messages flow. */
   static readonly OPEN = 1;
+  /** `readyState`: the close handshake is under way. */
   static readonly CLOSING = 2;
+  /** `readyState`: closed, or the connection failed. */
   static readonly CLOSED = 3;
+  /** `readyState`: the handshake is under way. */
   readonly CONNECTING = 0;
+  /** `readyState`: open, messages flow. */
   readonly OPEN = 1;
+  /** `readyState`: the close handshake is under way. */
   readonly CLOSING = 2;
+  /** `readyState`: closed, or the connection failed. */
   readonly CLOSED = 3;
 
+  /** The URL as given, normalized (`new URL(url).href`). */
   readonly url: string;
+  /**
+   * How binary messages are delivered to `message` listeners.
+   *
+   * @defaultValue `'blob'` (as in browsers)
+   */
   binaryType: BinaryType = 'blob';
   private socket: WsSocket<WebSocket> | null = null;
   private state = 0;
@@ -113,6 +143,7 @@ export class WebSocket extends EventTarget {
     );
   }
 
+  /** `CONNECTING`, `OPEN`, `CLOSING` or `CLOSED`. */
   get readyState(): number {
     return this.state;
   }
@@ -122,35 +153,45 @@ export class WebSocket extends EventTarget {
     return (this.socket?.bufferedAmount ?? 0) + this.outboxBytes;
   }
 
+  /** The subprotocol the server selected, or `''`. */
   get protocol(): string {
     return this.negotiatedProtocol;
   }
 
+  /** The extensions the server accepted, as in its handshake (`permessage-deflate...`), or `''`. */
   get extensions(): string {
     return this.negotiatedExtensions;
   }
 
+  /** The `open` event's handler property (one, besides `addEventListener`'s listeners). */
   get onopen(): Listener {
     return this.handlerSlots.open;
   }
+  /** Replaces the `open` handler property (`null` removes it). */
   set onopen(fn: Listener) {
     this.setHandler('open', fn);
   }
+  /** The `message` event's handler property: `event.data` is a string, or binary per `binaryType`. */
   get onmessage(): Listener {
     return this.handlerSlots.message;
   }
+  /** Replaces the `message` handler property (`null` removes it). */
   set onmessage(fn: Listener) {
     this.setHandler('message', fn);
   }
+  /** The `close` event's handler property: the event is a `CloseEvent`. */
   get onclose(): Listener {
     return this.handlerSlots.close;
   }
+  /** Replaces the `close` handler property (`null` removes it). */
   set onclose(fn: Listener) {
     this.setHandler('close', fn);
   }
+  /** The `error` event's handler property (a failed connection fires `error`, then `close`). */
   get onerror(): Listener {
     return this.handlerSlots.error;
   }
+  /** Replaces the `error` handler property (`null` removes it). */
   set onerror(fn: Listener) {
     this.setHandler('error', fn);
   }
@@ -247,6 +288,7 @@ export class WebSocket extends EventTarget {
     super.addEventListener(type, guardListener(listener), options);
   }
 
+  /** Removes a listener added with `addEventListener`. */
   override removeEventListener(type: string, listener: ListenerArg | null, options?: RemoveListenerOptions): void {
     if (listener === null) return;
     super.removeEventListener(type, guardListener(listener), options);

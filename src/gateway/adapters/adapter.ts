@@ -27,7 +27,9 @@ export interface Adapter {
   broadcast(audience: Audience, payload: Payload, exclude: readonly SocketId[]): Promise<number>;
   /** Removes every socket, on every node, from `group`. Resolves to the number of sockets removed. */
   ungroup(group: GroupName): Promise<number>;
+  /** Does `uid` have a socket on any node? */
   isUidOnline(uid: Uid): Promise<boolean>;
+  /** The sockets bound to `uid`, on every node. */
   socketsOfUid(uid: Uid): Promise<SocketId[]>;
   /** All socket ids, or those in `group`. */
   sockets(group?: GroupName): Promise<SocketId[]>;
@@ -35,7 +37,9 @@ export interface Adapter {
   uids(group?: GroupName): Promise<Uid[]>;
   /** Every group with at least one socket. */
   groups(): Promise<GroupName[]>;
+  /** Number of sockets on every node, overall or in `group`. */
   socketCount(group?: GroupName): Promise<number>;
+  /** Number of distinct bound uids on every node, overall or in `group`. */
   uidCount(group?: GroupName): Promise<number>;
   /** Session snapshots of all sockets, or of those in `group`, by socket id. */
   sessions(group?: GroupName): Promise<Record<SocketId, Session>>;

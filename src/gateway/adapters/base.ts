@@ -17,14 +17,34 @@ import type { NodeMessage, NodeReplies, NodeRequest } from './wire.js';
 /** Which nodes a request is for. The transport decides how to reach them. */
 export type Target =
   /** One node (a socket-addressed command). */
-  | { readonly kind: 'node'; readonly node: string }
+  | {
+      /** Which nodes: one, an audience's, or the holders of a group. */
+      readonly kind: 'node';
+      /** The node's id. */
+      readonly node: string;
+    }
   /** The nodes that may hold sockets of this audience (a fan-out send). */
-  | { readonly kind: 'audience'; readonly audience: Audience }
+  | {
+      /** Which nodes: one, an audience's, or the holders of a group. */
+      readonly kind: 'audience';
+      /** Who the message is for. */
+      readonly audience: Audience;
+    }
   /** The nodes holding members of `group`, or every node (ungroup, sessions). */
-  | { readonly kind: 'holders'; readonly group?: GroupName };
+  | {
+      /** Which nodes: one, an audience's, or the holders of a group. */
+      readonly kind: 'holders';
+      /** The group (absent: every node). */
+      readonly group?: GroupName;
+    };
 
+/** Options every scale-out adapter shares. */
 export interface ScaleOutOptions {
-  /** How long to wait for another node's reply or acknowledgement before rejecting. Default 5,000 ms. */
+  /**
+   * How long to wait for another node's reply or acknowledgement before rejecting, in ms.
+   *
+   * @defaultValue `5_000`
+   */
   requestTimeout?: number;
 }
 
@@ -80,12 +100,16 @@ export abstract class ScaleOutAdapter implements Adapter {
   }
 
   abstract presenceChanged(change: PresenceChange): void | Promise<void>;
+  /** Does `uid` have a socket on any node? */
   abstract isUidOnline(uid: Uid): Promise<boolean>;
+  /** The sockets bound to `uid`, on every node. */
   abstract socketsOfUid(uid: Uid): Promise<SocketId[]>;
   abstract sockets(group?: GroupName): Promise<SocketId[]>;
   abstract uids(group?: GroupName): Promise<Uid[]>;
   abstract groups(): Promise<GroupName[]>;
+  /** Number of sockets on every node, overall or in `group`. */
   abstract socketCount(group?: GroupName): Promise<number>;
+  /** Number of distinct bound uids on every node, overall or in `group`. */
   abstract uidCount(group?: GroupName): Promise<number>;
 
   // ── lifecycle ──────────────────────────────────────────────────────────────────────────────────────────────────

@@ -20,27 +20,120 @@ import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.j
 
 /** Who receives a fan-out send. */
 export type Audience =
-  | { readonly kind: 'all'; /** Only sockets bound to a uid. */ readonly onlyBound?: boolean }
-  | { readonly kind: 'uids'; readonly uids: readonly Uid[] }
-  | { readonly kind: 'groups'; readonly groups: readonly GroupName[] };
+  | {
+      /** Everyone, the sockets of some uids, or the members of some groups. */
+      readonly kind: 'all';
+      /** Only sockets bound to a uid. */
+      readonly onlyBound?: boolean;
+    }
+  | {
+      /** Everyone, the sockets of some uids, or the members of some groups. */
+      readonly kind: 'uids';
+      /** The uids whose sockets receive it. */
+      readonly uids: readonly Uid[];
+    }
+  | {
+      /** Everyone, the sockets of some uids, or the members of some groups. */
+      readonly kind: 'groups';
+      /** The groups whose members receive it (once each). */
+      readonly groups: readonly GroupName[];
+    };
 
 /**
  * An operation on sockets held by one node. A cluster adapter carries these between nodes as they are (plain data:
  * strings, numbers, JSON objects; `payload.data` may be a Uint8Array) and runs them with `LocalNode.execute`.
  */
 export type SocketCommand =
-  | { readonly op: 'send'; readonly socketIds: readonly SocketId[]; readonly payload: Payload }
-  | { readonly op: 'isOnline'; readonly socketId: SocketId }
-  | { readonly op: 'uidOf'; readonly socketId: SocketId }
-  | { readonly op: 'groupsOf'; readonly socketId: SocketId }
-  | { readonly op: 'bindUid'; readonly socketId: SocketId; readonly uid: Uid }
-  | { readonly op: 'unbindUid'; readonly socketId: SocketId; /** Only if bound to this uid. */ readonly uid?: Uid }
-  | { readonly op: 'joinGroup'; readonly socketId: SocketId; readonly group: GroupName }
-  | { readonly op: 'leaveGroup'; readonly socketId: SocketId; readonly group: GroupName }
-  | { readonly op: 'getSession'; readonly socketId: SocketId }
-  | { readonly op: 'setSession'; readonly socketId: SocketId; readonly session: Session }
-  | { readonly op: 'updateSession'; readonly socketId: SocketId; readonly patch: Session }
-  | { readonly op: 'close'; readonly socketId: SocketId; readonly code: number; readonly reason: string };
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'send';
+      /** The sockets to write to (those on other nodes are ignored). */
+      readonly socketIds: readonly SocketId[];
+      /** The message, serialized once. */
+      readonly payload: Payload;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'isOnline';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'uidOf';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'groupsOf';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'bindUid';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+      /** The uid to bind. */
+      readonly uid: Uid;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'unbindUid';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+      /** Only if bound to this uid. */
+      readonly uid?: Uid;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'joinGroup';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+      /** The group to join or leave. */
+      readonly group: GroupName;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'leaveGroup';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+      /** The group to join or leave. */
+      readonly group: GroupName;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'getSession';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'setSession';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+      /** The new session (replaces the old one). */
+      readonly session: Session;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'updateSession';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+      /** Keys merged into the session (shallow). */
+      readonly patch: Session;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'close';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+      /** Close code. */
+      readonly code: number;
+      /** Close reason. */
+      readonly reason: string;
+    };
 
 /** What a `joinGroup` command resolves to when the socket is at its group cap: plain data, so it crosses any adapter. */
 export const TOO_MANY_GROUPS = ErrorCode.TooManyGroups;
@@ -49,8 +142,11 @@ export const TOO_MANY_GROUPS = ErrorCode.TooManyGroups;
 export interface SocketCommandResults {
   /** Sockets the message was written to. */
   send: number;
+  /** True if the socket exists. */
   isOnline: boolean;
+  /** The socket's uid, or null (unbound or no such socket). */
   uidOf: Uid | null;
+  /** The socket's groups, or null when it doesn't exist. */
   groupsOf: GroupName[] | null;
   /** True if the socket exists (re-binding the same uid is not an error). */
   bindUid: boolean;
@@ -65,12 +161,15 @@ export interface SocketCommandResults {
   leaveGroup: boolean;
   /** A snapshot (shallow copy) of the session, or null when the socket doesn't exist. */
   getSession: Session | null;
+  /** True if the socket exists (its session is replaced). */
   setSession: boolean;
+  /** True if the socket exists (the patch is merged). */
   updateSession: boolean;
   /** True if the socket was open and is now closing. */
   close: boolean;
 }
 
+/** What command `C` resolves to. */
 export type SocketCommandResult<C extends SocketCommand> = SocketCommandResults[C['op']];
 
 /** The answer for a command whose socket is nowhere (unknown node, node gone, socket closed). */
@@ -94,14 +193,51 @@ export function absentResult<C extends SocketCommand>(command: C): SocketCommand
 
 /** A change to the presence of a socket held by the reporting node, reported after the node applied it. */
 export type PresenceChange =
-  | { readonly type: 'connect'; readonly socketId: SocketId }
   | {
-      readonly type: 'disconnect';
+      /** What happened to the socket. */
+      readonly type: 'connect';
+      /** The socket it happened to. */
       readonly socketId: SocketId;
+    }
+  | {
+      /** What happened to the socket. */
+      readonly type: 'disconnect';
+      /** The socket it happened to. */
+      readonly socketId: SocketId;
+      /** The uid bound, unbound, or the socket had when it left (`null`: none). */
       readonly uid: Uid | null;
+      /** The groups the socket was in when it left. */
       readonly groups: readonly GroupName[];
     }
-  | { readonly type: 'bind'; readonly socketId: SocketId; readonly uid: Uid }
-  | { readonly type: 'unbind'; readonly socketId: SocketId; readonly uid: Uid }
-  | { readonly type: 'join'; readonly socketId: SocketId; readonly group: GroupName }
-  | { readonly type: 'leave'; readonly socketId: SocketId; readonly group: GroupName };
+  | {
+      /** What happened to the socket. */
+      readonly type: 'bind';
+      /** The socket it happened to. */
+      readonly socketId: SocketId;
+      /** The uid bound, unbound, or the socket had when it left (`null`: none). */
+      readonly uid: Uid;
+    }
+  | {
+      /** What happened to the socket. */
+      readonly type: 'unbind';
+      /** The socket it happened to. */
+      readonly socketId: SocketId;
+      /** The uid bound, unbound, or the socket had when it left (`null`: none). */
+      readonly uid: Uid;
+    }
+  | {
+      /** What happened to the socket. */
+      readonly type: 'join';
+      /** The socket it happened to. */
+      readonly socketId: SocketId;
+      /** The group joined or left. */
+      readonly group: GroupName;
+    }
+  | {
+      /** What happened to the socket. */
+      readonly type: 'leave';
+      /** The socket it happened to. */
+      readonly socketId: SocketId;
+      /** The group joined or left. */
+      readonly group: GroupName;
+    };

@@ -13,4 +13,5 @@ export interface AdapterEvents {
   error: (error: unknown) => void;
 }
 
+/** The events of `adapter.on(event, listener)`. */
 export type AdapterEventName = keyof AdapterEvents;

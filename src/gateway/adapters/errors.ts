@@ -4,6 +4,7 @@
  * how many sockets are known to have the message (this node's, plus nodes that confirmed before the failure).
  */
 export class AdapterUnavailableError extends Error {
+  /** `'AdapterUnavailableError'` */
   override readonly name = 'AdapterUnavailableError';
   /** Sockets known to have been written to before the failure (0 for queries and non-send commands). */
   readonly delivered: number;

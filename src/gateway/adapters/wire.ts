@@ -17,27 +17,66 @@ import type { GroupName, Payload, SocketId } from '../core/types.js';
  * with the payload as a string or base64. Both decode through `parseHeader`, the one place a message is validated.
  */
 
+/** A request from one node to another (or to all); see the table above for what each kind resolves to. */
 export type NodeRequest =
-  | { readonly k: 'x'; readonly o: string; readonly m: number; readonly c: SocketCommand }
   | {
-      readonly k: 'b';
+      /** Kind: `x` command, `b` broadcast, `u` ungroup, `s` sessions, `r` replies. */
+      readonly k: 'x';
+      /** The sending node's id. */
       readonly o: string;
+      /** Request id, unique per sender; the reply pairs it with the value. */
       readonly m: number;
+      /** The socket command to run. */
+      readonly c: SocketCommand;
+    }
+  | {
+      /** Kind: `x` command, `b` broadcast, `u` ungroup, `s` sessions, `r` replies. */
+      readonly k: 'b';
+      /** The sending node's id. */
+      readonly o: string;
+      /** Request id, unique per sender; the reply pairs it with the value. */
+      readonly m: number;
+      /** The audience. */
       readonly a: Audience;
+      /** Socket ids excluded from the broadcast. */
       readonly x: readonly SocketId[];
+      /** The message to deliver. */
       readonly p: Payload;
       /** The same message was also published on other channels (several groups): deliver it once. */
       readonly d?: 1;
     }
-  | { readonly k: 'u'; readonly o: string; readonly m: number; readonly g: GroupName }
-  | { readonly k: 's'; readonly o: string; readonly m: number; readonly g?: GroupName };
+  | {
+      /** Kind: `x` command, `b` broadcast, `u` ungroup, `s` sessions, `r` replies. */
+      readonly k: 'u';
+      /** The sending node's id. */
+      readonly o: string;
+      /** Request id, unique per sender; the reply pairs it with the value. */
+      readonly m: number;
+      /** The group (`s`: absent for every socket). */
+      readonly g: GroupName;
+    }
+  | {
+      /** Kind: `x` command, `b` broadcast, `u` ungroup, `s` sessions, `r` replies. */
+      readonly k: 's';
+      /** The sending node's id. */
+      readonly o: string;
+      /** Request id, unique per sender; the reply pairs it with the value. */
+      readonly m: number;
+      /** The group (`s`: absent for every socket). */
+      readonly g?: GroupName;
+    };
 
+/** The replies of one tick from one node to the node that asked. */
 export interface NodeReplies {
+  /** Kind: `x` command, `b` broadcast, `u` ungroup, `s` sessions, `r` replies. */
   readonly k: 'r';
+  /** The sending node's id. */
   readonly o: string;
+  /** `[m, value]`: the value each request of node `o` resolved to. */
   readonly a: readonly (readonly [id: number, value: unknown])[];
 }
 
+/** Anything one node says to another. */
 export type NodeMessage = NodeRequest | NodeReplies;
 
 /** The JSON part of a message: the payload replaced by its `bin` flag. */
@@ -145,6 +184,7 @@ export function parseHeader(h: unknown, data: Uint8Array | string): NodeMessage 
 const NEWLINE = 0x0a;
 const EMPTY = Buffer.alloc(0);
 
+/** Encodes a message for a byte transport (Redis): the header's JSON, a newline, the payload bytes. */
 export function encodeBytes(message: NodeMessage): Buffer {
   const { header, payload } = splitMessage(message);
   const head = Buffer.from(`${JSON.stringify(header)}\n`);
@@ -170,8 +210,11 @@ export function decodeBytes(bytes: Buffer): NodeMessage | null {
 
 /** A message as it crosses IPC: the header, and the payload as text (`s`) or base64 (`b64`). */
 export interface JsonMessage {
+  /** The header: the message without its payload. */
   readonly h: Header;
+  /** A text payload. */
   readonly s?: string;
+  /** A binary payload, base64. */
   readonly b64?: string;
 }
 
@@ -179,6 +222,7 @@ export function isJsonMessage(value: unknown): value is JsonMessage {
   return isRecord(value) && isRecord(value.h);
 }
 
+/** Encodes a message for a JSON transport (node:cluster IPC). */
 export function encodeJson(message: NodeMessage): JsonMessage {
   const { header, payload } = splitMessage(message);
   if (payload === null) return { h: header };
@@ -187,6 +231,7 @@ export function encodeJson(message: NodeMessage): JsonMessage {
   return { h: header, b64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
 }
 
+/** Decodes a message from a JSON transport; null for anything that isn't one of ours (never throws). */
 export function decodeJson(value: unknown): NodeMessage | null {
   if (!isRecord(value)) return null;
   const data = isString(value.s) ? value.s : isString(value.b64) ? Buffer.from(value.b64, 'base64') : EMPTY;

@@ -42,15 +42,21 @@ export type AppConfig = Omit<GatewayOptions, 'server' | 'adapter'>;
  * the gateway's `error` event, stderr under `wsgate serve`): the socket and the process go on.
  */
 export interface AppEvents {
+  /** A socket opened (the gateway's `connect` event). */
   connect?: (socket: GatewaySocket, req: IncomingMessage, gateway: GatewayApi) => unknown;
+  /** Every valid envelope (JSON mode) or message (raw mode), before routing (the gateway's `message` event). */
   message?: (socket: GatewaySocket, message: GatewayMessage, gateway: GatewayApi) => unknown;
+  /** A socket is gone (the gateway's `close` event). */
   close?: (socket: GatewaySocket, code: number, reason: string, gateway: GatewayApi) => unknown;
+  /** Something failed that no client should see, this app's handlers included (the gateway's `error` event). */
   error?: (error: unknown, socket: GatewaySocket | null, gateway: GatewayApi) => unknown;
 }
 
+/** One of an app's named timers. */
 export interface AppTimer {
   /** Period in ms. */
   every: number;
+  /** Runs every `every` ms until the gateway closes; a throw or rejection is reported, the timer goes on. */
   run: (gateway: GatewayApi) => unknown;
 }
 

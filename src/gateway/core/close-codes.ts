@@ -37,10 +37,15 @@ export type GatewayCloseCode = (typeof GatewayCloseCode)[keyof typeof GatewayClo
 
 /** Close reasons sent with the codes above (all ≤ 123 bytes, RFC 6455 §5.5). */
 export const GatewayCloseReason = {
+  /** With {@link GatewayCloseCode.GoingAway}. */
   GoingAway: 'gateway shutting down',
+  /** With {@link GatewayCloseCode.UnsupportedData}. */
   UnsupportedData: 'binary messages are not accepted',
+  /** With {@link GatewayCloseCode.AuthTimeout}. */
   AuthTimeout: 'authentication timeout',
+  /** With {@link GatewayCloseCode.HeartbeatTimeout}. */
   HeartbeatTimeout: 'heartbeat timeout',
+  /** With {@link GatewayCloseCode.RateLimited}. */
   RateLimited: 'rate limit exceeded',
 } as const;
 

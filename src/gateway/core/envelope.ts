@@ -10,8 +10,11 @@ import type { RequestId } from './types.js';
 
 /** A request envelope from a client, validated. */
 export interface RequestEnvelope {
+  /** The request type: the route that handles it. */
   readonly type: string;
+  /** The payload, unvalidated (`undefined` when absent). */
   readonly data: unknown;
+  /** Present when the client wants a reply, which echoes it. */
   readonly id: RequestId | undefined;
 }
 

@@ -41,6 +41,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
  * message, so internal details never leak.
  */
 export class GatewayError extends Error {
+  /** `'GatewayError'` */
   override readonly name = 'GatewayError';
   constructor(
     /** Machine-readable, e.g. `not_found` or `invalid_argument`. */
@@ -52,6 +53,17 @@ export class GatewayError extends Error {
 }
 
 /** The JSON body of every error the gateway answers over HTTP. */
-export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+export function errorBody(
+  code: string,
+  message: string,
+): {
+  /** What went wrong. */
+  error: {
+    /** Machine-readable, one of `ErrorCode` or your own. */
+    code: string;
+    /** For people; never holds secrets or stack traces. */
+    message: string;
+  };
+} {
   return { error: { code, message } };
 }

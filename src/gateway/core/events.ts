@@ -5,7 +5,18 @@ import { GatewaySocket } from './gateway-socket.js';
 
 /** A message as the `message` event sees it: a validated envelope (JSON mode) or the raw bytes (raw mode). */
 export type GatewayMessage =
-  (RequestEnvelope & { readonly raw: false }) | { readonly raw: true; readonly data: Buffer; readonly binary: boolean };
+  | (RequestEnvelope & {
+      /** JSON mode: a validated envelope. */
+      readonly raw: false;
+    })
+  | {
+      /** Raw mode: the message as received. */
+      readonly raw: true;
+      /** The message's bytes. */
+      readonly data: Buffer;
+      /** True for a binary message, false for text. */
+      readonly binary: boolean;
+    };
 
 /** Gateway events and their listener signatures. */
 export interface GatewayEvents {
@@ -28,6 +39,7 @@ export interface GatewayEvents {
   error: (error: unknown, socket: GatewaySocket | null) => void;
 }
 
+/** `'connect' | 'message' | 'close' | 'error'`: the events of `gateway.on`. */
 export type GatewayEventName = keyof GatewayEvents;
 
 /**

@@ -59,6 +59,7 @@ export class GatewaySocket {
   lastReceived = 0;
   /** @internal Rate limit: start of the current window (ms) and messages seen in it. */
   windowStart = 0;
+  /** @internal */
   windowCount = 0;
   /** @internal In-band auth deadline, while no uid is bound. */
   authTimer: ClockTimer | null = null;
@@ -89,6 +90,7 @@ export class GatewaySocket {
     return this.sessionData;
   }
 
+  /** The peer's IP address as the TCP socket sees it (`''` once it is gone); behind a proxy, the proxy's. */
   get remoteAddress(): string {
     return this.transport?.remoteAddress ?? '';
   }

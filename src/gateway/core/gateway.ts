@@ -23,7 +23,7 @@ import type {
 } from './gateway-api.js';
 import { endWith, type GatewaySocket } from './gateway-socket.js';
 import { Heartbeat, markAlive } from './heartbeat.js';
-import { HttpHost } from '../http/host.js';
+import { HttpHost, type GatewayHttpHandler } from '../http/host.js';
 import { installHttp, type GatewayHttp } from '../http/gateway-http.js';
 import { LocalNode } from './local-node.js';
 import { MemoryAdapter } from '../adapters/memory/memory-adapter.js';
@@ -43,11 +43,25 @@ import {
 } from './types.js';
 import { isSocketIdLike, toCloseCode, toName, toNames, toSession } from './validate.js';
 
+/** Options of `gateway.close()`. */
 export interface GatewayCloseOptions {
-  /** Close code sent to every socket. Default 1001. */
+  /**
+   * Close code sent to every socket.
+   *
+   * @defaultValue `1001` (going away)
+   */
   code?: number;
+  /**
+   * Close reason sent with `code` (at most 123 bytes of UTF-8).
+   *
+   * @defaultValue `'gateway shutting down'`
+   */
   reason?: string;
-  /** Grace period before remaining sockets are terminated. Default: `shutdownTimeout` (5,000 ms). */
+  /**
+   * Grace period in ms before remaining sockets are terminated.
+   *
+   * @defaultValue the gateway's `shutdownTimeout` (5,000 ms)
+   */
   timeout?: number;
 }
 
@@ -65,6 +79,7 @@ export class Gateway implements GatewayApi {
   readonly nodeId: string;
   /** This node's sockets and indexes (what adapters call into). */
   readonly node: LocalNode;
+  /** The scale-out adapter (`options.adapter`, or the `MemoryAdapter` made for you). */
   readonly adapter: Adapter;
   /** When the gateway started (epoch ms). */
   readonly startedAt: number;
@@ -84,6 +99,8 @@ export class Gateway implements GatewayApi {
   private http: HttpServer | HttpsServer | null = null;
   private ownsHttp = false;
   private listeningForRequests = false;
+  /** `httpHandler()` was taken: a framework routes requests to us, so we never listen to the server ourselves. */
+  private servedByFramework = false;
   private wss: WsServer<GatewaySocket> | null = null;
   private closing: Promise<void> | null = null;
 
@@ -182,6 +199,7 @@ export class Gateway implements GatewayApi {
     return address;
   }
 
+  /** The bound port of the HTTP server (throws when it is not listening on TCP). */
   get port(): number {
     return this.address().port;
   }
@@ -200,8 +218,27 @@ export class Gateway implements GatewayApi {
     };
   }
 
+  /**
+   * The gateway's HTTP routes (`web`: /status, /metrics, the push API, /wsgate.js, your `gateway.web` routes) and
+   * `addHttpHandler` hooks as a middleware, for a framework that owns the HTTP server the gateway is attached to:
+   * `app.use(gateway.httpHandler())` in Express, or from a Fastify `onRequest` hook or a Koa middleware
+   * (docs/gateway.md, "Express, Fastify and Koa"). Requests no route answers go to `next()`; without `next` they are
+   * left unanswered for the caller (the promise resolves false). From the first call on, the gateway stops listening
+   * to the server's `request` event in attach mode, so a request is never answered twice.
+   *
+   * @returns The same function on every call.
+   */
+  httpHandler(): GatewayHttpHandler {
+    this.servedByFramework = true;
+    if (this.listeningForRequests && !this.ownsHttp && this.http !== null) {
+      this.http.removeListener('request', this.httpHost.listener);
+      this.listeningForRequests = false;
+    }
+    return this.httpHost.middleware;
+  }
+
   private listenForRequests(): void {
-    if (this.listeningForRequests || this.http === null) return;
+    if (this.listeningForRequests || this.servedByFramework || this.http === null) return;
     this.listeningForRequests = true;
     this.http.on('request', this.httpHost.listener);
   }

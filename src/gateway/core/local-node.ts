@@ -31,6 +31,7 @@ export interface AuthDeadlines {
  * `Transport` seam, so tests drive it with fake transports.
  */
 export class LocalNode {
+  /** This node's id: the prefix of its socket ids. */
   readonly nodeId: string;
   private readonly socketMap = new Map<SocketId, GatewaySocket>();
   private readonly uidIndex = new Map<Uid, Set<GatewaySocket>>();
@@ -65,14 +66,17 @@ export class LocalNode {
     return this.socketMap.values();
   }
 
+  /** Number of sockets on this node. */
   get size(): number {
     return this.socketMap.size;
   }
 
+  /** Entries in the uid index (distinct bound uids on this node). */
   get uidIndexSize(): number {
     return this.uidIndex.size;
   }
 
+  /** Entries in the group index (non-empty groups on this node). */
   get groupIndexSize(): number {
     return this.groupIndex.size;
   }
@@ -278,19 +282,23 @@ export class LocalNode {
 
   // ── queries about this node ────────────────────────────────────────────────────────────────────────────────────
 
+  /** Does `uid` have a socket on this node? */
   isUidOnline(uid: Uid): boolean {
     return this.uidIndex.has(uid);
   }
 
+  /** This node's sockets bound to `uid`. */
   socketsOfUid(uid: Uid): SocketId[] {
     return idsOf(this.uidIndex.get(uid));
   }
 
+  /** This node's socket ids, or its members of `group`. */
   sockets(group?: GroupName): SocketId[] {
     if (group === undefined) return [...this.socketMap.keys()];
     return idsOf(this.groupIndex.get(group));
   }
 
+  /** The uids bound on this node, or those with a socket in `group` here. */
   uids(group?: GroupName): Uid[] {
     if (group === undefined) return [...this.uidIndex.keys()];
     const uids = new Set<Uid>();
@@ -300,18 +308,22 @@ export class LocalNode {
     return [...uids];
   }
 
+  /** This node's non-empty groups. */
   groups(): GroupName[] {
     return [...this.groupIndex.keys()];
   }
 
+  /** Number of sockets on this node, overall or in `group`. */
   socketCount(group?: GroupName): number {
     return group === undefined ? this.socketMap.size : (this.groupIndex.get(group)?.size ?? 0);
   }
 
+  /** Number of distinct uids bound on this node, overall or in `group`. */
   uidCount(group?: GroupName): number {
     return group === undefined ? this.uidIndex.size : this.uids(group).length;
   }
 
+  /** Session snapshots of this node's sockets, all or the members of `group`. */
   sessions(group?: GroupName): Record<SocketId, Session> {
     const result: Record<SocketId, Session> = {};
     const members = group === undefined ? this.socketMap.values() : (this.groupIndex.get(group) ?? []);

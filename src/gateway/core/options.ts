@@ -11,21 +11,35 @@ import type { NameLike, Session } from './types.js';
 
 /** Liveness: protocol pings from one sweep timer; any inbound message, ping or pong counts as alive. */
 export interface HeartbeatOptions {
-  /** Sweep (and ping) period in ms. Default 15,000. */
+  /**
+   * Sweep (and ping) period in ms.
+   *
+   * @defaultValue `15_000`
+   */
   interval?: number;
-  /** Consecutive silent sweeps after which the socket is terminated (close event code 4002). Default 3. */
+  /**
+   * Consecutive silent sweeps after which the socket is terminated (close event code 4002).
+   *
+   * @defaultValue `3`
+   */
   maxMissed?: number;
 }
 
 /** Per-socket message rate limit (fixed window). */
 export interface RateLimitOptions {
-  /** Messages allowed per window. */
+  /** Messages allowed per window (required: there is no sensible default). */
   messages: number;
-  /** Window length in ms. Default 1,000. */
+  /**
+   * Window length in ms.
+   *
+   * @defaultValue `1_000`
+   */
   interval?: number;
   /**
-   * Over the limit: `'reject'` (default) drops the message unread and sends one `rate_limited` error per window
-   * (JSON mode); `'close'` closes the socket with 4029.
+   * Over the limit: `'reject'` drops the message unread and sends one `rate_limited` error per window (JSON mode);
+   * `'close'` closes the socket with 4029.
+   *
+   * @defaultValue `'reject'`
    */
   action?: 'reject' | 'close';
 }
@@ -39,52 +53,125 @@ export interface RateLimitOptions {
  * A thrown error refuses with 500 `auth_error` (details on the gateway's `error` event, not sent to the client).
  */
 export type AuthenticateResult =
-  { uid?: NameLike | null; session?: Session } | boolean | null | undefined | void | UpgradeRejection;
+  | {
+      /** Bind the socket to this uid before the `connect` event (`null`/absent: anonymous). */
+      uid?: NameLike | null;
+      /** The socket's initial session. */
+      session?: Session;
+    }
+  | boolean
+  | null
+  | undefined
+  | void
+  | UpgradeRejection;
 
+/**
+ * Options of `createGateway`: standalone (`port`) or attached to your server (`server`); every field is optional.
+ * The numeric defaults are also in `DEFAULT_GATEWAY_OPTIONS`.
+ */
 export interface GatewayOptions {
   /**
    * Standalone: listen on this port (0 = any free port), on the server layer's own HTTP server (`createServer({ port
    * })`), which enforces `handshakeTimeout` on request heads and bodies.
+   *
+   * @defaultValue `0` when `server` is not given
    */
   port?: number;
-  /** Standalone: interface to listen on. Default: all (Node's default). */
+  /**
+   * Standalone: interface to listen on.
+   *
+   * @defaultValue `undefined`: all interfaces (Node's default)
+   */
   host?: string;
-  /** Attach: serve WebSocket upgrades (and `http` hooks, if given) on your existing HTTP(S) server. */
+  /**
+   * Attach: serve WebSocket upgrades (and `http` hooks, if given) on your existing HTTP(S) server. With a framework
+   * on that server, route its requests to the gateway with `gateway.httpHandler()`.
+   *
+   * @defaultValue `undefined`: standalone
+   */
   server?: HttpServer | HttpsServer;
-  /** WebSocket path (query ignored). Default `/ws`. */
+  /**
+   * WebSocket path (query ignored).
+   *
+   * @defaultValue `'/ws'`
+   */
   path?: string;
-  /** This node's id, the prefix of its socket ids (`[A-Za-z0-9_-]{1,64}`). Default: 8 random hex digits. */
+  /**
+   * This node's id, the prefix of its socket ids (`[A-Za-z0-9_-]{1,64}`).
+   *
+   * @defaultValue 8 random hex digits
+   */
   nodeId?: string;
-  /** Heartbeat settings, or `false` to turn it off. Default 15,000 ms × 3. */
+  /**
+   * Heartbeat settings, or `false` to turn it off.
+   *
+   * @defaultValue `{ interval: 15_000, maxMissed: 3 }`
+   */
   heartbeat?: HeartbeatOptions | false;
-  /** In-band auth: close sockets (4001) that have not bound a uid this many ms after connecting. 0 (default) = off. */
+  /**
+   * In-band auth: close sockets (4001) that have not bound a uid this many ms after connecting. 0 = off.
+   *
+   * @defaultValue `0`
+   */
   authTimeout?: number;
-  /** Upgrade-time auth; see `AuthenticateResult`. Default: everyone is accepted, anonymous. */
+  /**
+   * Upgrade-time auth; see `AuthenticateResult`.
+   *
+   * @defaultValue `undefined`: everyone is accepted, anonymous
+   */
   authenticate?: (req: IncomingMessage) => AuthenticateResult | Promise<AuthenticateResult>;
-  /** Per-socket rate limit. Default: none. */
+  /**
+   * Per-socket rate limit.
+   *
+   * @defaultValue `false`: none
+   */
   rateLimit?: RateLimitOptions | false;
   /**
    * Most groups one socket may be in; `joinGroup` beyond it rejects with `GatewayError('too_many_groups')` (HTTP 409
    * from the push API). Enforced by the node that holds the socket, so alike in memory, cluster and Redis mode.
    * Default 128 (Centrifugo's channel limit per connection): it bounds what one socket costs in memory, presence
    * keys and subscriptions, and what a `whoami`-style reply listing its groups can weigh.
+   *
+   * @defaultValue `128`
    */
   maxGroupsPerSocket?: number;
-  /** Largest message accepted, in bytes; larger → close 1009. Default 1 MiB. */
+  /**
+   * Largest message accepted, in bytes; larger → close 1009.
+   *
+   * @defaultValue `1_048_576` (1 MiB)
+   */
   maxMessageSize?: number;
-  /** Raw mode: no envelope, no routing, no error replies; the `message` event gets every message as bytes. */
+  /**
+   * Raw mode: no envelope, no routing, no error replies; the `message` event gets every message as bytes.
+   *
+   * @defaultValue `false`
+   */
   raw?: boolean;
-  /** Bearer token for the HTTP push API (read by the HTTP layer as `gateway.options.apiKey`). Default: API off. */
+  /**
+   * Bearer token for the HTTP push API (read by the HTTP layer as `gateway.options.apiKey`).
+   *
+   * @defaultValue `undefined`: the push API is off
+   */
   apiKey?: string;
-  /** Scale-out adapter. Default: a new `MemoryAdapter` (one node). */
+  /**
+   * Scale-out adapter.
+   *
+   * @defaultValue a new `MemoryAdapter` (one node)
+   */
   adapter?: Adapter;
-  /** First HTTP hook for plain requests (more with `gateway.addHttpHandler`). Unhandled requests get a 404 JSON. */
+  /**
+   * First HTTP hook for plain requests (more with `gateway.addHttpHandler`). Unhandled requests get a 404 JSON.
+   *
+   * @defaultValue `undefined`
+   */
   http?: HttpHook;
   /**
    * The built-in HTTP routes on the gateway's port: `GET /status`, `GET /metrics`, `GET /wsgate.js`, the push API
-   * under `/api` (only with `apiKey`) and, with `demo: true`, the demo page at `/`. Default: on, demo off.
-   * `false` turns them all off; in attach mode (`server`) they are off unless given. Add your own routes with
-   * `gateway.web.get(...)` / `.post(...)`.
+   * under `/api` (only with `apiKey`) and, with `demo: true`, the demo page at `/`. `false` turns them all off; in
+   * attach mode (`server`) they are off unless given. Add your own routes with `gateway.web.get(...)` /
+   * `.post(...)`.
+   *
+   * @defaultValue `{}` (on, demo off) standalone; `false` in attach mode
    */
   web?: GatewayHttpOptions | false;
   /**
@@ -93,43 +180,91 @@ export interface GatewayOptions {
    * without `Origin` (non-browser clients) are accepted. A list adds exact origins to the same-origin ones
    * (`['https://app.example']`); `'*'` accepts any origin; a predicate decides alone. Behind a proxy, keep the
    * `Host` header or list the public origin (docs/gateway.md, "Origins and proxies").
+   *
+   * @defaultValue `undefined`: same-origin
    */
   origins?: OriginsOption;
-  /** permessage-deflate (off by default, as in the server layer). */
-  perMessageDeflate?: boolean | (PerMessageDeflateOptions & { threshold?: number });
-  /** Per-socket cap on bytes buffered for writing. Default 4 MiB; over it, sends to that socket are dropped. */
+  /**
+   * permessage-deflate (as in the server layer).
+   *
+   * @defaultValue `false`
+   */
+  perMessageDeflate?:
+    | boolean
+    | (PerMessageDeflateOptions & {
+        /** Messages smaller than this many bytes are sent uncompressed. */
+        threshold?: number;
+      });
+  /**
+   * Per-socket cap on bytes buffered for writing; over it, sends to that socket are dropped.
+   *
+   * @defaultValue `4_194_304` (4 MiB)
+   */
   maxBufferedAmount?: number;
-  /** What happens to a socket over `maxBufferedAmount`. Default `'drop'` (the message, not the socket). */
+  /**
+   * What happens to a socket over `maxBufferedAmount`: `'drop'` drops the message, not the socket.
+   *
+   * @defaultValue `'drop'`
+   */
   backpressurePolicy?: BackpressurePolicy;
   /**
-   * Stop reading from a socket while writes to it are backed up. Default false here: a slow reader that still
-   * talks to us must keep proving it is alive (and the rate limit, not TCP, bounds what it can make us do).
+   * Stop reading from a socket while writes to it are backed up. Off here: a slow reader that still talks to us must
+   * keep proving it is alive (and the rate limit, not TCP, bounds what it can make us do).
+   *
+   * @defaultValue `false`
    */
   pauseOnBackpressure?: boolean;
   /**
-   * Opening handshake (with `authenticate`) must finish within this many ms. Default 10,000. Standalone, also every
-   * request head's deadline, and (at least 1 s) every whole request's: the server layer's anti-slowloris settings.
+   * Opening handshake (with `authenticate`) must finish within this many ms. Standalone, also every request head's
+   * deadline, and (at least 1 s) every whole request's: the server layer's anti-slowloris settings.
+   *
+   * @defaultValue `10_000`
    */
   handshakeTimeout?: number;
-  /** How long a closing socket may take to answer our close frame. Default 5,000 ms. */
+  /**
+   * How long a closing socket may take to answer our close frame, in ms.
+   *
+   * @defaultValue `5_000`
+   */
   closeTimeout?: number;
-  /** `gateway.close()` grace period before remaining sockets are terminated. Default 5,000 ms. */
+  /**
+   * `gateway.close()` grace period before remaining sockets are terminated, in ms.
+   *
+   * @defaultValue `5_000`
+   */
   shutdownTimeout?: number;
 }
 
 /** Gateway defaults, in one place (documented in docs/gateway.md). */
 export const DEFAULT_GATEWAY_OPTIONS = {
+  /** {@link GatewayOptions.path} */
   path: '/ws',
-  heartbeat: { interval: 15_000, maxMissed: 3 },
+  /** {@link GatewayOptions.heartbeat} */
+  heartbeat: {
+    /** {@link HeartbeatOptions.interval} */
+    interval: 15_000,
+    /** {@link HeartbeatOptions.maxMissed} */
+    maxMissed: 3,
+  },
+  /** {@link GatewayOptions.authTimeout} */
   authTimeout: 0,
+  /** {@link GatewayOptions.maxMessageSize} */
   maxMessageSize: 1024 * 1024,
+  /** {@link GatewayOptions.maxGroupsPerSocket} */
   maxGroupsPerSocket: 128,
+  /** {@link RateLimitOptions.interval} */
   rateLimitInterval: 1_000,
+  /** {@link GatewayOptions.maxBufferedAmount} */
   maxBufferedAmount: 4 * 1024 * 1024,
+  /** {@link GatewayOptions.backpressurePolicy} */
   backpressurePolicy: 'drop' satisfies BackpressurePolicy,
+  /** {@link GatewayOptions.pauseOnBackpressure} */
   pauseOnBackpressure: false,
+  /** {@link GatewayOptions.handshakeTimeout} */
   handshakeTimeout: 10_000,
+  /** {@link GatewayOptions.closeTimeout} */
   closeTimeout: 5_000,
+  /** {@link GatewayOptions.shutdownTimeout} */
   shutdownTimeout: 5_000,
 } as const;
 

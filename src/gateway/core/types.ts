@@ -29,7 +29,9 @@ export type OutboundMessage = string | Uint8Array | object;
 
 /** A message serialized once, ready to frame: what the gateway hands to adapters and nodes. */
 export interface Payload {
+  /** Text for a text frame, bytes for a binary frame. */
   readonly data: string | Uint8Array;
+  /** True when `data` goes out as a binary frame. */
   readonly binary: boolean;
 }
 

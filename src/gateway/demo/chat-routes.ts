@@ -7,13 +7,27 @@ import type { GroupName, Session, SocketId, Uid } from '../core/types.js';
 export const MAX_CHAT_TEXT = 2_000;
 
 /** Where a chat message was sent: exactly one of the keys. */
-export type ChatTarget = { readonly uid: Uid } | { readonly group: GroupName } | { readonly all: true };
+export type ChatTarget =
+  | {
+      /** Sent to this uid's sockets. */
+      readonly uid: Uid;
+    }
+  | {
+      /** Sent to this group's members. */
+      readonly group: GroupName;
+    }
+  | {
+      /** Sent to everyone. */
+      readonly all: true;
+    };
 
 /** The push the demo routes send: `{"type":"chat","data":ChatMessage}`. The browser demo depends on this shape. */
 export interface ChatMessage {
   /** The sender's uid if bound, else its socket id. */
   readonly from: Uid | SocketId;
+  /** Who it was sent to. */
   readonly to: ChatTarget;
+  /** The message (at most 2,000 characters). */
   readonly text: string;
   /** Server time of sending, epoch ms. */
   readonly at: number;

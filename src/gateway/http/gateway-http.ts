@@ -14,12 +14,19 @@ import { gatewayMetrics, processInfo, statusBody, type ProcessInfo } from './sta
 
 /** Defaults of `GatewayHttpOptions`, in one place. */
 export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
+  /** {@link GatewayHttpOptions.apiPrefix} */
   apiPrefix: '/api',
+  /** {@link GatewayHttpOptions.maxBodySize} */
   maxBodySize: DEFAULT_MAX_BODY_SIZE,
+  /** {@link GatewayHttpOptions.maxJsonDepth} */
   maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
+  /** {@link GatewayHttpOptions.status} */
   status: true,
+  /** {@link GatewayHttpOptions.metrics} */
   metrics: true,
+  /** {@link GatewayHttpOptions.client} */
   client: true,
+  /** {@link GatewayHttpOptions.demo} */
   demo: false,
 } as const;
 
@@ -96,21 +103,29 @@ export class GatewayHttp {
     this.hook = (req, res, gateway) => this.handle(req, res, gateway);
   }
 
+  /**
+   * Adds a `GET` (and `HEAD`) route; `path` may have `:name` segments (`/users/:id`), found in `ctx.params`.
+   *
+   * @returns This, for chaining.
+   */
   get(path: string, handler: HttpRouteHandler): this {
     this.userRoutes.get(path, handler);
     return this;
   }
 
+  /** Adds a `POST` route (read the body with `await ctx.json()`); see `get` for `path`. */
   post(path: string, handler: HttpRouteHandler): this {
     this.userRoutes.post(path, handler);
     return this;
   }
 
+  /** Adds a `PUT` route; see `get` for `path`. */
   put(path: string, handler: HttpRouteHandler): this {
     this.userRoutes.put(path, handler);
     return this;
   }
 
+  /** Adds a `DELETE` route; see `get` for `path`. */
   delete(path: string, handler: HttpRouteHandler): this {
     this.userRoutes.delete(path, handler);
     return this;

@@ -1,28 +1,53 @@
 /** The built-in HTTP routes of a gateway (`createGateway({ web })`); defaults in `DEFAULT_GATEWAY_HTTP_OPTIONS`. */
 export interface GatewayHttpOptions {
   /**
-   * Bearer token of the push API. Default: the gateway's `apiKey` option. Without a key the API is off: its paths
-   * answer 404 like any unknown path.
+   * Bearer token of the push API. Without a key the API is off: its paths answer 404 like any unknown path.
+   *
+   * @defaultValue the gateway's `apiKey` option
    */
   apiKey?: string;
-  /** Where the push API lives. Default `/api`. */
+  /**
+   * Where the push API lives (starts with `/`, doesn't end with one).
+   *
+   * @defaultValue `'/api'`
+   */
   apiPrefix?: string;
-  /** Largest request body read, in bytes (413 above). Default 1 MiB. */
+  /**
+   * Largest request body read, in bytes (413 above).
+   *
+   * @defaultValue `1_048_576` (1 MiB)
+   */
   maxBodySize?: number;
   /**
-   * Deepest nesting of arrays/objects accepted in a JSON body (400 `json_too_deep` above). Default 64: far more than
-   * any API call needs, far less than what makes `JSON.stringify` and other recursive code overflow the stack.
+   * Deepest nesting of arrays/objects accepted in a JSON body (400 `json_too_deep` above): far more than any API
+   * call needs, far less than what makes `JSON.stringify` and other recursive code overflow the stack.
+   *
+   * @defaultValue `64`
    */
   maxJsonDepth?: number;
-  /** Serve `GET /status` (JSON). Default true. */
+  /**
+   * Serve `GET /status` (JSON).
+   *
+   * @defaultValue `true`
+   */
   status?: boolean;
-  /** Serve `GET /metrics` (Prometheus text format 0.0.4). Default true. */
+  /**
+   * Serve `GET /metrics` (Prometheus text format 0.0.4).
+   *
+   * @defaultValue `true`
+   */
   metrics?: boolean;
-  /** Serve the browser client at `GET /wsgate.js`. Default true. */
+  /**
+   * Serve the browser client at `GET /wsgate.js`.
+   *
+   * @defaultValue `true`
+   */
   client?: boolean;
   /**
    * Serve the demo chat page at `GET /` with its `/demo.js` and `/demo.css` (it uses the demo routes, see
-   * `installDemoRoutes`), under a CSP without inline script and with `frame-ancestors 'none'`. Default false.
+   * `installDemoRoutes`), under a CSP without inline script and with `frame-ancestors 'none'`.
+   *
+   * @defaultValue `false`
    */
   demo?: boolean;
 }

@@ -5,11 +5,21 @@ import type { ServerResponse } from 'node:http';
  * same error shape as the WebSocket envelope's error replies.
  */
 export class HttpError extends Error {
+  /** `'HttpError'` */
   override readonly name = 'HttpError';
+  /**
+   * @param status - The HTTP status (4xx or 5xx).
+   * @param code - The body's `error.code`, machine-readable (`'bad_request'`...).
+   * @param message - The body's `error.message`, for people.
+   * @param headers - Extra response headers (`Allow`, `WWW-Authenticate`...).
+   */
   constructor(
+    /** The HTTP status. */
     readonly status: number,
+    /** The body's `error.code`. */
     readonly code: string,
     message: string,
+    /** Extra response headers; none by default. */
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);

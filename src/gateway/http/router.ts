@@ -5,12 +5,19 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What a route handler gets. `params` holds the `:name` segments of the pattern, URL-decoded. */
 export interface HttpContext {
+  /** The gateway whose HTTP surface answers. */
   readonly gateway: GatewayApi;
+  /** The request (its body is unread until `json()`). */
   readonly req: IncomingMessage;
+  /** The response: write to it, or return a value from the handler. */
   readonly res: ServerResponse;
+  /** The request method, upper case (`'GET'`...). */
   readonly method: string;
+  /** The path, without the query string, not decoded. */
   readonly pathname: string;
+  /** The query string's parameters. */
   readonly query: URLSearchParams;
+  /** The `:name` segments of the route's pattern, URL-decoded. */
   readonly params: Readonly<Record<string, string>>;
   /** The request body parsed as JSON (bounded by the size limit; 400/413 on failure). */
   json(): Promise<unknown>;

@@ -43,7 +43,12 @@ export function backoffDelay(attempt, options, random = Math.random) {
     const cap = Math.min(options.maxDelay, options.minDelay * Math.pow(options.factor, attempt));
     return Math.round(options.jitter ? random() * cap : cap);
 }
+/**
+ * The gateway's browser client: JSON envelopes, request/reply with timeouts, pushes by type, a send queue while
+ * disconnected, and reconnection with jittered backoff (docs/client.md).
+ */
 export class WsgateClient {
+    /** The WebSocket URL, resolved (`/ws` becomes `wss://host/ws` on an https page). */
     url;
     reconnectOptions;
     protocols;
@@ -228,6 +233,7 @@ export class WsgateClient {
         set.add(fn);
         return () => this.off(event, fn);
     }
+    /** Removes a listener added with `on`. */
     off(event, fn) {
         this.listeners.get(event)?.delete(fn);
     }

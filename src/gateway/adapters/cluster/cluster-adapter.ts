@@ -16,19 +16,28 @@ import {
 
 /** The IPC side of a cluster worker (`process` in a `node:cluster` worker), structurally. */
 export interface IpcChannel {
+  /** Sends a message to the primary (absent when the process has no IPC channel). */
   send?: (
     message: unknown,
     sendHandle?: undefined,
     options?: undefined,
     callback?: (error: Error | null) => void,
   ) => boolean;
+  /** Listens to messages from the primary, or to the channel's end. */
   on(event: 'message' | 'disconnect', listener: (message: unknown) => void): unknown;
+  /** Removes a listener added with `on`. */
   removeListener(event: 'message' | 'disconnect', listener: (message: unknown) => void): unknown;
+  /** False once the channel is closed. */
   readonly connected?: boolean;
 }
 
+/** Options of `new ClusterAdapter(options)`. */
 export interface ClusterAdapterOptions extends ScaleOutOptions {
-  /** The IPC channel to the primary. Default: `process` (a `node:cluster` worker's). */
+  /**
+   * The IPC channel to the primary.
+   *
+   * @defaultValue `process` (a `node:cluster` worker's)
+   */
   channel?: IpcChannel;
 }
 

@@ -6,17 +6,33 @@ import type { JsonMessage } from '../wire.js';
 import { HUB, IPC_TAG, parseToHub, type HubCall, type ToWorker } from './ipc.js';
 import { PresenceIndex } from './presence-index.js';
 
+/** Options of `createClusterHub`. */
 export interface ClusterHubOptions {
-  /** Workers to fork now. Default: `os.availableParallelism()`. 0 forks none (call `fork()` yourself). */
+  /**
+   * Workers to fork now. 0 forks none (call `fork()` yourself).
+   *
+   * @defaultValue `os.availableParallelism()`
+   */
   workers?: number;
-  /** Fork a replacement when a worker dies (except during `close()`). Default true. */
+  /**
+   * Fork a replacement when a worker dies (except during `close()`).
+   *
+   * @defaultValue `true`
+   */
   restart?: boolean;
-  /** Extra environment variables for forked workers. */
+  /**
+   * Extra environment variables for forked workers.
+   *
+   * @defaultValue `undefined`: the primary's environment only
+   */
   env?: NodeJS.ProcessEnv;
 }
 
+/** What the hub's `exit` event says about a dead worker. */
 export interface WorkerExit {
+  /** The worker's exit code (null when a signal killed it). */
   readonly code: number | null;
+  /** The signal that killed it, or null. */
   readonly signal: string | null;
   /** Sockets of the worker's gateways that left presence with it. */
   readonly sockets: number;
@@ -24,6 +40,7 @@ export interface WorkerExit {
   readonly restarting: boolean;
 }
 
+/** The events of `hub.on(event, listener)`. */
 export interface ClusterHubEvents {
   /** A worker was forked (at start or as a replacement). */
   fork: (worker: Worker) => void;
@@ -43,6 +60,7 @@ export interface ClusterHubEvents {
  * Run it in the primary; run gateways with `new ClusterAdapter()` in the workers.
  */
 export class ClusterHub {
+  /** @internal Every worker gateway's presence, as the hub routes and answers queries by it. */
   readonly presence = new PresenceIndex();
   private readonly restart: boolean;
   private readonly env: NodeJS.ProcessEnv | undefined;
@@ -65,6 +83,7 @@ export class ClusterHub {
     for (let i = 0; i < workers; i++) this.fork();
   }
 
+  /** Listens to `fork`, `node` or `exit`; returns a function that removes the listener. */
   on<K extends keyof ClusterHubEvents>(event: K, listener: ClusterHubEvents[K]): () => void {
     return this.events.on(event, listener);
   }
@@ -83,7 +102,12 @@ export class ClusterHub {
   }
 
   /** Registered gateway nodes and the pid of the worker each runs in. */
-  nodes(): { nodeId: string; pid: number | undefined }[] {
+  nodes(): {
+    /** The gateway's node id. */
+    nodeId: string;
+    /** The pid of the worker it runs in. */
+    pid: number | undefined;
+  }[] {
     return [...this.nodeWorkers].map(([nodeId, worker]) => ({ nodeId, pid: worker.process.pid }));
   }
 

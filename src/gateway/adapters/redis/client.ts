@@ -11,44 +11,69 @@ export type RedisArgument = string | Buffer;
 
 /** node-redis v4+ (`RedisClientType`), structurally. */
 export interface NodeRedisClientLike {
+  /** Sends one command. */
   sendCommand(args: RedisArgument[]): Promise<unknown>;
+  /** Subscribes in buffer mode. */
   subscribe(
     channels: string,
     listener: (message: Buffer, channel: Buffer) => unknown,
     bufferMode: true,
   ): Promise<unknown>;
+  /** Unsubscribes a buffer-mode listener. */
   unsubscribe(
     channels: string,
     listener: (message: Buffer, channel: Buffer) => unknown,
     bufferMode: true,
   ): Promise<unknown>;
-  duplicate(overrides?: { disableOfflineQueue?: boolean }): NodeRedisClientLike;
+  /** A new client with the same settings (the adapter's connections are duplicates of yours). */
+  duplicate(overrides?: {
+    /** Fail commands at once while disconnected. */
+    disableOfflineQueue?: boolean;
+  }): NodeRedisClientLike;
+  /** Opens the connection. */
   connect(): Promise<unknown>;
+  /** Listens to `ready`, `end`, `error`... */
   on(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Connected and ready for commands. */
   readonly isReady: boolean;
   /** v5+ (`quit` in v4). */
   close?(): Promise<unknown>;
+  /** v4 (`close` in v5+). */
   quit?(): Promise<unknown>;
   /** v5+ (`disconnect` in v4). */
   destroy?(): void;
+  /** v4 (`destroy` in v5+). */
   disconnect?(): Promise<unknown>;
 }
 
 /** ioredis (`Redis`), structurally. */
 export interface IoRedisClientLike {
+  /** Sends one command. */
   call(command: string, ...args: RedisArgument[]): Promise<unknown>;
+  /** Subscribes (messages arrive as `messageBuffer` events). */
   subscribe(...channels: string[]): Promise<unknown>;
+  /** Unsubscribes. */
   unsubscribe(...channels: string[]): Promise<unknown>;
+  /** A new client with the same settings (the adapter's connections are duplicates of yours). */
   duplicate(override?: {
+    /** Don't connect until `connect()`. */
     lazyConnect?: boolean;
+    /** Queue commands while disconnected. */
     enableOfflineQueue?: boolean;
+    /** Resend in-flight commands after a reconnection. */
     autoResendUnfulfilledCommands?: boolean;
+    /** Subscribe again after a reconnection. */
     autoResubscribe?: boolean;
   }): IoRedisClientLike;
+  /** Opens the connection. */
   connect(): Promise<unknown>;
+  /** Listens to `ready`, `close`, `error`, `messageBuffer`... */
   on(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** `'ready'` when connected and ready for commands. */
   readonly status: string;
+  /** Graceful close (QUIT). */
   quit(): Promise<unknown>;
+  /** Drops the connection. */
   disconnect(): void;
 }
 

@@ -16,6 +16,7 @@
  *   (DOWN ─subscribed→ UNREGISTERED; every state ─closed→ CLOSED; any other event leaves the state as it is)
  */
 
+/** The Redis adapter's connection state, as the diagram above moves it (exported as `RedisHealth`). */
 export enum Health {
   /** `attach` is connecting, subscribing and writing the presence. */
   Starting = 'starting',
@@ -27,6 +28,7 @@ export enum Health {
   Unsubscribed = 'unsubscribed',
   /** Neither. */
   Down = 'down',
+  /** The adapter was closed (the gateway closed). */
   Closed = 'closed',
 }
 

@@ -6,6 +6,7 @@ export const REDIS_CLIENT_INSTALL_HINT =
 
 /** A client library could not be found. */
 export class RedisClientMissingError extends Error {
+  /** `'RedisClientMissingError'` */
   override readonly name = 'RedisClientMissingError';
 }
 

@@ -12,32 +12,55 @@ import { Reaper } from './reaper.js';
 import { Subscriptions } from './subscriptions.js';
 import { withTimeout } from './timeout.js';
 
+/** Options of `new RedisAdapter(options)`; only `client` is required. */
 export interface RedisAdapterOptions {
   /**
    * A node-redis v4+ client (`createClient({ url })` from `redis`) or an ioredis client (`new Redis(url)`), used as a
    * template: the adapter opens its own two connections with `duplicate()` and closes them when the gateway closes.
    */
   client: RedisClientLike;
-  /** Separates wsgate clusters that share one Redis (part of every key and channel). Default `'default'`. */
+  /**
+   * Separates wsgate clusters that share one Redis (part of every key and channel).
+   *
+   * @defaultValue `'default'`
+   */
   namespace?: string;
   /**
    * How long a node's presence outlives its last heartbeat (heartbeats every `presenceTtl / 3`). A node killed
-   * without a goodbye leaves presence within `presenceTtl + reapInterval`. Default 20,000 ms.
+   * without a goodbye leaves presence within `presenceTtl + reapInterval`. In ms.
+   *
+   * @defaultValue `20_000`
    */
   presenceTtl?: number;
-  /** How often each node looks for expired nodes and removes their sockets. Default `presenceTtl / 10`. */
+  /**
+   * How often each node looks for expired nodes and removes their sockets, in ms.
+   *
+   * @defaultValue `presenceTtl / 10`
+   */
   reapInterval?: number;
-  /** How long to wait for another node's reply or acknowledgement before rejecting. Default 5,000 ms. */
+  /**
+   * How long to wait for another node's reply or acknowledgement before rejecting, in ms.
+   *
+   * @defaultValue `5_000`
+   */
   requestTimeout?: number;
-  /** `attach` (gateway start) fails if Redis isn't reachable within this many ms. Default 10,000. */
+  /**
+   * `attach` (gateway start) fails if Redis isn't reachable within this many ms.
+   *
+   * @defaultValue `10_000`
+   */
   connectTimeout?: number;
 }
 
 /** Redis adapter defaults, in one place. */
 export const DEFAULT_REDIS_ADAPTER_OPTIONS = {
+  /** {@link RedisAdapterOptions.namespace} */
   namespace: 'default',
+  /** {@link RedisAdapterOptions.presenceTtl} */
   presenceTtl: 20_000,
+  /** {@link RedisAdapterOptions.requestTimeout} */
   requestTimeout: 5_000,
+  /** {@link RedisAdapterOptions.connectTimeout} */
   connectTimeout: 10_000,
 } as const;
 
@@ -58,6 +81,7 @@ export const DEFAULT_REDIS_ADAPTER_OPTIONS = {
  *   (health.ts has the states).
  */
 export class RedisAdapter extends ScaleOutAdapter {
+  /** @internal The Redis keys and channels of this adapter's namespace. */
   readonly keys: RedisKeys;
   private readonly client: RedisClientLike;
   private readonly ttl: number;
