@@ -7,6 +7,7 @@ import type { Adapter, SocketCommand, SocketCommandResult } from '../adapters/ad
 import { absentResult, TOO_MANY_GROUPS } from '../adapters/adapter.js';
 import { createAuthorize } from './auth.js';
 import { AuthTimer } from './auth-timer.js';
+import { RefusedSocket, withInBandRefusals } from './auth-refusal.js';
 import { systemClock, type Clock } from './clock.js';
 import { GatewayCloseCode, GatewayCloseReason, gatewayCloseReason } from './close-codes.js';
 import { Dispatcher } from './dispatch.js';
@@ -136,12 +137,15 @@ export class Gateway implements GatewayApi {
       ...(standalone ? { port: o.port ?? 0, host: o.host, request: this.httpHost.listener } : { server: attachTo }),
       path: this.options.path,
       handlers: this.socketHandlers(),
-      authorize: createAuthorize(
-        o.authenticate,
-        () => this.ids.next(),
-        this.counters,
-        (error) => this.events.emit('error', error, null),
-        this.clock.now,
+      authorize: withInBandRefusals(
+        createAuthorize(
+          o.authenticate,
+          () => this.ids.next(),
+          this.counters,
+          (error) => this.events.emit('error', error, null),
+          this.clock.now,
+        ),
+        this.options.authFailure,
       ),
       origins: originPolicy(o.origins),
       // A user hook (an `origins` predicate...) failed before the 101: the client got a 500, the app the error.
@@ -530,6 +534,8 @@ export class Gateway implements GatewayApi {
     return {
       open(ws: WsSocket<GatewaySocket>) {
         const socket = ws.data;
+        // Refused by `authenticate`, answered in-band: closed before anything else sees it (auth-refusal.ts).
+        if (socket instanceof RefusedSocket) return ws.close(socket.refusalCode, socket.refusalReason);
         socket.transport = ws;
         socket.counters = counters;
         counters.connections++;
@@ -540,6 +546,7 @@ export class Gateway implements GatewayApi {
         gateway.events.emit('connect', socket, req);
       },
       message(ws, data, isBinary) {
+        if (ws.data instanceof RefusedSocket) return;
         gateway.dispatcher.receive(ws.data, data, isBinary);
       },
       ping(ws) {
@@ -554,6 +561,7 @@ export class Gateway implements GatewayApi {
       },
       close(ws, code, reason) {
         const socket = ws.data;
+        if (socket instanceof RefusedSocket) return;
         gateway.reportAsync(gateway.node.remove(socket), socket);
         const cause = socket.closeCode;
         if (cause === 0) gateway.events.emit('close', socket, code, reason);

@@ -7,6 +7,7 @@ import type { Adapter } from '../adapters/adapter.js';
 import type { HttpHook, ResolvedGatewayOptions } from './gateway-api.js';
 import type { GatewayHttpOptions } from '../http/options.js';
 import type { OriginsOption } from './origin.js';
+import type { AuthFailureMode } from './auth-refusal.js';
 import type { NameLike, Session } from './types.js';
 
 /** Liveness: protocol pings from one sweep timer; any inbound message, ping or pong counts as alive. */
@@ -61,6 +62,13 @@ export interface GatewayOptions {
   authTimeout?: number;
   /** Upgrade-time auth; see `AuthenticateResult`. Default: everyone is accepted, anonymous. */
   authenticate?: (req: IncomingMessage) => AuthenticateResult | Promise<AuthenticateResult>;
+  /**
+   * How `authenticate` refusals are answered. `'auto'` (default): a request with an `Origin` header (a browser, which
+   * can't read a failed upgrade's status) is accepted and closed at once with 4000 + the status (4401, 4403, ...;
+   * 1011 for 5xx) and the refusal's error code as reason; a request without `Origin` gets the HTTP status. `'close'`:
+   * always in-band; `'http'`: always HTTP. Origin refusals are always HTTP 403. See close-codes.ts.
+   */
+  authFailure?: AuthFailureMode;
   /** Per-socket rate limit. Default: none. */
   rateLimit?: RateLimitOptions | false;
   /**
@@ -122,6 +130,7 @@ export const DEFAULT_GATEWAY_OPTIONS = {
   path: '/ws',
   heartbeat: { interval: 15_000, maxMissed: 3 },
   authTimeout: 0,
+  authFailure: 'auto' satisfies AuthFailureMode,
   maxMessageSize: 1024 * 1024,
   maxGroupsPerSocket: 128,
   rateLimitInterval: 1_000,
@@ -151,6 +160,9 @@ export function resolveGatewayOptions(options: GatewayOptions, nodeId: string): 
           interval: positive('rateLimit.interval', limit.interval ?? d.rateLimitInterval),
           action: limit.action ?? 'reject',
         };
+  const authFailure = options.authFailure ?? d.authFailure;
+  if (authFailure !== 'auto' && authFailure !== 'close' && authFailure !== 'http')
+    throw new TypeError(`authFailure must be 'auto', 'close' or 'http', got ${JSON.stringify(authFailure)}`);
   const path = options.path ?? d.path;
   if (!path.startsWith('/')) throw new TypeError(`path must start with "/": ${JSON.stringify(path)}`);
   return {
@@ -158,6 +170,7 @@ export function resolveGatewayOptions(options: GatewayOptions, nodeId: string): 
     nodeId,
     heartbeat,
     authTimeout: nonNegative('authTimeout', options.authTimeout ?? d.authTimeout),
+    authFailure,
     rateLimit,
     maxMessageSize: positive('maxMessageSize', options.maxMessageSize ?? d.maxMessageSize),
     maxGroupsPerSocket: positiveInteger('maxGroupsPerSocket', options.maxGroupsPerSocket ?? d.maxGroupsPerSocket),
