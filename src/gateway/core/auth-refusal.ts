@@ -60,6 +60,14 @@ export function refusalClose(rejection: UpgradeRejection): { code: number; reaso
   return { code, reason };
 }
 
+/** Checks the `authFailure` option (default `'auto'`); throws a TypeError naming it for anything else. */
+export function resolveAuthFailure(option: AuthFailureMode | undefined): AuthFailureMode {
+  const mode = option ?? 'auto';
+  if (mode !== 'auto' && mode !== 'close' && mode !== 'http')
+    throw new TypeError(`authFailure must be 'auto', 'close' or 'http', got ${JSON.stringify(mode)}`);
+  return mode;
+}
+
 /** True when a refusal to this request should be answered in-band under `mode`. */
 export function answersInBand(mode: AuthFailureMode, req: IncomingMessage): boolean {
   if (mode === 'close') return true;

@@ -27,8 +27,6 @@ export interface ResolvedGatewayOptions {
   /** `null` when the heartbeat is off. */
   readonly heartbeat: { readonly interval: number; readonly maxMissed: number } | null;
   readonly authTimeout: number;
-  /** How `authenticate` refusals are answered (see `GatewayOptions.authFailure`). */
-  readonly authFailure: 'auto' | 'close' | 'http';
   /** `null` when there is no rate limit. */
   readonly rateLimit: {
     readonly messages: number;

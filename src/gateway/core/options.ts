@@ -160,9 +160,6 @@ export function resolveGatewayOptions(options: GatewayOptions, nodeId: string): 
           interval: positive('rateLimit.interval', limit.interval ?? d.rateLimitInterval),
           action: limit.action ?? 'reject',
         };
-  const authFailure = options.authFailure ?? d.authFailure;
-  if (authFailure !== 'auto' && authFailure !== 'close' && authFailure !== 'http')
-    throw new TypeError(`authFailure must be 'auto', 'close' or 'http', got ${JSON.stringify(authFailure)}`);
   const path = options.path ?? d.path;
   if (!path.startsWith('/')) throw new TypeError(`path must start with "/": ${JSON.stringify(path)}`);
   return {
@@ -170,7 +167,6 @@ export function resolveGatewayOptions(options: GatewayOptions, nodeId: string): 
     nodeId,
     heartbeat,
     authTimeout: nonNegative('authTimeout', options.authTimeout ?? d.authTimeout),
-    authFailure,
     rateLimit,
     maxMessageSize: positive('maxMessageSize', options.maxMessageSize ?? d.maxMessageSize),
     maxGroupsPerSocket: positiveInteger('maxGroupsPerSocket', options.maxGroupsPerSocket ?? d.maxGroupsPerSocket),

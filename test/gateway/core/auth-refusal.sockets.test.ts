@@ -65,7 +65,6 @@ describe('authenticate refusals answered in-band (authFailure)', () => {
     const events: string[] = [];
     gw.on('connect', () => events.push('connect'));
     gw.on('close', () => events.push('close'));
-    expect(gw.options.authFailure).toBe('auto');
     expect(await attempt(wsUrl(gw), sameOrigin(gw))).toEqual({
       closed: { code: GatewayCloseCode.Unauthorized, reason: 'unauthorized' },
     });
