@@ -57,6 +57,13 @@ export interface RouteContext<D = unknown> {
  */
 export type RouteHandler<D = unknown> = (ctx: RouteContext<D>) => unknown;
 
+/**
+ * Runs before the route of every JSON message (`gateway.use(fn)`), in the order added. Return (or resolve) to let
+ * the message through; throw (or reject) to stop it: a `GatewayError` answers the client with its code and message,
+ * anything else answers `handler_error` and goes to the gateway's `error` event, like a failing route.
+ */
+export type MessageMiddleware = (ctx: RouteContext) => unknown;
+
 /** Handles binary messages in JSON mode (without one, binary messages close the socket with 1003). */
 export type BinaryHandler = (socket: GatewaySocket, data: Buffer) => unknown;
 
@@ -74,6 +81,7 @@ export interface GatewayApi {
   unroute(type: string): boolean;
   routes(): string[];
   onBinary(handler: BinaryHandler | null): this;
+  use(middleware: MessageMiddleware): () => void;
   every(ms: number, fn: () => unknown): TimerHandle;
   after(ms: number, fn: () => unknown): TimerHandle;
   addHttpHandler(hook: HttpHook): () => void;

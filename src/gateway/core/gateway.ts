@@ -18,6 +18,7 @@ import type {
   ExcludeOptions,
   GatewayApi,
   HttpHook,
+  MessageMiddleware,
   ResolvedGatewayOptions,
   RouteHandler,
   SendToAllOptions,
@@ -27,6 +28,7 @@ import { Heartbeat, markAlive } from './heartbeat.js';
 import { HttpHost } from '../http/host.js';
 import { installHttp, type GatewayHttp } from '../http/gateway-http.js';
 import { LocalNode } from './local-node.js';
+import { resolveServerRequestSettings, ServerRequests } from './server-requests.js';
 import { MemoryAdapter } from '../adapters/memory/memory-adapter.js';
 import { originPolicy } from './origin.js';
 import { DEFAULT_GATEWAY_OPTIONS, resolveGatewayOptions, type GatewayOptions } from './options.js';
@@ -76,6 +78,7 @@ export class Gateway implements GatewayApi {
   private readonly events = new GatewayEmitter();
   private readonly timers: GatewayTimers;
   private readonly dispatcher: Dispatcher;
+  private readonly requests: ServerRequests;
   private readonly httpHost: HttpHost;
   private readonly heartbeat: Heartbeat | null;
   private readonly authDeadlines: AuthTimer;
@@ -112,6 +115,12 @@ export class Gateway implements GatewayApi {
     );
     this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock);
     this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters, clock);
+    this.requests = new ServerRequests(
+      resolveServerRequestSettings(options.requestTimeout, options.maxPendingRequests),
+      this.counters,
+      clock,
+    );
+    this.dispatcher.answers = this.requests;
     this.httpHost = new HttpHost(this, this.options.path, (error) => this.events.emit('error', error, null));
     if (options.http !== undefined) this.httpHost.hooks.push(options.http);
     const hb = this.options.heartbeat;
@@ -238,6 +247,20 @@ export class Gateway implements GatewayApi {
   /** Route types registered. */
   routes(): string[] {
     return [...this.dispatcher.routes.keys()];
+  }
+
+  /**
+   * Adds a message middleware: it runs before the route of every JSON message, after the ones added before it, and
+   * may stop the message by throwing (see `MessageMiddleware`). Returns a function that removes it.
+   */
+  use(middleware: MessageMiddleware): () => void {
+    if (typeof middleware !== 'function') throw new TypeError('middleware must be a function');
+    const chain = this.dispatcher.middleware;
+    chain.push(middleware);
+    return () => {
+      const i = chain.indexOf(middleware);
+      if (i !== -1) chain.splice(i, 1);
+    };
   }
 
   /** Handles binary messages in JSON mode (`null`: refuse them with close 1003, the default). */
@@ -540,11 +563,12 @@ export class Gateway implements GatewayApi {
         if (socket instanceof RefusedSocket) return ws.close(socket.refusalCode, socket.refusalReason);
         socket.transport = ws;
         socket.counters = counters;
+        socket.requester = gateway.requests;
         counters.connections++;
         gateway.reportAsync(gateway.node.add(socket), socket);
         authDeadlines.start(socket);
-        const req = socket.request as IncomingMessage;
-        socket.request = null;
+        const req = socket.upgradeRequest as IncomingMessage;
+        socket.upgradeRequest = null;
         gateway.events.emit('connect', socket, req);
       },
       message(ws, data, isBinary) {
@@ -564,6 +588,7 @@ export class Gateway implements GatewayApi {
       close(ws, code, reason) {
         const socket = ws.data;
         if (socket instanceof RefusedSocket) return;
+        gateway.requests.closed(socket);
         gateway.reportAsync(gateway.node.remove(socket), socket);
         const cause = socket.closeCode;
         if (cause === 0) gateway.events.emit('close', socket, code, reason);

@@ -69,6 +69,10 @@ export interface GatewayOptions {
    * always in-band; `'http'`: always HTTP. Origin refusals are always HTTP 403. See close-codes.ts.
    */
   authFailure?: AuthFailureMode;
+  /** Default timeout of server → client requests (`socket.request`), in ms. Default 10,000. */
+  requestTimeout?: number;
+  /** Unanswered server → client requests allowed per socket; more reject with `too_many_requests`. Default 32. */
+  maxPendingRequests?: number;
   /** Per-socket rate limit. Default: none. */
   rateLimit?: RateLimitOptions | false;
   /**
