@@ -75,17 +75,46 @@ export function answersInBand(mode: AuthFailureMode, req: IncomingMessage): bool
   return req.headers.origin !== undefined;
 }
 
-/** Wraps the gateway's `authorize` hook so that refusals become in-band closes where `mode` says so. */
-export function withInBandRefusals(
-  authorize: (req: IncomingMessage) => Promise<AuthorizeResult<GatewaySocket>>,
-  mode: AuthFailureMode,
-): (req: IncomingMessage) => Promise<AuthorizeResult<GatewaySocket>> {
-  if (mode === 'http') return authorize;
-  return async (req) => {
-    const decision = await authorize(req);
-    if (!(decision instanceof UpgradeRejection) || !answersInBand(mode, req)) return decision;
-    const { code, reason } = refusalClose(decision);
-    return { data: new RefusedSocket(code, reason) };
+/**
+ * The subprotocol a refused upgrade is accepted with, when the client offered it (the browser client does). Browsers
+ * fire `open` for any 101, before the close frame that follows is read; this is how a client knows, at `open`, that
+ * the connection is a refusal and not the start of a session (so it neither reports it open nor flushes its queue).
+ */
+export const REFUSED_PROTOCOL = 'wsgate.refused';
+/**
+ * The subprotocol every other upgrade is accepted with, when offered: the browser client offers both, and strict
+ * clients (Node's `ws`) fail a handshake that picked none of the subprotocols they offered.
+ */
+export const GATEWAY_PROTOCOL = 'wsgate';
+
+/**
+ * The gateway's in-band refusals: wraps its `authorize` hook so that refusals become `RefusedSocket`s where `mode`
+ * says so, and picks the subprotocol of each upgrade: `REFUSED_PROTOCOL` for those, `GATEWAY_PROTOCOL` for the
+ * others (each only when offered; none otherwise).
+ */
+export class InBandRefusals {
+  /** Upgrade requests refused in-band, until their subprotocol is chosen (weak: nothing to clean up). */
+  private readonly refused = new WeakSet<IncomingMessage>();
+
+  constructor(private readonly mode: AuthFailureMode) {}
+
+  wrap(
+    authorize: (req: IncomingMessage) => Promise<AuthorizeResult<GatewaySocket>>,
+  ): (req: IncomingMessage) => Promise<AuthorizeResult<GatewaySocket>> {
+    if (this.mode === 'http') return authorize;
+    return async (req) => {
+      const decision = await authorize(req);
+      if (!(decision instanceof UpgradeRejection) || !answersInBand(this.mode, req)) return decision;
+      const { code, reason } = refusalClose(decision);
+      this.refused.add(req);
+      return { data: new RefusedSocket(code, reason) };
+    };
+  }
+
+  /** The server's `protocols` hook. */
+  readonly protocol = (offered: readonly string[], req: IncomingMessage): string | undefined => {
+    if (this.refused.has(req) && offered.includes(REFUSED_PROTOCOL)) return REFUSED_PROTOCOL;
+    return offered.includes(GATEWAY_PROTOCOL) ? GATEWAY_PROTOCOL : undefined;
   };
 }
 

@@ -7,7 +7,7 @@ import type { Adapter, SocketCommand, SocketCommandResult } from '../adapters/ad
 import { absentResult, TOO_MANY_GROUPS } from '../adapters/adapter.js';
 import { createAuthorize } from './auth.js';
 import { AuthTimer } from './auth-timer.js';
-import { RefusedSocket, type AuthFailureMode, resolveAuthFailure, withInBandRefusals } from './auth-refusal.js';
+import { InBandRefusals, RefusedSocket, resolveAuthFailure } from './auth-refusal.js';
 import { systemClock, type Clock } from './clock.js';
 import { GatewayCloseCode, GatewayCloseReason, gatewayCloseReason } from './close-codes.js';
 import { Dispatcher } from './dispatch.js';
@@ -85,7 +85,7 @@ export class Gateway implements GatewayApi {
   private readonly clock: Clock;
   private readonly ids: SocketIdAllocator;
   private readonly userOptions: GatewayOptions;
-  private readonly authFailure: AuthFailureMode;
+  private readonly refusals: InBandRefusals;
   private http: HttpServer | HttpsServer | null = null;
   private ownsHttp = false;
   private listeningForRequests = false;
@@ -102,7 +102,7 @@ export class Gateway implements GatewayApi {
     this.nodeId = options.nodeId ?? createNodeId();
     this.ids = new SocketIdAllocator(this.nodeId);
     this.options = resolveGatewayOptions(options, this.nodeId);
-    this.authFailure = resolveAuthFailure(options.authFailure);
+    this.refusals = new InBandRefusals(resolveAuthFailure(options.authFailure));
     this.adapter = options.adapter ?? new MemoryAdapter();
     const adapter = this.adapter;
     this.authDeadlines = new AuthTimer(this.options.authTimeout, (socket) => this.authExpired(socket), clock);
@@ -148,7 +148,7 @@ export class Gateway implements GatewayApi {
       ...(standalone ? { port: o.port ?? 0, host: o.host, request: this.httpHost.listener } : { server: attachTo }),
       path: this.options.path,
       handlers: this.socketHandlers(),
-      authorize: withInBandRefusals(
+      authorize: this.refusals.wrap(
         createAuthorize(
           o.authenticate,
           () => this.ids.next(),
@@ -156,8 +156,8 @@ export class Gateway implements GatewayApi {
           (error) => this.events.emit('error', error, null),
           this.clock.now,
         ),
-        this.authFailure,
       ),
+      protocols: this.refusals.protocol,
       origins: originPolicy(o.origins),
       // A user hook (an `origins` predicate...) failed before the 101: the client got a 500, the app the error.
       handshakeError: (error) => this.events.emit('error', error, null),
