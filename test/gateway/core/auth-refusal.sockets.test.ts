@@ -115,6 +115,24 @@ describe('authenticate refusals answered in-band (authFailure)', () => {
     expect(gw.stats().authRejected).toBe(0);
   });
 
+  it('a refused upgrade is accepted with subprotocol wsgate.refused when offered, an accepted one with wsgate', async () => {
+    const gw = await startGateway({ authenticate: tokenAuth });
+    const origin = sameOrigin(gw);
+    const protocolOf = (url: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(url, ['app', 'wsgate', 'wsgate.refused'], { origin });
+        ws.on('open', () => {
+          resolve(ws.protocol);
+          ws.terminate();
+        });
+        ws.on('error', reject);
+      });
+    expect(await protocolOf(wsUrl(gw))).toBe('wsgate.refused');
+    expect(await protocolOf(`${wsUrl(gw)}?token=ada`)).toBe('wsgate');
+    // Not offered: no subprotocol, as before.
+    expect(await attempt(wsUrl(gw), origin)).toEqual({ closed: { code: 4401, reason: 'unauthorized' } });
+  });
+
   it('a bad authFailure value is a TypeError naming the option', async () => {
     await expect(startGateway({ authFailure: 'maybe' as 'auto' })).rejects.toThrow(/authFailure/);
   });
