@@ -17,7 +17,7 @@ export type {
   MessageMiddleware,
 } from './core/gateway-api.js';
 export type { AuthFailureMode } from './core/auth-refusal.js';
-export { ServerRequestError, DEFAULT_SERVER_REQUEST_SETTINGS } from './core/server-requests.js';
+export { ServerRequestError } from './core/server-requests.js';
 export { DEFAULT_GATEWAY_OPTIONS } from './core/options.js';
 export type { GatewayOptions, HeartbeatOptions, RateLimitOptions, AuthenticateResult } from './core/options.js';
 export { GatewaySocket } from './core/gateway-socket.js';

@@ -60,9 +60,8 @@ export function refusalClose(rejection: UpgradeRejection): { code: number; reaso
   return { code, reason };
 }
 
-/** Checks the `authFailure` option (default `'auto'`); throws a TypeError naming it for anything else. */
-export function resolveAuthFailure(option: AuthFailureMode | undefined): AuthFailureMode {
-  const mode = option ?? 'auto';
+/** Checks the `authFailure` option; throws a TypeError naming it for anything but the three modes. */
+export function checkAuthFailure(mode: AuthFailureMode): AuthFailureMode {
   if (mode !== 'auto' && mode !== 'close' && mode !== 'http')
     throw new TypeError(`authFailure must be 'auto', 'close' or 'http', got ${JSON.stringify(mode)}`);
   return mode;

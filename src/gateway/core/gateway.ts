@@ -7,7 +7,7 @@ import type { Adapter, SocketCommand, SocketCommandResult } from '../adapters/ad
 import { absentResult, TOO_MANY_GROUPS } from '../adapters/adapter.js';
 import { createAuthorize } from './auth.js';
 import { AuthTimer } from './auth-timer.js';
-import { InBandRefusals, RefusedSocket, resolveAuthFailure } from './auth-refusal.js';
+import { checkAuthFailure, InBandRefusals, RefusedSocket } from './auth-refusal.js';
 import { systemClock, type Clock } from './clock.js';
 import { GatewayCloseCode, GatewayCloseReason, gatewayCloseReason } from './close-codes.js';
 import { Dispatcher } from './dispatch.js';
@@ -28,7 +28,7 @@ import { Heartbeat, markAlive } from './heartbeat.js';
 import { HttpHost } from '../http/host.js';
 import { installHttp, type GatewayHttp } from '../http/gateway-http.js';
 import { LocalNode } from './local-node.js';
-import { resolveServerRequestSettings, ServerRequests } from './server-requests.js';
+import { checkServerRequestSettings, ServerRequests } from './server-requests.js';
 import { MemoryAdapter } from '../adapters/memory/memory-adapter.js';
 import { originPolicy } from './origin.js';
 import { DEFAULT_GATEWAY_OPTIONS, resolveGatewayOptions, type GatewayOptions } from './options.js';
@@ -102,7 +102,7 @@ export class Gateway implements GatewayApi {
     this.nodeId = options.nodeId ?? createNodeId();
     this.ids = new SocketIdAllocator(this.nodeId);
     this.options = resolveGatewayOptions(options, this.nodeId);
-    this.refusals = new InBandRefusals(resolveAuthFailure(options.authFailure));
+    this.refusals = new InBandRefusals(checkAuthFailure(options.authFailure ?? DEFAULT_GATEWAY_OPTIONS.authFailure));
     this.adapter = options.adapter ?? new MemoryAdapter();
     const adapter = this.adapter;
     this.authDeadlines = new AuthTimer(this.options.authTimeout, (socket) => this.authExpired(socket), clock);
@@ -116,7 +116,10 @@ export class Gateway implements GatewayApi {
     this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock);
     this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters, clock);
     this.requests = new ServerRequests(
-      resolveServerRequestSettings(options.requestTimeout, options.maxPendingRequests),
+      checkServerRequestSettings(
+        options.requestTimeout ?? DEFAULT_GATEWAY_OPTIONS.requestTimeout,
+        options.maxPendingRequests ?? DEFAULT_GATEWAY_OPTIONS.maxPendingRequests,
+      ),
       this.counters,
       clock,
     );

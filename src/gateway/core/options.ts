@@ -135,6 +135,8 @@ export const DEFAULT_GATEWAY_OPTIONS = {
   heartbeat: { interval: 15_000, maxMissed: 3 },
   authTimeout: 0,
   authFailure: 'auto' satisfies AuthFailureMode,
+  requestTimeout: 10_000,
+  maxPendingRequests: 32,
   maxMessageSize: 1024 * 1024,
   maxGroupsPerSocket: 128,
   rateLimitInterval: 1_000,

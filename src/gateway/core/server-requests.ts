@@ -14,13 +14,11 @@ import { OPEN, type Transport } from './transport.js';
 
 /** Settings of server → client requests (gateway options `requestTimeout` and `maxPendingRequests`). */
 export interface ServerRequestSettings {
-  /** Default timeout of `socket.request` in ms. Default 10,000. */
+  /** Default timeout of `socket.request` in ms. */
   readonly timeout: number;
-  /** Unanswered requests allowed per socket. Default 32. */
+  /** Unanswered requests allowed per socket. */
   readonly maxPending: number;
 }
-
-export const DEFAULT_SERVER_REQUEST_SETTINGS: ServerRequestSettings = { timeout: 10_000, maxPending: 32 };
 
 /** Error codes `socket.request` rejects with (as `GatewayError`), besides the client's own error codes. */
 export const ServerRequestError = {
@@ -146,15 +144,10 @@ function expire(socket: RequestTarget, id: number): void {
 }
 
 /** Checks the gateway options of server → client requests; throws a TypeError naming a bad one. */
-export function resolveServerRequestSettings(
-  timeout: number | undefined,
-  maxPending: number | undefined,
-): ServerRequestSettings {
-  const d = DEFAULT_SERVER_REQUEST_SETTINGS;
-  const t = timeout ?? d.timeout;
-  if (!Number.isFinite(t) || t <= 0) throw new TypeError(`requestTimeout must be a positive number, got ${t}`);
-  const m = maxPending ?? d.maxPending;
-  if (!Number.isSafeInteger(m) || m <= 0)
-    throw new TypeError(`maxPendingRequests must be a positive integer, got ${m}`);
-  return { timeout: t, maxPending: m };
+export function checkServerRequestSettings(timeout: number, maxPending: number): ServerRequestSettings {
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new TypeError(`requestTimeout must be a positive number, got ${timeout}`);
+  if (!Number.isSafeInteger(maxPending) || maxPending <= 0)
+    throw new TypeError(`maxPendingRequests must be a positive integer, got ${maxPending}`);
+  return { timeout, maxPending };
 }
