@@ -40,7 +40,23 @@ export type SocketCommand =
   | { readonly op: 'getSession'; readonly socketId: SocketId }
   | { readonly op: 'setSession'; readonly socketId: SocketId; readonly session: Session }
   | { readonly op: 'updateSession'; readonly socketId: SocketId; readonly patch: Session }
-  | { readonly op: 'close'; readonly socketId: SocketId; readonly code: number; readonly reason: string };
+  | { readonly op: 'close'; readonly socketId: SocketId; readonly code: number; readonly reason: string }
+  | {
+      readonly op: 'request';
+      readonly socketId: SocketId;
+      readonly type: string;
+      /** JSON-serializable (it crosses nodes as JSON); absent: no `data` in the request. */
+      readonly data?: unknown;
+      readonly timeout: number;
+    };
+
+/**
+ * How a server → client request ended (`request` command), as plain data so that it crosses any adapter: the
+ * client's answer, or the error code and message `socket.request` rejected with.
+ */
+export type RequestOutcome =
+  | { readonly ok: true; readonly data: unknown }
+  | { readonly ok: false; readonly code: string; readonly message: string };
 
 /** What a `joinGroup` command resolves to when the socket is at its group cap: plain data, so it crosses any adapter. */
 export const TOO_MANY_GROUPS = ErrorCode.TooManyGroups;
@@ -69,6 +85,8 @@ export interface SocketCommandResults {
   updateSession: boolean;
   /** True if the socket was open and is now closing. */
   close: boolean;
+  /** The client's answer, or why there is none (`disconnected` when there is no such socket). */
+  request: RequestOutcome;
 }
 
 export type SocketCommandResult<C extends SocketCommand> = SocketCommandResults[C['op']];
@@ -88,6 +106,7 @@ export function absentResult<C extends SocketCommand>(command: C): SocketCommand
     setSession: false,
     updateSession: false,
     close: false,
+    request: { ok: false, code: 'disconnected', message: 'no such socket' },
   };
   return absent[command.op] as SocketCommandResult<C>;
 }

@@ -118,6 +118,12 @@ export interface GatewayApi {
   updateSession(socketId: SocketId, patch: Session): Promise<boolean>;
 
   closeSocket(socketId: SocketId, code?: number, reason?: string): Promise<boolean>;
+  requestSocket<T = unknown>(
+    socketId: SocketId,
+    type: string,
+    data?: unknown,
+    options?: { timeout?: number },
+  ): Promise<T>;
   localSocket(socketId: SocketId): GatewaySocket | null;
   stats(): GatewayStats;
 }

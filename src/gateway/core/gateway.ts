@@ -3,7 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer, type WsServer } from '../../server/server.js';
 import type { SocketHandlers, WsSocket } from '../../server/socket.js';
-import type { Adapter, SocketCommand, SocketCommandResult } from '../adapters/adapter.js';
+import type { Adapter, RequestOutcome, SocketCommand, SocketCommandResult } from '../adapters/adapter.js';
 import { absentResult, TOO_MANY_GROUPS } from '../adapters/adapter.js';
 import { createAuthorize } from './auth.js';
 import { AuthTimer } from './auth-timer.js';
@@ -464,6 +464,31 @@ export class Gateway implements GatewayApi {
   async closeSocket(socketId: SocketId, code = 1000, reason = ''): Promise<boolean> {
     toCloseCode(code, reason);
     return this.command({ op: 'close', socketId, code, reason });
+  }
+
+  /**
+   * Asks the socket `socketId`, wherever it is, and resolves with its answer's `data` — `socket.request` for a socket
+   * id (see there for the wire and the error codes: the client's own, `timeout`, `disconnected`,
+   * `too_many_requests`). A socket on another node is asked through the adapter (`data` must survive JSON), whose
+   * `requestTimeout` (5 s by default) then also bounds the wait: past it, this rejects with `AdapterUnavailableError`.
+   */
+  async requestSocket<T = unknown>(
+    socketId: SocketId,
+    type: string,
+    data?: unknown,
+    options?: { timeout?: number },
+  ): Promise<T> {
+    if (typeof type !== 'string' || type.length === 0) throw new TypeError('request type must be a non-empty string');
+    const timeout = options?.timeout ?? this.requests.defaultTimeout;
+    if (!Number.isFinite(timeout) || timeout <= 0)
+      throw new TypeError(`request timeout must be a positive number, got ${timeout}`);
+    const command: SocketCommand =
+      data === undefined
+        ? { op: 'request', socketId, type, timeout }
+        : { op: 'request', socketId, type, data, timeout };
+    const outcome = (await this.command(command)) as RequestOutcome;
+    if (outcome.ok) return outcome.data as T;
+    throw new GatewayError(outcome.code, outcome.message);
   }
 
   /** The socket object if this node holds `socketId` (synchronous; null elsewhere). */

@@ -62,6 +62,11 @@ export class ServerRequests {
     private readonly clock: Clock = systemClock,
   ) {}
 
+  /** `requestTimeout`: the timeout of requests that name none. */
+  get defaultTimeout(): number {
+    return this.settings.timeout;
+  }
+
   /** Sends `{"type","data","request"}` to `socket` and resolves with the `data` of its answer. */
   ask(socket: RequestTarget, type: string, data: unknown, timeout = this.settings.timeout): Promise<unknown> {
     if (typeof type !== 'string' || type.length === 0) {

@@ -130,6 +130,19 @@ describe('socket.request: server → client requests', () => {
     expect(gw.stats().messagesIn).toBe(503);
   });
 
+  it('gateway.requestSocket asks a socket by id (here: on this node), and an unknown id is disconnected', async () => {
+    const { gw, c, socket } = await withSocket();
+    const answer = gw.requestSocket(socket.id, 'confirm', 1, { timeout: 5_000 });
+    const asked = await c.json();
+    expect(asked).toEqual({ type: 'confirm', data: 1, request: 1 });
+    c.send({ type: 'confirm', replyTo: 1, data: 2 });
+    expect(await answer).toBe(2);
+    await expect(gw.requestSocket(`${gw.nodeId}.999999`, 'confirm')).rejects.toMatchObject({ code: 'disconnected' });
+    await expect(gw.requestSocket('othernode.1', 'confirm')).rejects.toMatchObject({ code: 'disconnected' });
+    await expect(gw.requestSocket(socket.id, '')).rejects.toThrow(TypeError);
+    await expect(gw.requestSocket(socket.id, 'x', undefined, { timeout: 0 })).rejects.toThrow(TypeError);
+  });
+
   it('bad arguments reject with a TypeError; bad options throw at createGateway', async () => {
     const { socket } = await withSocket();
     await expect(socket.request('')).rejects.toThrow(TypeError);
