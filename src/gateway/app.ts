@@ -14,7 +14,10 @@ export type {
   RouteHandler,
   BinaryHandler,
   HttpHook,
+  MessageMiddleware,
 } from './core/gateway-api.js';
+export type { AuthFailureMode } from './core/auth-refusal.js';
+export { ServerRequestError } from './core/server-requests.js';
 export { DEFAULT_GATEWAY_OPTIONS } from './core/options.js';
 export type { GatewayOptions, HeartbeatOptions, RateLimitOptions, AuthenticateResult } from './core/options.js';
 export { GatewaySocket } from './core/gateway-socket.js';

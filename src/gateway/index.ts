@@ -15,6 +15,7 @@ export type {
   SocketCommand,
   SocketCommandResult,
   SocketCommandResults,
+  RequestOutcome,
   PresenceChange,
 } from './adapters/adapter.js';
 export type { LocalNode, PresenceListener } from './core/local-node.js';

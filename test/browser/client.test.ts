@@ -21,6 +21,8 @@ async function envelopeServer(port = 0): Promise<WsServer> {
   return createServer({
     port,
     host: '127.0.0.1',
+    // The client offers "wsgate" (and "wsgate.refused"), as the gateway expects; `ws` fails a handshake that picks none.
+    protocols: ['wsgate'],
     handlers: {
       message(ws, raw) {
         const msg = JSON.parse(raw.toString()) as Envelope;

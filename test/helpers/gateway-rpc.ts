@@ -28,6 +28,7 @@ export const RPC_METHODS = [
   'setSession',
   'updateSession',
   'closeSocket',
+  'requestSocket',
 ] as const;
 
 export type RpcMethod = (typeof RPC_METHODS)[number];

@@ -133,6 +133,38 @@ export type SocketCommand =
       readonly code: number;
       /** Close reason. */
       readonly reason: string;
+    }
+  | {
+      /** The operation; its result type is `SocketCommandResults[op]`. */
+      readonly op: 'request';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+      /** The request's type (the client's handler name). */
+      readonly type: string;
+      /** JSON-serializable (it crosses nodes as JSON); absent: no `data` in the request. */
+      readonly data?: unknown;
+      /** How long the owning node waits for the client's answer, in ms. */
+      readonly timeout: number;
+    };
+
+/**
+ * How a server → client request ended (`request` command), as plain data so that it crosses any adapter: the
+ * client's answer, or the error code and message `socket.request` rejected with.
+ */
+export type RequestOutcome =
+  | {
+      /** The client answered. */
+      readonly ok: true;
+      /** The client's answer. */
+      readonly data: unknown;
+    }
+  | {
+      /** The request failed. */
+      readonly ok: false;
+      /** The error code `socket.request` rejected with. */
+      readonly code: string;
+      /** The error message. */
+      readonly message: string;
     };
 
 /** What a `joinGroup` command resolves to when the socket is at its group cap: plain data, so it crosses any adapter. */
@@ -167,6 +199,8 @@ export interface SocketCommandResults {
   updateSession: boolean;
   /** True if the socket was open and is now closing. */
   close: boolean;
+  /** The client's answer, or why there is none (`disconnected` when there is no such socket). */
+  request: RequestOutcome;
 }
 
 /** What command `C` resolves to. */
@@ -187,6 +221,7 @@ export function absentResult<C extends SocketCommand>(command: C): SocketCommand
     setSession: false,
     updateSession: false,
     close: false,
+    request: { ok: false, code: 'disconnected', message: 'no such socket' },
   };
   return absent[command.op] as SocketCommandResult<C>;
 }

@@ -142,6 +142,10 @@ function parseCommand(v: unknown, data: Uint8Array | string): SocketCommand | nu
       return typeof v.code === 'number' && isString(v.reason)
         ? { op: 'close', socketId, code: v.code, reason: v.reason }
         : null;
+    case 'request':
+      return isString(v.type) && typeof v.timeout === 'number'
+        ? { op: 'request', socketId, type: v.type, data: v.data, timeout: v.timeout }
+        : null;
     default:
       return null;
   }

@@ -8,9 +8,16 @@
  * | 1001 | the gateway shuts down (`gateway.close()`) | yes |
  * | 1003 | a binary message arrived and no binary handler is set (JSON mode) | yes |
  * | 1009 | a message over `maxMessageSize` (the server layer closes) | yes |
+ * | 1011 | `authenticate` threw (or refused with a 5xx) and the refusal is answered in-band (`authFailure`) | yes |
  * | 4001 | in-band auth: no uid bound within `authTimeout` | yes |
  * | 4002 | heartbeat: no sign of life for `maxMissed` intervals | no — the TCP connection is destroyed; only the gateway's `close` event reports 4002 |
  * | 4029 | `rateLimit` exceeded with `action: 'close'` | yes |
+ * | 4401 | `authenticate` refused with 401 (returned false/null) and the refusal is answered in-band | yes, right after the 101 |
+ * | 4403 | `authenticate` refused with 403 (`deny()`) and the refusal is answered in-band | yes, right after the 101 |
+ * | 4400–4499 | any other 4xx refusal from `authenticate`, answered in-band: 4000 + the HTTP status | yes, right after the 101 |
+ *
+ * In-band refusals (4401, 4403, 1011 above) carry the refusal body's error code as their reason (`unauthorized`,
+ * `forbidden`, `auth_error` or your `deny()` code); see `authFailure` in the gateway options.
  */
 export const GatewayCloseCode = {
   /** `closeSocket` default. */
@@ -21,6 +28,8 @@ export const GatewayCloseCode = {
   UnsupportedData: 1003,
   /** Message larger than `maxMessageSize`. */
   MessageTooBig: 1009,
+  /** In-band auth refusal: `authenticate` threw or refused with a 5xx. */
+  InternalError: 1011,
   /** No uid bound within `authTimeout` ms of connecting. */
   AuthTimeout: 4001,
   /**
@@ -31,6 +40,10 @@ export const GatewayCloseCode = {
   HeartbeatTimeout: 4002,
   /** More than `rateLimit.messages` messages in one `rateLimit.interval` with `action: 'close'` (like HTTP 429). */
   RateLimited: 4029,
+  /** In-band auth refusal: `authenticate` refused with 401 (false/null). A browser client stops reconnecting. */
+  Unauthorized: 4401,
+  /** In-band auth refusal: `authenticate` refused with 403 (`deny()`). A browser client stops reconnecting. */
+  Forbidden: 4403,
 } as const;
 
 export type GatewayCloseCode = (typeof GatewayCloseCode)[keyof typeof GatewayCloseCode];
@@ -47,6 +60,15 @@ export const GatewayCloseReason = {
   HeartbeatTimeout: 'heartbeat timeout',
   /** With {@link GatewayCloseCode.RateLimited}. */
   RateLimited: 'rate limit exceeded',
+  /**
+   * With {@link GatewayCloseCode.Unauthorized}. The default reasons of in-band auth refusals: the refusal's error
+   * code replaces them when it has one.
+   */
+  Unauthorized: 'unauthorized',
+  /** With {@link GatewayCloseCode.Forbidden}. */
+  Forbidden: 'forbidden',
+  /** With {@link GatewayCloseCode.InternalError} when `authenticate` threw. */
+  AuthError: 'auth_error',
 } as const;
 
 /** The reason sent (or reported) with one of the gateway's own close codes; '' for the others. */

@@ -2,13 +2,22 @@ import { GatewayCloseCode, GatewayCloseReason } from './close-codes.js';
 import { encodeError, encodeReply, parseEnvelope, type RequestEnvelope } from './envelope.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import type { GatewayEmitter } from './events.js';
-import type { BinaryHandler, GatewayApi, ResolvedGatewayOptions, RouteContext, RouteHandler } from './gateway-api.js';
+import type {
+  BinaryHandler,
+  GatewayApi,
+  MessageMiddleware,
+  ResolvedGatewayOptions,
+  RouteContext,
+  RouteHandler,
+} from './gateway-api.js';
 import { endWith, type GatewaySocket } from './gateway-socket.js';
 import { markAlive } from './heartbeat.js';
 import { countMessage, RateVerdict } from './rate-limit.js';
 import { countSend, type Counters } from './stats.js';
 import { systemClock, type Clock } from './clock.js';
 import type { RequestId } from './types.js';
+import { isThenable, runMiddleware } from './middleware.js';
+import type { ServerRequests } from './server-requests.js';
 
 /** The route that catches types no other route handles. */
 export const FALLBACK_ROUTE = '*';
@@ -22,6 +31,10 @@ const INTERNAL_ERROR_MESSAGE = 'internal error';
 export class Dispatcher {
   readonly routes = new Map<string, RouteHandler>();
   binaryHandler: BinaryHandler | null = null;
+  /** `gateway.use(fn)`: run before every route, in order. */
+  readonly middleware: MessageMiddleware[] = [];
+  /** Where clients' answers to `socket.request` go (messages with `replyTo`); null: they are ignored. */
+  answers: ServerRequests | null = null;
 
   constructor(
     private readonly gateway: GatewayApi,
@@ -47,6 +60,10 @@ export class Dispatcher {
     if (isBinary) return this.binary(socket, data);
     const parsed = parseEnvelope(data.toString());
     if (!parsed.ok) return this.sendError(socket, parsed.id, parsed.code, parsed.message);
+    if (parsed.answer !== undefined) {
+      this.answers?.answer(socket, parsed.answer.replyTo, parsed.answer);
+      return;
+    }
     const envelope = parsed.envelope;
     if (this.events.has('message')) this.events.emit('message', socket, { ...envelope, raw: false });
     this.route(socket, envelope);
@@ -85,12 +102,32 @@ export class Dispatcher {
   }
 
   private route(socket: GatewaySocket, envelope: RequestEnvelope): void {
+    const ctx: RouteContext = {
+      gateway: this.gateway,
+      socket,
+      type: envelope.type,
+      id: envelope.id,
+      data: envelope.data,
+    };
+    if (this.middleware.length === 0) return this.handle(socket, envelope, ctx);
+    runMiddleware(
+      this.middleware,
+      ctx,
+      () => this.handle(socket, envelope, ctx),
+      (error) => this.fail(socket, envelope, error),
+    );
+  }
+
+  private handle(socket: GatewaySocket, envelope: RequestEnvelope, ctx: RouteContext): void {
     const handler = this.routes.get(envelope.type) ?? this.routes.get(FALLBACK_ROUTE);
-    const id = envelope.id;
     if (handler === undefined) {
-      return this.sendError(socket, id, ErrorCode.UnknownType, `unknown type ${JSON.stringify(envelope.type)}`);
+      return this.sendError(
+        socket,
+        envelope.id,
+        ErrorCode.UnknownType,
+        `unknown type ${JSON.stringify(envelope.type)}`,
+      );
     }
-    const ctx: RouteContext = { gateway: this.gateway, socket, type: envelope.type, id, data: envelope.data };
     let result: unknown;
     try {
       result = handler(ctx);
@@ -133,8 +170,4 @@ export class Dispatcher {
     const transport = socket.transport;
     if (transport !== null) countSend(this.counters, transport.send(text));
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

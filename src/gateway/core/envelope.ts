@@ -6,6 +6,8 @@ import type { RequestId } from './types.js';
  *   client → gateway   {"type": string, "data"?: any, "id"?: string | number}
  *   reply              {"type": <request type>, "id": <request id>, "data"?: <handler result>}   (only when "id" was given)
  *   error              {"type": "error", "id"?: <request id>, "error": {"code": string, "message": string}}
+ * and the answers to the gateway's own requests (server-requests.ts), never routed:
+ *   client → gateway   {"type": string, "replyTo": n, "data"?: any} | {"type": "error", "replyTo": n, "error": {...}}
  */
 
 /** A request envelope from a client, validated. */
@@ -21,8 +23,16 @@ export interface RequestEnvelope {
 /** Longest accepted `type`. */
 export const MAX_TYPE_LENGTH = 128;
 
+/** A client's answer to a server → client request (a message with `replyTo`). */
+export interface AnswerEnvelope {
+  readonly replyTo: number;
+  readonly type: string;
+  readonly data: unknown;
+  readonly error: unknown;
+}
+
 export type ParseResult =
-  | { readonly ok: true; readonly envelope: RequestEnvelope }
+  | { readonly ok: true; readonly envelope: RequestEnvelope; readonly answer?: AnswerEnvelope }
   | { readonly ok: false; readonly code: string; readonly message: string; readonly id: RequestId | undefined };
 
 /** Parses and validates one text message. Never throws. */
@@ -36,7 +46,7 @@ export function parseEnvelope(text: string): ParseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, code: ErrorCode.BadEnvelope, message: 'message must be a JSON object', id: undefined };
   }
-  const fields = value as { type?: unknown; data?: unknown; id?: unknown };
+  const fields = value as { type?: unknown; data?: unknown; id?: unknown; replyTo?: unknown; error?: unknown };
   const id = fields.id;
   const validId = isRequestId(id) ? id : undefined;
   if (id !== undefined && validId === undefined) {
@@ -56,7 +66,13 @@ export function parseEnvelope(text: string): ParseResult {
       id: validId,
     };
   }
-  return { ok: true, envelope: { type, data: fields.data, id: validId } };
+  const envelope = { type, data: fields.data, id: validId };
+  const replyTo = fields.replyTo;
+  if (replyTo === undefined) return { ok: true, envelope };
+  if (!Number.isSafeInteger(replyTo) || (replyTo as number) <= 0) {
+    return { ok: false, code: ErrorCode.BadEnvelope, message: '"replyTo" must be a positive integer', id: validId };
+  }
+  return { ok: true, envelope, answer: { replyTo: replyTo as number, type, data: fields.data, error: fields.error } };
 }
 
 function isRequestId(value: unknown): value is RequestId {

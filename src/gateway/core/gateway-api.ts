@@ -84,6 +84,13 @@ export interface RouteContext<D = unknown> {
  */
 export type RouteHandler<D = unknown> = (ctx: RouteContext<D>) => unknown;
 
+/**
+ * Runs before the route of every JSON message (`gateway.use(fn)`), in the order added. Return (or resolve) to let
+ * the message through; throw (or reject) to stop it: a `GatewayError` answers the client with its code and message,
+ * anything else answers `handler_error` and goes to the gateway's `error` event, like a failing route.
+ */
+export type MessageMiddleware = (ctx: RouteContext) => unknown;
+
 /** Handles binary messages in JSON mode (without one, binary messages close the socket with 1003). */
 export type BinaryHandler = (socket: GatewaySocket, data: Buffer) => unknown;
 
@@ -112,6 +119,11 @@ export interface GatewayApi {
   routes(): string[];
   /** Handles binary messages in JSON mode (`null`: refuse them with close 1003, the default). */
   onBinary(handler: BinaryHandler | null): this;
+  /**
+   * Adds a middleware that sees every request envelope before its route, in the order added; it can reject the
+   * message with an error reply. Returns a function that removes it.
+   */
+  use(middleware: MessageMiddleware): () => void;
   /** Runs `fn` every `ms` ms until cancelled or the gateway closes. Errors go to the `error` event. */
   every(ms: number, fn: () => unknown): TimerHandle;
   /** Runs `fn` once after `ms` ms unless cancelled or the gateway closed first. */
@@ -184,6 +196,23 @@ export interface GatewayApi {
 
   /** Closes a socket with a close handshake (default 1000). Resolves true if it was open. */
   closeSocket(socketId: SocketId, code?: number, reason?: string): Promise<boolean>;
+  /**
+   * Sends a server → client request to a socket on any node and resolves with the client's answer; rejects with a
+   * `GatewayError` (`timeout`, `disconnected`, `too_many_requests`, or the client's own code).
+   */
+  requestSocket<T = unknown>(
+    socketId: SocketId,
+    type: string,
+    data?: unknown,
+    options?: {
+      /**
+       * How long to wait for the answer, in ms.
+       *
+       * @defaultValue the gateway's `requestTimeout` (10,000 ms)
+       */
+      timeout?: number;
+    },
+  ): Promise<T>;
   /** The socket object if this node holds `socketId` (synchronous; null elsewhere). */
   localSocket(socketId: SocketId): GatewaySocket | null;
   /** This node's numbers, cheap and synchronous (for `/status` and `/metrics`). */

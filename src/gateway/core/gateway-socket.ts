@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { SendResult } from '../../server/socket.js';
 import type { ClockTimer } from './clock.js';
 import { gatewayCloseReason } from './close-codes.js';
+import { GatewayError } from './errors.js';
+import type { PendingRequests, ServerRequests } from './server-requests.js';
 import { countSend, type Counters } from './stats.js';
 import type { Transport } from './transport.js';
 import { toPayload, type GroupName, type OutboundMessage, type Session, type SocketId, type Uid } from './types.js';
@@ -19,12 +21,14 @@ const NO_GROUPS: ReadonlySet<GroupName> = new Set<GroupName>();
  *
  * | fields | owner |
  * |---|---|
- * | `transport`, `counters`, `request` | `gateway.ts` (open/close) |
+ * | `transport`, `counters`, `upgradeRequest` | `gateway.ts` (open/close) |
  * | `boundUid`, `joined`, `sessionData`, `initialUid` | `local-node.ts` |
  * | `liveness`, `lastBuffered`, `lastReceived` | `heartbeat.ts` |
  * | `windowStart`, `windowCount` | `rate-limit.ts` |
  * | `authTimer` | `auth-timer.ts` |
  * | `closeCode` | `endWith` below |
+ * | `requester` | `gateway.ts` (open) |
+ * | `pendingRequests` | `server-requests.ts` |
  */
 export class GatewaySocket {
   /** Routable id: `<nodeId>.<sequence>`. */
@@ -37,7 +41,7 @@ export class GatewaySocket {
   /** @internal The gateway's counters (shared), so that `send` is counted like every other write. */
   counters: Counters | null = null;
   /** @internal The upgrade request, kept only until the `connect` event has fired. */
-  request: IncomingMessage | null;
+  upgradeRequest: IncomingMessage | null;
 
   /** @internal Use `uid`. */
   boundUid: Uid | null = null;
@@ -65,12 +69,16 @@ export class GatewaySocket {
   authTimer: ClockTimer | null = null;
   /** @internal Why the gateway ended the connection (one of its close codes; 0: it didn't), reported by `close`. */
   closeCode = 0;
+  /** @internal The gateway's server → client requests (shared); set when the socket opens. */
+  requester: ServerRequests | null = null;
+  /** @internal This socket's unanswered server → client requests, created at its first `request`. */
+  pendingRequests: PendingRequests | null = null;
 
   /** @internal Created by the gateway during the upgrade. */
   constructor(id: SocketId, request: IncomingMessage | null, uid: Uid | null, session: Session, connectedAt: number) {
     this.id = id;
     this.connectedAt = connectedAt;
-    this.request = request;
+    this.upgradeRequest = request;
     this.initialUid = uid;
     this.sessionData = session;
   }
@@ -115,6 +123,19 @@ export class GatewaySocket {
     const result = this.transport.send(payload.data, { binary: payload.binary });
     if (this.counters !== null) countSend(this.counters, result);
     return result;
+  }
+
+  /**
+   * Asks the client and resolves with its answer's `data` (the browser client answers with `client.handle(type,
+   * fn)`): sends `{"type","data","request":n}` and waits for `{"type","replyTo":n,"data"}`. Rejects with a
+   * `GatewayError`: the client's error code and message, `timeout` (default `requestTimeout`, 10 s), `disconnected`
+   * (the socket closed first or is not open) or `too_many_requests` (over `maxPendingRequests` unanswered, 32).
+   * For sockets of this node only (see docs/gateway.md, "Server → client requests").
+   */
+  request<T = unknown>(type: string, data?: unknown, options?: { timeout?: number }): Promise<T> {
+    const requester = this.requester;
+    if (requester === null) return Promise.reject(new GatewayError('disconnected', 'the socket is not open'));
+    return requester.ask(this, type, data, options?.timeout) as Promise<T>;
   }
 
   /** Starts the close handshake (default 1000). */

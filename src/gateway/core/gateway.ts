@@ -3,10 +3,11 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer, type WsServer } from '../../server/server.js';
 import type { SocketHandlers, WsSocket } from '../../server/socket.js';
-import type { Adapter, SocketCommand, SocketCommandResult } from '../adapters/adapter.js';
+import type { Adapter, RequestOutcome, SocketCommand, SocketCommandResult } from '../adapters/adapter.js';
 import { absentResult, TOO_MANY_GROUPS } from '../adapters/adapter.js';
 import { createAuthorize } from './auth.js';
 import { AuthTimer } from './auth-timer.js';
+import { checkAuthFailure, InBandRefusals, RefusedSocket } from './auth-refusal.js';
 import { systemClock, type Clock } from './clock.js';
 import { GatewayCloseCode, GatewayCloseReason, gatewayCloseReason } from './close-codes.js';
 import { Dispatcher } from './dispatch.js';
@@ -17,6 +18,7 @@ import type {
   ExcludeOptions,
   GatewayApi,
   HttpHook,
+  MessageMiddleware,
   ResolvedGatewayOptions,
   RouteHandler,
   SendToAllOptions,
@@ -26,6 +28,7 @@ import { Heartbeat, markAlive } from './heartbeat.js';
 import { HttpHost, type GatewayHttpHandler } from '../http/host.js';
 import { installHttp, type GatewayHttp } from '../http/gateway-http.js';
 import { LocalNode } from './local-node.js';
+import { checkServerRequestSettings, ServerRequests } from './server-requests.js';
 import { MemoryAdapter } from '../adapters/memory/memory-adapter.js';
 import { originPolicy } from './origin.js';
 import { DEFAULT_GATEWAY_OPTIONS, resolveGatewayOptions, type GatewayOptions } from './options.js';
@@ -90,12 +93,14 @@ export class Gateway implements GatewayApi {
   private readonly events = new GatewayEmitter();
   private readonly timers: GatewayTimers;
   private readonly dispatcher: Dispatcher;
+  private readonly requests: ServerRequests;
   private readonly httpHost: HttpHost;
   private readonly heartbeat: Heartbeat | null;
   private readonly authDeadlines: AuthTimer;
   private readonly clock: Clock;
   private readonly ids: SocketIdAllocator;
   private readonly userOptions: GatewayOptions;
+  private readonly refusals: InBandRefusals;
   private http: HttpServer | HttpsServer | null = null;
   private ownsHttp = false;
   private listeningForRequests = false;
@@ -114,6 +119,7 @@ export class Gateway implements GatewayApi {
     this.nodeId = options.nodeId ?? createNodeId();
     this.ids = new SocketIdAllocator(this.nodeId);
     this.options = resolveGatewayOptions(options, this.nodeId);
+    this.refusals = new InBandRefusals(checkAuthFailure(options.authFailure ?? DEFAULT_GATEWAY_OPTIONS.authFailure));
     this.adapter = options.adapter ?? new MemoryAdapter();
     const adapter = this.adapter;
     this.authDeadlines = new AuthTimer(this.options.authTimeout, (socket) => this.authExpired(socket), clock);
@@ -126,6 +132,15 @@ export class Gateway implements GatewayApi {
     );
     this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock);
     this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters, clock);
+    this.requests = new ServerRequests(
+      checkServerRequestSettings(
+        options.requestTimeout ?? DEFAULT_GATEWAY_OPTIONS.requestTimeout,
+        options.maxPendingRequests ?? DEFAULT_GATEWAY_OPTIONS.maxPendingRequests,
+      ),
+      this.counters,
+      clock,
+    );
+    this.dispatcher.answers = this.requests;
     this.httpHost = new HttpHost(this, this.options.path, (error) => this.events.emit('error', error, null));
     if (options.http !== undefined) this.httpHost.hooks.push(options.http);
     const hb = this.options.heartbeat;
@@ -153,13 +168,16 @@ export class Gateway implements GatewayApi {
       ...(standalone ? { port: o.port ?? 0, host: o.host, request: this.httpHost.listener } : { server: attachTo }),
       path: this.options.path,
       handlers: this.socketHandlers(),
-      authorize: createAuthorize(
-        o.authenticate,
-        () => this.ids.next(),
-        this.counters,
-        (error) => this.events.emit('error', error, null),
-        this.clock.now,
+      authorize: this.refusals.wrap(
+        createAuthorize(
+          o.authenticate,
+          () => this.ids.next(),
+          this.counters,
+          (error) => this.events.emit('error', error, null),
+          this.clock.now,
+        ),
       ),
+      protocols: this.refusals.protocol,
       origins: originPolicy(o.origins),
       // A user hook (an `origins` predicate...) failed before the 101: the client got a 500, the app the error.
       handshakeError: (error) => this.events.emit('error', error, null),
@@ -269,6 +287,20 @@ export class Gateway implements GatewayApi {
   /** Route types registered. */
   routes(): string[] {
     return [...this.dispatcher.routes.keys()];
+  }
+
+  /**
+   * Adds a message middleware: it runs before the route of every JSON message, after the ones added before it, and
+   * may stop the message by throwing (see `MessageMiddleware`). Returns a function that removes it.
+   */
+  use(middleware: MessageMiddleware): () => void {
+    if (typeof middleware !== 'function') throw new TypeError('middleware must be a function');
+    const chain = this.dispatcher.middleware;
+    chain.push(middleware);
+    return () => {
+      const i = chain.indexOf(middleware);
+      if (i !== -1) chain.splice(i, 1);
+    };
   }
 
   /** Handles binary messages in JSON mode (`null`: refuse them with close 1003, the default). */
@@ -471,6 +503,31 @@ export class Gateway implements GatewayApi {
     return this.command({ op: 'close', socketId, code, reason });
   }
 
+  /**
+   * Asks the socket `socketId`, wherever it is, and resolves with its answer's `data` — `socket.request` for a socket
+   * id (see there for the wire and the error codes: the client's own, `timeout`, `disconnected`,
+   * `too_many_requests`). A socket on another node is asked through the adapter (`data` must survive JSON), whose
+   * `requestTimeout` (5 s by default) then also bounds the wait: past it, this rejects with `AdapterUnavailableError`.
+   */
+  async requestSocket<T = unknown>(
+    socketId: SocketId,
+    type: string,
+    data?: unknown,
+    options?: { timeout?: number },
+  ): Promise<T> {
+    if (typeof type !== 'string' || type.length === 0) throw new TypeError('request type must be a non-empty string');
+    const timeout = options?.timeout ?? this.requests.defaultTimeout;
+    if (!Number.isFinite(timeout) || timeout <= 0)
+      throw new TypeError(`request timeout must be a positive number, got ${timeout}`);
+    const command: SocketCommand =
+      data === undefined
+        ? { op: 'request', socketId, type, timeout }
+        : { op: 'request', socketId, type, data, timeout };
+    const outcome = (await this.command(command)) as RequestOutcome;
+    if (outcome.ok) return outcome.data as T;
+    throw new GatewayError(outcome.code, outcome.message);
+  }
+
   /** The socket object if this node holds `socketId` (synchronous; null elsewhere). */
   localSocket(socketId: SocketId): GatewaySocket | null {
     return this.node.get(socketId) ?? null;
@@ -567,16 +624,20 @@ export class Gateway implements GatewayApi {
     return {
       open(ws: WsSocket<GatewaySocket>) {
         const socket = ws.data;
+        // Refused by `authenticate`, answered in-band: closed before anything else sees it (auth-refusal.ts).
+        if (socket instanceof RefusedSocket) return ws.close(socket.refusalCode, socket.refusalReason);
         socket.transport = ws;
         socket.counters = counters;
+        socket.requester = gateway.requests;
         counters.connections++;
         gateway.reportAsync(gateway.node.add(socket), socket);
         authDeadlines.start(socket);
-        const req = socket.request as IncomingMessage;
-        socket.request = null;
+        const req = socket.upgradeRequest as IncomingMessage;
+        socket.upgradeRequest = null;
         gateway.events.emit('connect', socket, req);
       },
       message(ws, data, isBinary) {
+        if (ws.data instanceof RefusedSocket) return;
         gateway.dispatcher.receive(ws.data, data, isBinary);
       },
       ping(ws) {
@@ -591,6 +652,8 @@ export class Gateway implements GatewayApi {
       },
       close(ws, code, reason) {
         const socket = ws.data;
+        if (socket instanceof RefusedSocket) return;
+        gateway.requests.closed(socket);
         gateway.reportAsync(gateway.node.remove(socket), socket);
         const cause = socket.closeCode;
         if (cause === 0) gateway.events.emit('close', socket, code, reason);

@@ -3,11 +3,13 @@ import {
   TOO_MANY_GROUPS,
   type Audience,
   type PresenceChange,
+  type RequestOutcome,
   type SocketCommand,
   type SocketCommandResult,
   type SocketCommandResults,
 } from '../adapters/commands.js';
 import type { GatewaySocket } from './gateway-socket.js';
+import { ErrorCode, GatewayError } from './errors.js';
 import { createSession, mergeSession } from './session.js';
 import { countSend, type Counters } from './stats.js';
 import { OPEN } from './transport.js';
@@ -115,7 +117,10 @@ export class LocalNode {
     return result as SocketCommandResult<C>;
   }
 
-  private run(command: SocketCommand, pending: Promise<void>[]): SocketCommandResults[SocketCommand['op']] {
+  private run(
+    command: SocketCommand,
+    pending: Promise<void>[],
+  ): SocketCommandResults[SocketCommand['op']] | Promise<RequestOutcome> {
     if (command.op === 'send') return this.sendTo(command.socketIds, command.payload);
     const socket = this.socketMap.get(command.socketId);
     switch (command.op) {
@@ -162,6 +167,9 @@ export class LocalNode {
         socket.transport.close(command.code, command.reason);
         return true;
       }
+      case 'request':
+        if (socket === undefined) return { ok: false, code: 'disconnected', message: 'no such socket' };
+        return socket.request(command.type, command.data, { timeout: command.timeout }).then(answered, failed);
     }
   }
 
@@ -374,3 +382,17 @@ function settle(pending: Promise<void>[]): Promise<void> | void {
 }
 
 function noop(): void {}
+
+function answered(data: unknown): RequestOutcome {
+  return { ok: true, data };
+}
+
+/** A failed server → client request as plain data: a `GatewayError`'s code, anything else as `invalid_argument`. */
+function failed(error: unknown): RequestOutcome {
+  if (error instanceof GatewayError) return { ok: false, code: error.code, message: error.message };
+  return {
+    ok: false,
+    code: ErrorCode.InvalidArgument,
+    message: error instanceof Error ? error.message : String(error),
+  };
+}

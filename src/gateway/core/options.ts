@@ -7,6 +7,7 @@ import type { Adapter } from '../adapters/adapter.js';
 import type { HttpHook, ResolvedGatewayOptions } from './gateway-api.js';
 import type { GatewayHttpOptions } from '../http/options.js';
 import type { OriginsOption } from './origin.js';
+import type { AuthFailureMode } from './auth-refusal.js';
 import type { NameLike, Session } from './types.js';
 
 /** Liveness: protocol pings from one sweep timer; any inbound message, ping or pong counts as alive. */
@@ -120,6 +121,27 @@ export interface GatewayOptions {
    * @defaultValue `undefined`: everyone is accepted, anonymous
    */
   authenticate?: (req: IncomingMessage) => AuthenticateResult | Promise<AuthenticateResult>;
+  /**
+   * How `authenticate` refusals are answered. `'auto'`: a request with an `Origin` header (a browser, which can't
+   * read a failed upgrade's status) is accepted and closed at once with 4000 + the status (4401, 4403, ...; 1011 for
+   * 5xx) and the refusal's error code as reason; a request without `Origin` gets the HTTP status. `'close'`: always
+   * in-band; `'http'`: always HTTP. Origin refusals are always HTTP 403. See close-codes.ts.
+   *
+   * @defaultValue `'auto'`
+   */
+  authFailure?: AuthFailureMode;
+  /**
+   * Default timeout of server → client requests (`socket.request`), in ms.
+   *
+   * @defaultValue `10_000`
+   */
+  requestTimeout?: number;
+  /**
+   * Unanswered server → client requests allowed per socket; more reject with `too_many_requests`.
+   *
+   * @defaultValue `32`
+   */
+  maxPendingRequests?: number;
   /**
    * Per-socket rate limit.
    *
@@ -248,6 +270,12 @@ export const DEFAULT_GATEWAY_OPTIONS = {
   },
   /** {@link GatewayOptions.authTimeout} */
   authTimeout: 0,
+  /** {@link GatewayOptions.authFailure} */
+  authFailure: 'auto' satisfies AuthFailureMode,
+  /** {@link GatewayOptions.requestTimeout} */
+  requestTimeout: 10_000,
+  /** {@link GatewayOptions.maxPendingRequests} */
+  maxPendingRequests: 32,
   /** {@link GatewayOptions.maxMessageSize} */
   maxMessageSize: 1024 * 1024,
   /** {@link GatewayOptions.maxGroupsPerSocket} */

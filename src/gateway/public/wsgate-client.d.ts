@@ -35,6 +35,10 @@ export interface ReconnectOptions {
 export interface WebSocketLike {
     /** 1 when open (`WebSocket.OPEN`). */
     readonly readyState: number;
+    /** The subprotocol the server chose ('' for none). */
+    readonly protocol?: string;
+    /** Set to 'arraybuffer' by the client, so binary frames arrive as ArrayBuffers. */
+    binaryType?: string;
     /** Set by the client. */
     onopen: ((event: unknown) => void) | null;
     /** Set by the client; `event.data` must be a string (the gateway sends text frames). */
@@ -49,8 +53,8 @@ export interface WebSocketLike {
         reason: string;
         wasClean: boolean;
     }) => void) | null;
-    /** Sends a text message. */
-    send(data: string): void;
+    /** Sends a text message, or a binary one (an ArrayBuffer or a view). */
+    send(data: string | ArrayBuffer | ArrayBufferView): void;
     /** Starts the close handshake. */
     close(code?: number, reason?: string): void;
 }
@@ -94,6 +98,19 @@ export interface WsgateClientOptions {
      * @defaultValue `globalThis.WebSocket` (on Node 20, which has none, pass one)
      */
     WebSocket?: unknown;
+    /**
+     * More URLs of the same service (other nodes): after a failed connection or a drop, the next attempt goes to the
+     * next URL of [url, ...urls], round-robin, with the usual backoff.
+     *
+     * @defaultValue `[]`: only `url`
+     */
+    urls?: readonly (string | URL)[];
+    /**
+     * Close codes after which the client stops instead of reconnecting.
+     *
+     * @defaultValue `TERMINAL_CLOSE_CODES`
+     */
+    terminalCloseCodes?: readonly number[];
 }
 /** Where the client stands: `'reconnecting'` waits for the next attempt; `'closed'` after `close()` or giving up. */
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -128,7 +145,18 @@ export interface CloseEvent {
     wasClean: boolean;
     /** The connection had opened (false: a connection attempt failed). */
     wasOpen: boolean;
+    /** True when the code is terminal (see TERMINAL_CLOSE_CODES): the client stopped and will not reconnect. */
+    terminal: boolean;
 }
+/** The 'unauthorized' (4401) and 'forbidden' (4403) events: the server refused this client; it stopped. */
+export interface RefusedEvent {
+    /** 4401 or 4403. */
+    code: number;
+    /** The refusal's error code (`unauthorized`, `forbidden`, or the one `authenticate` gave). */
+    reason: string;
+}
+/** What a `handle(type, fn)` handler returns (or resolves to): the answer's `data`. Throw to answer an error. */
+export type RequestHandler = (data: unknown, envelope: Envelope) => unknown;
 /** The `reconnecting` event: a reconnection is scheduled. */
 export interface ReconnectingEvent {
     /** 1 for the first attempt after a drop. */
@@ -136,9 +164,24 @@ export interface ReconnectingEvent {
     /** Milliseconds until it. */
     delay: number;
 }
-/** The error a request rejects with: `code` is the server's error code, or "timeout", "disconnected", "closed", "queue_full". */
+/**
+ * Close codes after which reconnecting would only be refused again, so the client stops: 1002 protocol error, 1003
+ * unsupported data (e.g. binary to a gateway without an `onBinary` handler), 1007 invalid payload, 1008 policy
+ * violation, 1010 missing extension, 4401 unauthorized, 4403 forbidden, and the gateway's other in-band refusals
+ * 4400–4499 (4000 + an HTTP 4xx) except 4408 and 4429, which say "later". Everything else (1001 going away, 1006
+ * dropped, 1011 server error, 1012/1013 restart/try later, 4001 auth timeout, 4002 heartbeat, 4029 rate limit)
+ * reconnects with backoff.
+ */
+export declare const TERMINAL_CLOSE_CODES: readonly number[];
+/**
+ * The error a request (or `ready()`) rejects with: `code` is the server's error code, or "timeout", "disconnected",
+ * "closed", "queue_full", or — when the server refused the client for good — "unauthorized", "forbidden", "refused".
+ */
 export declare class WsgateError extends Error {
-    /** The server's error code, or 'timeout' | 'disconnected' | 'closed' | 'queue_full' | 'bad_json'. */
+    /**
+     * The server's error code, or 'timeout' | 'disconnected' | 'closed' | 'queue_full' | 'bad_json' |
+     * 'unauthorized' | 'forbidden' | 'refused'.
+     */
     readonly code: string;
     /** The server's error envelope, when there is one. */
     readonly reply: Envelope | undefined;
@@ -162,8 +205,15 @@ export declare function backoffDelay(attempt: number, options: {
  * disconnected, and reconnection with jittered backoff (docs/client.md).
  */
 export declare class WsgateClient {
-    /** The WebSocket URL, resolved (`/ws` becomes `wss://host/ws` on an https page). */
-    readonly url: string;
+    /** [url, ...urls], resolved. */
+    readonly urls: readonly string[];
+    private urlIndex;
+    private readonly terminalCodes;
+    /** `handle(type, fn)` handlers of server requests. */
+    private readonly handlers;
+    private readyWaiters;
+    /** Why the client stopped for good (a terminal close code), for `ready()` calls after it. */
+    private stopError;
     private readonly reconnectOptions;
     private readonly protocols;
     private readonly timeout;
@@ -186,6 +236,8 @@ export declare class WsgateClient {
      * @param url ws:, wss:, http:, https: or a path resolved against the page (`/ws`)
      */
     constructor(url: string | URL, options?: WsgateClientOptions);
+    /** The URL of the current (or next) connection attempt. */
+    get url(): string;
     /** 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' */
     get state(): ClientState;
     /** True while the socket is open. */
@@ -195,9 +247,25 @@ export declare class WsgateClient {
     /** Closes the connection for good (no reconnect). Queued messages and pending requests are rejected. */
     close(code?: number, reason?: string): void;
     /**
-     * Fire and forget. Returns true when the message was sent or queued, false when the queue is full or the client
-     * is closed.
+     * Resolves once the connection is open (at once if it is). Rejects when the client stops for good before that:
+     * code "unauthorized" (4401) or "forbidden" (4403) when the server refused it, "refused" for the other terminal
+     * close codes, "closed" after `close()` or when reconnecting gave up.
      */
+    ready(): Promise<void>;
+    /**
+     * Answers the server's requests of `type` (`socket.request(type, data)` on the gateway): `fn(data, envelope)`'s
+     * return value (or resolved value) is the answer's `data`; a throw answers an error with the thrown value's `code`
+     * (when it is a string, else "handler_error") and message. One handler per type (a second call replaces the
+     * first); requests of a type without a handler are answered "unknown_type". Returns a function that removes it.
+     */
+    handle(type: string, fn: RequestHandler): () => void;
+    /**
+     * Fire and forget: `send(type, data)` sends a JSON envelope; `send(bytes)` (an ArrayBuffer or a typed array /
+     * DataView) sends one binary frame, for the gateway's `onBinary` handler. Returns true when the message was sent or
+     * queued, false when the queue is full or the client is closed. Throws a TypeError for bytes as `data` (JSON would
+     * turn them into {"0":…}).
+     */
+    send(bytes: ArrayBuffer | ArrayBufferView): boolean;
     send(type: string, data?: unknown): boolean;
     /**
      * Sends `{type, data, id}` and resolves with the reply's `data`. Rejects with a WsgateError on an error reply (its
@@ -208,13 +276,16 @@ export declare class WsgateClient {
     }): Promise<T>;
     /**
      * Listens for pushed messages of `type` (fn(data, envelope)), every pushed envelope ('message'), or lifecycle
-     * events: 'open' ({reconnected}), 'close' ({code, reason, wasClean, wasOpen}), 'reconnecting' ({attempt, delay}),
-     * 'error' (Error). Returns a function that removes the listener.
+     * events: 'open' ({reconnected}), 'close' ({code, reason, wasClean, wasOpen, terminal}), 'reconnecting' ({attempt,
+     * delay}), 'error' (Error), 'unauthorized' / 'forbidden' ({code, reason}: refused by the server, stopped), 'binary'
+     * (ArrayBuffer). Returns a function that removes the listener.
      */
     on(event: 'open', fn: (event: OpenEvent) => void): () => void;
     on(event: 'close', fn: (event: CloseEvent) => void): () => void;
     on(event: 'reconnecting', fn: (event: ReconnectingEvent) => void): () => void;
     on(event: 'error', fn: (error: Error) => void): () => void;
+    on(event: 'unauthorized' | 'forbidden', fn: (event: RefusedEvent) => void): () => void;
+    on(event: 'binary', fn: (data: ArrayBuffer) => void): () => void;
     on(event: 'message', fn: (envelope: Envelope) => void): () => void;
     /** A pushed message's `data` is whatever the server sent: `T` is the caller's word for it, not checked. */
     on<T = unknown>(event: string, fn: (data: T, envelope: Envelope) => void): () => void;
@@ -224,6 +295,12 @@ export declare class WsgateClient {
     once<A extends unknown[]>(event: string, fn: (...args: A) => void): () => void;
     private emit;
     private receive;
+    /** Runs the handler of a server request and sends its answer on the connection it came from (if still open). */
+    private answer;
+    /** The server closed with a terminal code: stop for good and say why. */
+    private refused;
+    /** Resolves (error null) or rejects every `ready()` waiting. */
+    private settleReady;
     private flush;
     private failPending;
     private failQueue;

@@ -11,6 +11,18 @@
 // Wire envelope (text frames, JSON): we send {"type", "data"?, "id"?}; a reply carries the same "id" and either
 // "data" or, for a failure, {"type":"error","error":{"code","message"}}. Anything without a pending "id" is a push.
 //
+// The server may ask too: {"type", "data"?, "request": n} is answered by the handler registered with
+// `client.handle(type, fn)` as {"type", "replyTo": n, "data"} or {"type":"error","replyTo": n,"error":{...}}.
+// `client.send(bytes)` (an ArrayBuffer or a typed array) sends a binary frame, for the gateway's `onBinary` handler;
+// binary frames from the server arrive on the 'binary' event as ArrayBuffers.
+//
+// Close codes the server means as final stop the client for good (no reconnect): see TERMINAL_CLOSE_CODES. 4401 and
+// 4403 (the gateway's in-band auth refusals) also emit 'unauthorized' / 'forbidden' and reject `ready()`. The client
+// offers the subprotocols "wsgate" and "wsgate.refused" after yours: a gateway accepts a refused browser with
+// "wsgate.refused", so the client knows at `open` (which browsers fire for any 101) that a close is coming, and
+// neither reports the connection open nor flushes its queue into it.
+// With `urls`, each reconnect attempt goes to the next URL of the list (failover when a node dies).
+//
 // While the socket is not open, `send` and `request` are QUEUED (up to `maxQueue` messages) and flushed in order on
 // the next open; a queued request's timeout keeps running. Requests already sent when the connection drops are
 // REJECTED (code "disconnected"): the server may or may not have handled them, so only the app can decide to retry.
@@ -18,10 +30,36 @@
 //
 // The exported types describe the WebSocket structurally, so using the client needs no DOM types.
 const OPEN = 1; // WebSocket.OPEN
+/** Offered after the app's subprotocols, first: a server that picks the first offered one picks this, not the next. */
+const PLAIN_PROTOCOL = 'wsgate';
+/** What a gateway accepts a refused upgrade with (REFUSED_PROTOCOL in src/gateway/core/auth-refusal.ts). */
+const REFUSED_PROTOCOL = 'wsgate.refused';
+/**
+ * Close codes after which reconnecting would only be refused again, so the client stops: 1002 protocol error, 1003
+ * unsupported data (e.g. binary to a gateway without an `onBinary` handler), 1007 invalid payload, 1008 policy
+ * violation, 1010 missing extension, 4401 unauthorized, 4403 forbidden, and the gateway's other in-band refusals
+ * 4400–4499 (4000 + an HTTP 4xx) except 4408 and 4429, which say "later". Everything else (1001 going away, 1006
+ * dropped, 1011 server error, 1012/1013 restart/try later, 4001 auth timeout, 4002 heartbeat, 4029 rate limit)
+ * reconnects with backoff.
+ */
+export const TERMINAL_CLOSE_CODES = [
+    1002,
+    1003,
+    1007,
+    1008,
+    1010,
+    ...Array.from({ length: 100 }, (_, i) => 4400 + i).filter((code) => code !== 4408 && code !== 4429),
+];
 const DEFAULT_RECONNECT = { minDelay: 250, maxDelay: 10000, factor: 2, jitter: true, maxAttempts: Infinity };
-/** The error a request rejects with: `code` is the server's error code, or "timeout", "disconnected", "closed", "queue_full". */
+/**
+ * The error a request (or `ready()`) rejects with: `code` is the server's error code, or "timeout", "disconnected",
+ * "closed", "queue_full", or — when the server refused the client for good — "unauthorized", "forbidden", "refused".
+ */
 export class WsgateError extends Error {
-    /** The server's error code, or 'timeout' | 'disconnected' | 'closed' | 'queue_full' | 'bad_json'. */
+    /**
+     * The server's error code, or 'timeout' | 'disconnected' | 'closed' | 'queue_full' | 'bad_json' |
+     * 'unauthorized' | 'forbidden' | 'refused'.
+     */
     code;
     /** The server's error envelope, when there is one. */
     reply;
@@ -48,8 +86,15 @@ export function backoffDelay(attempt, options, random = Math.random) {
  * disconnected, and reconnection with jittered backoff (docs/client.md).
  */
 export class WsgateClient {
-    /** The WebSocket URL, resolved (`/ws` becomes `wss://host/ws` on an https page). */
-    url;
+    /** [url, ...urls], resolved. */
+    urls;
+    urlIndex;
+    terminalCodes;
+    /** `handle(type, fn)` handlers of server requests. */
+    handlers;
+    readyWaiters;
+    /** Why the client stopped for good (a terminal close code), for `ready()` calls after it. */
+    stopError;
     reconnectOptions;
     protocols;
     timeout;
@@ -72,7 +117,12 @@ export class WsgateClient {
      * @param url ws:, wss:, http:, https: or a path resolved against the page (`/ws`)
      */
     constructor(url, options = {}) {
-        this.url = resolveUrl(url);
+        this.urls = [url, ...(options.urls ?? [])].map(resolveUrl);
+        this.urlIndex = 0;
+        this.terminalCodes = new Set(options.terminalCloseCodes ?? TERMINAL_CLOSE_CODES);
+        this.handlers = new Map();
+        this.readyWaiters = [];
+        this.stopError = null;
         this.reconnectOptions = options.reconnect === false ? null : { ...DEFAULT_RECONNECT, ...options.reconnect };
         this.protocols = options.protocols;
         this.timeout = options.timeout ?? 10000;
@@ -94,6 +144,10 @@ export class WsgateClient {
         if (options.autoConnect !== false)
             this.connect();
     }
+    /** The URL of the current (or next) connection attempt. */
+    get url() {
+        return this.urls[this.urlIndex];
+    }
     /** 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' */
     get state() {
         return this.currentState;
@@ -108,14 +162,13 @@ export class WsgateClient {
             return;
         clearTimeout(this.reconnectTimer ?? undefined);
         this.reconnectTimer = null;
+        this.stopError = null;
         if (this.currentState !== 'reconnecting')
             this.currentState = 'connecting';
         let ws;
+        const own = this.protocols === undefined ? [] : typeof this.protocols === 'string' ? [this.protocols] : this.protocols;
         try {
-            ws =
-                this.protocols === undefined
-                    ? new this.WebSocketImpl(this.url)
-                    : new this.WebSocketImpl(this.url, this.protocols);
+            ws = new this.WebSocketImpl(this.url, [...own, PLAIN_PROTOCOL, REFUSED_PROTOCOL]);
         }
         catch (err) {
             this.emit('error', err instanceof Error ? err : new Error(String(err)));
@@ -123,19 +176,22 @@ export class WsgateClient {
             return;
         }
         this.ws = ws;
+        ws.binaryType = 'arraybuffer';
         ws.onopen = () => {
-            if (this.ws !== ws)
+            // A refusal (see REFUSED_PROTOCOL): not open for the app; the close that follows says why.
+            if (this.ws !== ws || ws.protocol === REFUSED_PROTOCOL)
                 return;
             const reconnected = this.openedOnce;
             this.openedOnce = true;
             this.attempt = 0;
             this.currentState = 'open';
             this.flush();
+            this.settleReady(null);
             this.emit('open', { reconnected });
         };
         ws.onmessage = (event) => {
             if (this.ws === ws)
-                this.receive(event.data);
+                this.receive(event.data, ws);
         };
         ws.onerror = () => {
             // Browsers give no detail here on purpose; the close event that follows says what happened.
@@ -149,15 +205,21 @@ export class WsgateClient {
             this.failPending('disconnected', `connection closed (${event.code})`);
             const wasOpen = this.currentState === 'open';
             const stopped = this.currentState === 'closed';
-            if (!stopped)
+            const terminal = !stopped && this.terminalCodes.has(event.code);
+            if (terminal)
+                this.currentState = 'closed';
+            else if (!stopped)
                 this.currentState = 'reconnecting';
             this.emit('close', {
                 code: event.code,
                 reason: event.reason,
                 wasClean: event.wasClean,
                 wasOpen,
+                terminal,
             });
-            if (!stopped)
+            if (terminal)
+                this.refused(event.code, event.reason);
+            else if (!stopped)
                 this.scheduleReconnect();
         };
     }
@@ -169,19 +231,44 @@ export class WsgateClient {
         this.reconnectTimer = null;
         this.failPending('closed', 'client closed');
         this.failQueue('closed', 'client closed');
+        this.settleReady(new WsgateError('closed', 'client closed'));
         if (ws !== null && ws.readyState <= OPEN) {
             ws.close(code, reason);
         }
         else if (ws === null) {
-            this.emit('close', { code, reason, wasClean: true, wasOpen: false });
+            this.emit('close', { code, reason, wasClean: true, wasOpen: false, terminal: false });
         }
     }
     /**
-     * Fire and forget. Returns true when the message was sent or queued, false when the queue is full or the client
-     * is closed.
+     * Resolves once the connection is open (at once if it is). Rejects when the client stops for good before that:
+     * code "unauthorized" (4401) or "forbidden" (4403) when the server refused it, "refused" for the other terminal
+     * close codes, "closed" after `close()` or when reconnecting gave up.
      */
-    send(type, data) {
-        const text = JSON.stringify(data === undefined ? { type } : { type, data });
+    ready() {
+        if (this.currentState === 'open')
+            return Promise.resolve();
+        if (this.currentState === 'closed') {
+            return Promise.reject(this.stopError ?? new WsgateError('closed', 'client closed'));
+        }
+        return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    }
+    /**
+     * Answers the server's requests of `type` (`socket.request(type, data)` on the gateway): `fn(data, envelope)`'s
+     * return value (or resolved value) is the answer's `data`; a throw answers an error with the thrown value's `code`
+     * (when it is a string, else "handler_error") and message. One handler per type (a second call replaces the
+     * first); requests of a type without a handler are answered "unknown_type". Returns a function that removes it.
+     */
+    handle(type, fn) {
+        this.handlers.set(type, fn);
+        return () => {
+            if (this.handlers.get(type) === fn)
+                this.handlers.delete(type);
+        };
+    }
+    send(typeOrBytes, data) {
+        const text = typeof typeOrBytes === 'string' ? encodeEnvelope({ type: typeOrBytes }, data) : typeOrBytes;
+        if (typeof text !== 'string' && !isBytes(text))
+            throw new TypeError('send: give a type string or bytes');
         if (this.currentState === 'open') {
             this.ws.send(text);
             return true;
@@ -199,8 +286,7 @@ export class WsgateClient {
         if (this.currentState === 'closed')
             return Promise.reject(new WsgateError('closed', 'client closed'));
         const id = this.nextId++;
-        const envelope = data === undefined ? { type, id } : { type, data, id };
-        const text = JSON.stringify(envelope);
+        const text = encodeEnvelope({ type, id }, data);
         const timeout = options.timeout ?? this.timeout;
         return new Promise((resolve, reject) => {
             const entry = { resolve: resolve, reject, timer: null };
@@ -262,9 +348,13 @@ export class WsgateClient {
             }
         }
     }
-    receive(raw) {
-        if (typeof raw !== 'string')
-            return; // the envelope is text-only; binary frames are not part of it
+    receive(raw, ws) {
+        if (typeof raw !== 'string') {
+            // Binary frames are outside the envelope: handed over as they are.
+            if (raw instanceof ArrayBuffer)
+                this.emit('binary', raw);
+            return;
+        }
         let envelope;
         try {
             envelope = JSON.parse(raw);
@@ -276,6 +366,10 @@ export class WsgateClient {
         if (envelope === null || typeof envelope !== 'object')
             return;
         const message = envelope;
+        if (typeof message.type === 'string' && isRequestNumber(message.request)) {
+            this.answer(ws, message.type, message.request, message);
+            return;
+        }
         const id = message.id;
         if (id !== undefined && id !== null && this.pending.has(id)) {
             const entry = this.pending.get(id);
@@ -298,6 +392,66 @@ export class WsgateClient {
         this.emit('message', message);
         if (typeof message.type === 'string')
             this.emit(message.type, message.data, message);
+    }
+    /** Runs the handler of a server request and sends its answer on the connection it came from (if still open). */
+    answer(ws, type, request, envelope) {
+        const reply = (answer) => {
+            if (this.ws === ws && ws.readyState === OPEN)
+                ws.send(JSON.stringify(answer));
+        };
+        const fail = (err) => {
+            const code = err?.code;
+            const message = err?.message;
+            reply({
+                type: 'error',
+                replyTo: request,
+                error: {
+                    code: typeof code === 'string' && code !== '' ? code : 'handler_error',
+                    message: typeof message === 'string' ? message : String(err),
+                },
+            });
+        };
+        const handler = this.handlers.get(type);
+        if (handler === undefined) {
+            fail(new WsgateError('unknown_type', `no handler for "${type}" on this client`));
+            return;
+        }
+        try {
+            Promise.resolve(handler(envelope.data, envelope)).then((data) => {
+                try {
+                    reply(data === undefined ? { type, replyTo: request } : { type, replyTo: request, data });
+                }
+                catch (err) {
+                    fail(err); // not JSON-serializable
+                }
+            }, fail);
+        }
+        catch (err) {
+            fail(err);
+        }
+    }
+    /** The server closed with a terminal code: stop for good and say why. */
+    refused(code, reason) {
+        this.failQueue('closed', `connection refused for good (${code})`);
+        const name = code === 4401 ? 'unauthorized' : code === 4403 ? 'forbidden' : 'refused';
+        const error = new WsgateError(name, `the server closed the connection with ${code}${reason ? ` ${reason}` : ''}`);
+        this.stopError = error;
+        this.settleReady(error);
+        if (name !== 'refused')
+            this.emit(name, { code, reason });
+    }
+    /** Resolves (error null) or rejects every `ready()` waiting. */
+    settleReady(error) {
+        const waiters = this.readyWaiters;
+        if (waiters.length === 0)
+            return;
+        this.readyWaiters = [];
+        for (const waiter of waiters) {
+            if (error === null)
+                waiter.resolve();
+            else
+                waiter.reject(error);
+        }
     }
     flush() {
         const queue = this.queue;
@@ -339,8 +493,11 @@ export class WsgateClient {
         if (options === null || this.attempt >= options.maxAttempts) {
             this.currentState = 'closed';
             this.failQueue('closed', 'connection lost and reconnect is off');
+            this.settleReady(new WsgateError('closed', 'connection lost and reconnect is off'));
             return;
         }
+        // Failover: the next attempt goes to the next URL (a no-op with one URL).
+        this.urlIndex = (this.urlIndex + 1) % this.urls.length;
         this.currentState = 'reconnecting';
         const delay = backoffDelay(this.attempt, options);
         this.attempt++;
@@ -351,6 +508,21 @@ export class WsgateClient {
                 this.connect();
         }, delay);
     }
+}
+/** A JSON envelope; bytes in `data` are refused (JSON would turn a Uint8Array into {"0":…}). */
+function encodeEnvelope(head, data) {
+    if (data === undefined)
+        return JSON.stringify(head);
+    if (isBytes(data)) {
+        throw new TypeError('binary data cannot go in a JSON envelope: send(bytes) sends it as a binary frame');
+    }
+    return JSON.stringify({ ...head, data });
+}
+function isBytes(value) {
+    return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+}
+function isRequestNumber(value) {
+    return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 function resolveUrl(url) {
     const location = globalThis.location;

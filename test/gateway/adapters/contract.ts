@@ -138,6 +138,22 @@ export function adapterContract(harness: () => Harness, cases: { nodeLoss: boole
     expect(await call(A, 'closeSocket', C.id, 4000, 'again')).toBe(false);
   });
 
+  it('asks a client on another node (requestSocket) and brings back its answer or its error', async () => {
+    const [A, , C] = await three();
+    const answer = call(A, 'requestSocket', C.id, 'confirm', { question: 'sure?' }, { timeout: 5_000 });
+    const asked = await C.ws.json(5_000);
+    expect(asked).toMatchObject({ type: 'confirm', data: { question: 'sure?' } });
+    C.ws.send({ type: 'confirm', replyTo: asked.request, data: { ok: true } });
+    expect(await answer).toEqual({ ok: true });
+
+    const refused = callError(A, 'requestSocket', C.id, 'confirm');
+    const again = await C.ws.json(5_000);
+    C.ws.send({ type: 'error', replyTo: again.request, error: { code: 'declined', message: 'no' } });
+    expect(await refused).toBe('declined');
+    expect(await callError(A, 'requestSocket', C.id, 'confirm', undefined, { timeout: 100 })).toBe('timeout');
+    expect(await callError(A, 'requestSocket', 'nosuchnode.1', 'confirm')).toBe('disconnected');
+  });
+
   it('answers presence queries about every node', async () => {
     const [A, B, C] = await three();
     expect(await call(A, 'bindUid', B.id, 'p-bob')).toBe(true);

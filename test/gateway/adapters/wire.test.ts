@@ -27,6 +27,10 @@ const messages: [string, NodeMessage][] = [
   ['an ungroup', { k: 'u', o: 'A', m: 8, g: 'room' }],
   ['a sessions request', { k: 's', o: 'A', m: 9 }],
   [
+    'a server → client request command',
+    { k: 'x', o: 'A', m: 10, c: { op: 'request', socketId: 'B.1', type: 'confirm', data: { q: 1 }, timeout: 500 } },
+  ],
+  [
     'replies',
     {
       k: 'r',
