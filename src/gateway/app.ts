@@ -27,6 +27,8 @@ export { FALLBACK_ROUTE } from './core/dispatch.js';
 export type { GatewayEvents, GatewayEventName, GatewayMessage } from './core/events.js';
 export type { RequestEnvelope } from './core/envelope.js';
 export type { TimerHandle } from './core/timers.js';
+export { DEFAULT_LEASE_TTL } from './core/cluster-timer.js';
+export type { EveryOptions } from './core/cluster-timer.js';
 export type { GatewayStats } from './core/stats.js';
 export type { SocketId, Uid, GroupName, NameLike, Session, RequestId, OutboundMessage } from './core/types.js';
 

@@ -17,6 +17,7 @@ export type {
   SocketCommandResults,
   PresenceChange,
 } from './adapters/adapter.js';
+export type { LeaseStore } from './adapters/lease.js';
 export type { LocalNode, PresenceListener } from './core/local-node.js';
 export type { Payload } from './core/types.js';
 // Writing an adapter over another transport: extend the base and carry wire.ts messages (docs/scale-out.md).

@@ -3,6 +3,7 @@ import type { GatewayEventName, GatewayEvents } from './events.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import type { GatewayStats } from './stats.js';
 import type { TimerHandle } from './timers.js';
+import type { EveryOptions } from './cluster-timer.js';
 import type { GroupName, NameLike, OutboundMessage, RequestId, Session, SocketId, Uid } from './types.js';
 
 /*
@@ -74,7 +75,7 @@ export interface GatewayApi {
   unroute(type: string): boolean;
   routes(): string[];
   onBinary(handler: BinaryHandler | null): this;
-  every(ms: number, fn: () => unknown): TimerHandle;
+  every(ms: number, fn: () => unknown, options?: EveryOptions): TimerHandle;
   after(ms: number, fn: () => unknown): TimerHandle;
   addHttpHandler(hook: HttpHook): () => void;
 

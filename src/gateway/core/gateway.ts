@@ -32,6 +32,8 @@ import { DEFAULT_GATEWAY_OPTIONS, resolveGatewayOptions, type GatewayOptions } f
 import { createNodeId, nodeOfSocketId, SocketIdAllocator } from './socket-id.js';
 import { createCounters, type Counters, type GatewayStats } from './stats.js';
 import { GatewayTimers, type TimerHandle } from './timers.js';
+import type { EveryOptions } from './cluster-timer.js';
+import type { LeaseStore } from '../adapters/lease.js';
 import {
   toPayload,
   type GroupName,
@@ -107,7 +109,7 @@ export class Gateway implements GatewayApi {
       this.options.maxGroupsPerSocket,
       this.authDeadlines,
     );
-    this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock);
+    this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock, leasesOf(adapter));
     this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters, clock);
     this.httpHost = new HttpHost(this, this.options.path, (error) => this.events.emit('error', error, null));
     if (options.http !== undefined) this.httpHost.hooks.push(options.http);
@@ -240,9 +242,12 @@ export class Gateway implements GatewayApi {
     return this;
   }
 
-  /** Runs `fn` every `ms` ms until cancelled or the gateway closes. Errors go to the `error` event. */
-  every(ms: number, fn: () => unknown): TimerHandle {
-    return this.timers.every(ms, fn);
+  /**
+   * Runs `fn` every `ms` ms until cancelled or the gateway closes. Errors go to the `error` event. With
+   * `{ scope: 'cluster' }` it runs on one node of the cluster at a time (see `EveryOptions`).
+   */
+  every(ms: number, fn: () => unknown, options?: EveryOptions): TimerHandle {
+    return this.timers.every(ms, fn, options);
   }
 
   /** Runs `fn` once after `ms` ms unless cancelled or the gateway closed first. */
@@ -561,6 +566,13 @@ export class Gateway implements GatewayApi {
       },
     };
   }
+}
+
+/** The adapter's leases, if it implements both methods. */
+function leasesOf(adapter: Adapter): LeaseStore | null {
+  const { lease, releaseLease } = adapter;
+  if (typeof lease !== 'function' || typeof releaseLease !== 'function') return null;
+  return { lease: lease.bind(adapter), releaseLease: releaseLease.bind(adapter) };
 }
 
 function excludeList(options: ExcludeOptions | undefined): readonly SocketId[] {
