@@ -29,7 +29,8 @@ export type { RequestEnvelope } from './core/envelope.js';
 export type { TimerHandle } from './core/timers.js';
 export { DEFAULT_LEASE_TTL } from './core/cluster-timer.js';
 export type { EveryOptions } from './core/cluster-timer.js';
-export type { GatewayStats } from './core/stats.js';
+export type { GatewayStats, ErrorCounts } from './core/stats.js';
+export type { ClusterStats, NodeReport, ProcessInfo } from './core/node-report.js';
 export type { SocketId, Uid, GroupName, NameLike, Session, RequestId, OutboundMessage } from './core/types.js';
 
 // HTTP: the built-in routes and your own (`gateway.web.get(path, fn)`), and a JSON writer for HTTP hooks.

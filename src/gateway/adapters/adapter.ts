@@ -1,4 +1,5 @@
 import type { LocalNode } from '../core/local-node.js';
+import type { NodeReport } from '../core/node-report.js';
 import type { Audience, PresenceChange, SocketCommand, SocketCommandResult } from './commands.js';
 import type { LeaseStore } from './lease.js';
 import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
@@ -41,6 +42,11 @@ export interface Adapter extends Partial<LeaseStore> {
   uidCount(group?: GroupName): Promise<number>;
   /** Session snapshots of all sockets, or of those in `group`, by socket id. */
   sessions(group?: GroupName): Promise<Record<SocketId, Session>>;
+  /**
+   * Every node's report, this one first (cluster-wide `/status` and `/metrics`). Optional: without it they show
+   * this node only.
+   */
+  nodeReports?(): Promise<NodeReport[]>;
   /** The gateway is shutting down (its sockets are already closed). Release connections, timers, subscriptions. */
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import type { BinaryHandler, GatewayApi, ResolvedGatewayOptions, RouteContext, R
 import { endWith, type GatewaySocket } from './gateway-socket.js';
 import { markAlive } from './heartbeat.js';
 import { countMessage, RateVerdict } from './rate-limit.js';
-import { countSend, type Counters } from './stats.js';
+import { countError, countSend, type Counters } from './stats.js';
 import { systemClock, type Clock } from './clock.js';
 import type { RequestId } from './types.js';
 
@@ -126,6 +126,7 @@ export class Dispatcher {
 
   private sendError(socket: GatewaySocket, id: RequestId | undefined, code: string, message: string): void {
     this.counters.errorsOut++;
+    countError(this.counters.errorsByCode, code);
     this.write(socket, encodeError(id, code, message));
   }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayEventName, GatewayEvents } from './events.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import type { GatewayStats } from './stats.js';
+import type { ClusterStats } from './node-report.js';
 import type { TimerHandle } from './timers.js';
 import type { EveryOptions } from './cluster-timer.js';
 import type { GroupName, NameLike, OutboundMessage, RequestId, Session, SocketId, Uid } from './types.js';
@@ -113,4 +114,5 @@ export interface GatewayApi {
   closeSocket(socketId: SocketId, code?: number, reason?: string): Promise<boolean>;
   localSocket(socketId: SocketId): GatewaySocket | null;
   stats(): GatewayStats;
+  clusterStats(): Promise<ClusterStats>;
 }

@@ -8,6 +8,7 @@ import {
   type SocketCommandResults,
 } from '../adapters/commands.js';
 import type { GatewaySocket } from './gateway-socket.js';
+import type { NodeReport } from './node-report.js';
 import { createSession, mergeSession } from './session.js';
 import { countSend, type Counters } from './stats.js';
 import { OPEN } from './transport.js';
@@ -68,6 +69,16 @@ export class LocalNode {
   get size(): number {
     return this.socketMap.size;
   }
+
+  /** This node's stats and process numbers, as other nodes ask for them (the gateway supplies them). */
+  statsReport(): NodeReport {
+    return this.reporter();
+  }
+
+  /** @internal Set by the gateway. */
+  reporter: () => NodeReport = () => {
+    throw new Error('this node has no gateway to report for');
+  };
 
   get uidIndexSize(): number {
     return this.uidIndex.size;

@@ -10,7 +10,7 @@ import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { HttpError, sendError, sendJson, sendText } from './respond.js';
 import { Router, type HttpContext, type HttpRouteHandler, type RouteMatch } from './router.js';
 import { demoPage, publicFile } from './static.js';
-import { gatewayMetrics, processInfo, statusBody, type ProcessInfo } from './status.js';
+import { gatewayMetrics, statusBody } from './status.js';
 
 /** Defaults of `GatewayHttpOptions`, in one place. */
 export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
@@ -71,10 +71,12 @@ export class GatewayHttp {
 
     const b = this.builtins;
     if (options.status ?? d.status)
-      b.get('/status', ({ gateway, req }) => statusBody(gateway.stats(), this.processInfoFor(req, gateway)));
+      b.get('/status', async ({ gateway, req }) =>
+        statusBody(await gateway.clusterStats(), this.keyHolder(req, gateway)),
+      );
     if (options.metrics ?? d.metrics) {
-      b.get('/metrics', ({ gateway, req, res }) => {
-        const metrics = gatewayMetrics(gateway.stats(), this.processInfoFor(req, gateway));
+      b.get('/metrics', async ({ gateway, req, res }) => {
+        const metrics = gatewayMetrics(await gateway.clusterStats(), this.keyHolder(req, gateway));
         sendText(res, 200, formatPrometheus(metrics), PROMETHEUS_CONTENT_TYPE, { 'Cache-Control': 'no-store' });
       });
     }
@@ -205,9 +207,9 @@ export class GatewayHttp {
    * Process details (pid, Node version, memory, CPU) for `/status` and `/metrics`: only to a request bearing the API
    * key (Prometheus scrapers send `Authorization: Bearer`); nobody gets them when no key is configured.
    */
-  private processInfoFor(req: IncomingMessage, gateway: GatewayApi): ProcessInfo | null {
+  private keyHolder(req: IncomingMessage, gateway: GatewayApi): boolean {
     const key = this.apiKeyFor(gateway);
-    return key !== null && key.check(req.headers.authorization) ? processInfo() : null;
+    return key !== null && key.check(req.headers.authorization);
   }
 
   private apiKeyFor(gateway: GatewayApi): { check: (authorization: string | undefined) => boolean } | null {
