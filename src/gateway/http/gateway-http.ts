@@ -21,7 +21,16 @@ export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
   metrics: true,
   client: true,
   demo: false,
+  dashboard: false,
 } as const;
+
+/** The dashboard's paths: served only with `dashboard: true` and an API key (else they are unknown paths, 404). */
+const DASHBOARD_PATHS: ReadonlySet<string> = new Set([
+  '/dashboard',
+  '/dashboard.js',
+  '/dashboard.css',
+  '/dashboard/stats',
+]);
 
 const CLIENT_CONTENT_TYPE = 'text/javascript; charset=utf-8';
 const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
@@ -52,6 +61,7 @@ export class GatewayHttp {
   private readonly maxBodySize: number;
   private readonly maxJsonDepth: number;
   private apiCheck: { key: string; check: (authorization: string | undefined) => boolean } | null = null;
+  private readonly dashboard: boolean;
 
   constructor(options: GatewayHttpOptions = {}) {
     const d = DEFAULT_GATEWAY_HTTP_OPTIONS;
@@ -93,6 +103,23 @@ export class GatewayHttp {
       b.get('/demo.css', ({ req, res }) =>
         sendStatic(req, res, publicFile('demo.css'), CSS_CONTENT_TYPE, DEMO_HEADERS),
       );
+    }
+    this.dashboard = options.dashboard ?? d.dashboard;
+    if (this.dashboard) {
+      b.get('/dashboard', ({ req, res }) =>
+        sendStatic(req, res, publicFile('dashboard.html'), HTML_CONTENT_TYPE, DEMO_HEADERS),
+      );
+      b.get('/dashboard.js', ({ req, res }) =>
+        sendStatic(req, res, publicFile('dashboard.js'), CLIENT_CONTENT_TYPE, DEMO_HEADERS),
+      );
+      b.get('/dashboard.css', ({ req, res }) =>
+        sendStatic(req, res, publicFile('dashboard.css'), CSS_CONTENT_TYPE, DEMO_HEADERS),
+      );
+      // What the page polls every second: /status as the key's holder sees it, and 401 for anyone else.
+      b.get('/dashboard/stats', async ({ gateway, req }) => {
+        if (!this.keyHolder(req, gateway)) throw unauthorized();
+        return statusBody(await gateway.clusterStats(), true);
+      });
     }
     addApiRoutes(b, this.apiPrefix);
     this.hook = (req, res, gateway) => this.handle(req, res, gateway);
@@ -139,11 +166,10 @@ export class GatewayHttp {
         const key = this.apiKeyFor(gateway);
         // API off: its paths are unknown paths (404), unless the user routed them.
         if (key === null) builtins = false;
-        else if (!key.check(req.headers.authorization)) {
-          throw new HttpError(401, 'unauthorized', 'missing or wrong API key (use "Authorization: Bearer <key>")', {
-            'WWW-Authenticate': 'Bearer realm="wsgate"',
-          });
-        }
+        else if (!key.check(req.headers.authorization)) throw unauthorized();
+      } else if (this.dashboard && DASHBOARD_PATHS.has(pathname) && this.apiKeyFor(gateway) === null) {
+        // A dashboard without a key would show the deployment to anyone: off until a key is set.
+        builtins = false;
       }
       const route = this.match(method, pathname, builtins);
       if (route === null) return false;
@@ -219,6 +245,12 @@ export class GatewayHttp {
     if (this.apiCheck === null || this.apiCheck.key !== key) this.apiCheck = { key, check: createBearerCheck(key) };
     return this.apiCheck;
   }
+}
+
+function unauthorized(): HttpError {
+  return new HttpError(401, 'unauthorized', 'missing or wrong API key (use "Authorization: Bearer <key>")', {
+    'WWW-Authenticate': 'Bearer realm="wsgate"',
+  });
 }
 
 /**
