@@ -1,6 +1,6 @@
 import type { LeaseStore } from '../adapters/lease.js';
 import type { Clock, ClockTimer } from './clock.js';
-import type { TimerHandle } from './timers.js';
+import type { TimerHandle } from './timer-handle.js';
 
 /** Default `leaseTtl` of cluster-scoped timers: a dead leader's ticks resume elsewhere within this + one interval. */
 export const DEFAULT_LEASE_TTL = 10_000;

@@ -2,13 +2,9 @@ import type { LeaseStore } from '../adapters/lease.js';
 import { systemClock, type Clock, type ClockTimer } from './clock.js';
 import { ClusterTimer, DEFAULT_LEASE_TTL, type ClusterTimerHost, type EveryOptions } from './cluster-timer.js';
 
-/** A timer from `gateway.every` / `gateway.after`. */
-export interface TimerHandle {
-  /** Stops the timer (idempotent). */
-  cancel(): void;
-  /** False once cancelled, after an `after` timer fired, or once the gateway closed. */
-  readonly active: boolean;
-}
+import type { TimerHandle } from './timer-handle.js';
+
+export type { TimerHandle } from './timer-handle.js';
 
 type ErrorSink = (error: unknown) => void;
 

@@ -132,6 +132,20 @@ describe('cluster-wide /status and /metrics', () => {
       new RegExp(`^process_resident_memory_bytes\\{node_id="C"\\} \\d+`, 'm'),
     );
 
+    // Anyone may ask /status: 60 requests at once, without the key, make at most a couple of gatherings (one
+    // fan-out to the nodes each), not 60.
+    const adapter = (a as Gateway & { adapter: { nodeReports(): Promise<unknown> } }).adapter;
+    const original = adapter.nodeReports.bind(adapter);
+    let gatherings = 0;
+    adapter.nodeReports = () => {
+      gatherings++;
+      return original();
+    };
+    const burst = await Promise.all(Array.from({ length: 60 }, () => status(httpUrl(a).replace(/\/$/, ''))));
+    expect(burst.every((s) => s.cluster.nodes === 3)).toBe(true);
+    expect(gatherings).toBeLessThanOrEqual(2);
+    adapter.nodeReports = original;
+
     const killedAt = Date.now();
     child.child.kill('SIGKILL');
     await child.exited;
