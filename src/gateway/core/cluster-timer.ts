@@ -108,7 +108,12 @@ export class ClusterTimer implements TimerHandle {
   }
 
   private settled(held: boolean, sentAt: number): void {
-    if (this.cancelled) return;
+    if (this.cancelled) {
+      // Cancelled while the store granted it: give it back (after one interval: we never ticked, another may have).
+      const leases = this.host.leases;
+      if (held && leases !== null) leases.releaseLease(this.name, this.interval).catch(() => undefined);
+      return;
+    }
     const clock = this.host.clock;
     if (!held) {
       this.stopTicking();
@@ -153,7 +158,7 @@ export class ClusterTimer implements TimerHandle {
     // Hand over: the lease frees when our next tick would have been due, not before (one tick per interval).
     if (leading && this.host.leases !== null) {
       const after = this.lastTick === 0 ? this.interval : this.lastTick + this.interval - clock.now();
-      void this.host.leases.releaseLease(this.name, Math.max(0, after)).catch(() => undefined);
+      this.host.leases.releaseLease(this.name, Math.max(0, after)).catch(() => undefined);
     }
   }
 }

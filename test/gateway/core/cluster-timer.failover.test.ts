@@ -10,8 +10,11 @@ const INTERVAL = 200;
 const LEASE_TTL = 1_500;
 /** Scheduling slack on a loaded 2-core machine (process start-up is excluded: the kill comes after steady ticks). */
 const SLACK = 1_000;
-/** Timer callbacks may be stamped a millisecond or two early relative to each other across processes. */
-const JITTER = 5;
+/**
+ * One node's consecutive ticks are stamped in the callback: a process preempted between the timer's scheduling and
+ * the stamp makes one tick look late and the next one early, by up to this much on a loaded machine.
+ */
+const JITTER = 40;
 
 const servers: RedisServer[] = [];
 
@@ -71,9 +74,11 @@ async function failover(apps: readonly ChildApp[], label: string): Promise<numbe
   expect(all.some((t) => t.pid === leader.pid && t.at > killedAt + 50)).toBe(false);
   expect(gap).toBeLessThanOrEqual(LEASE_TTL + INTERVAL + SLACK);
   // At most one tick per interval across all nodes, throughout (start-up, steady state, takeover).
+  // Between two nodes' ticks (a handover) the bound is strict: a full interval at least.
   for (let i = 1; i < all.length; i++) {
     const spacing = all[i]!.at - all[i - 1]!.at;
-    if (spacing < INTERVAL - JITTER)
+    const handover = all[i]!.pid !== all[i - 1]!.pid;
+    if (spacing < (handover ? INTERVAL : INTERVAL - JITTER))
       throw new Error(`two ticks ${spacing} ms apart: ${JSON.stringify(all.slice(Math.max(0, i - 3), i + 2))}`);
   }
   // After the takeover one node ticks.
