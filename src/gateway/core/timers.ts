@@ -1,6 +1,6 @@
 import type { LeaseStore } from '../adapters/lease.js';
 import { systemClock, type Clock, type ClockTimer } from './clock.js';
-import { ClusterTimer, DEFAULT_LEASE_TTL, type ClusterTimerHost, type EveryOptions } from './cluster-timer.js';
+import { ClusterTimer, DEFAULT_LEASE_TTL, type EveryOptions } from './cluster-timer.js';
 
 import type { TimerHandle } from './timer-handle.js';
 
@@ -12,7 +12,7 @@ type ErrorSink = (error: unknown) => void;
  * Timers tied to the gateway's lifetime: all are cleared by `gateway.close()`. A callback that throws or rejects is
  * reported to the gateway's `error` event; an `every` timer keeps running.
  */
-export class GatewayTimers implements ClusterTimerHost {
+export class GatewayTimers {
   private readonly live = new Set<Timer | ClusterTimer>();
   private closed = false;
   /** Cluster timers created so far (their default lease names). */
