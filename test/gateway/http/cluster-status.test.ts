@@ -162,6 +162,30 @@ describe('cluster-wide /status and /metrics', () => {
     expect(droppedIn).toBeLessThan(ttl + 200 + 3_000);
   }, 60_000);
 
+  it('Redis: a stalled node (SIGSTOP) is left out after at most 2 s, and is back once it runs again', async () => {
+    const redis = await RedisServer.start();
+    servers.push(redis);
+    const a: Gateway = await redisNode(redis, 'A', 'node-redis');
+    const child = new ChildApp('./redis-node.ts', { REDIS_URL: redis.url, NODE_ID: 'S', CLIENT: 'ioredis' });
+    await child.waitEvents((e) => e.event === 'listening');
+    const base = httpUrl(a).replace(/\/$/, '');
+    await until('both nodes', async () => ((await status(base)).nodes.length === 2 ? true : undefined));
+    process.kill(child.pid, 'SIGSTOP');
+    try {
+      // Past the reuse window of the last gathering, then time one that has to wait for the stalled node.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const started = Date.now();
+      const stalled = await status(base);
+      const took = Date.now() - started;
+      console.log(`redis: /status with a stalled node answered in ${took} ms`);
+      expect(stalled.nodes.map((n) => n.nodeId)).toEqual(['A']);
+      expect(took).toBeLessThan(2_000 + 1_500);
+    } finally {
+      process.kill(child.pid, 'SIGCONT');
+    }
+    await until('the node back', async () => ((await status(base)).nodes.length === 2 ? true : undefined));
+  }, 60_000);
+
   it('node:cluster: every worker, whichever answers', async () => {
     const app = new ChildApp('./cluster-app.ts', { PORT: '0', WORKERS: '3', API_KEY: KEY });
     const listening = await app.waitEvents((e) => e.event === 'listening', 3, 30_000);
