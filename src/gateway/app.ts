@@ -30,7 +30,10 @@ export { FALLBACK_ROUTE } from './core/dispatch.js';
 export type { GatewayEvents, GatewayEventName, GatewayMessage } from './core/events.js';
 export type { RequestEnvelope } from './core/envelope.js';
 export type { TimerHandle } from './core/timers.js';
-export type { GatewayStats } from './core/stats.js';
+export { DEFAULT_LEASE_TTL } from './core/cluster-timer.js';
+export type { EveryOptions } from './core/cluster-timer.js';
+export type { GatewayStats, ErrorCounts } from './core/stats.js';
+export type { ClusterStats, NodeReport, ProcessInfo } from './core/node-report.js';
 export type { SocketId, Uid, GroupName, NameLike, Session, RequestId, OutboundMessage } from './core/types.js';
 
 // App modules for `wsgate serve ./app.js` (docs/cli.md): `export default defineApp({ config, events, routes, ... })`.

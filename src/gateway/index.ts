@@ -18,6 +18,7 @@ export type {
   RequestOutcome,
   PresenceChange,
 } from './adapters/adapter.js';
+export type { LeaseStore } from './adapters/lease.js';
 export type { LocalNode, PresenceListener } from './core/local-node.js';
 export type { Payload } from './core/types.js';
 // Writing an adapter over another transport: extend the base and carry wire.ts messages (docs/scale-out.md).

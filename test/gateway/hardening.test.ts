@@ -428,10 +428,13 @@ describe('/status and /metrics without an API key (item 9)', () => {
     expect(status.status).toBe(200);
     expect(status.body).toMatchObject({ sockets: 0, nodeId: gateway.nodeId });
     for (const key of ['pid', 'node', 'memory']) expect(status.body[key]).toBeUndefined();
+    // Nor in the per-node breakdown of the cluster view.
+    for (const node of status.body.nodes as Record<string, unknown>[])
+      for (const key of ['pid', 'node', 'memory', 'cpuSeconds']) expect(node[key]).toBeUndefined();
     expect(status.text).not.toContain(process.version);
     const metrics = await call(gateway, 'GET', '/metrics', undefined, { authorization: 'Bearer anything' });
     expect(metrics.status).toBe(200);
-    expect(metrics.text).toContain('wsgate_sockets 0');
+    expect(metrics.text).toContain(`wsgate_sockets{node_id="${gateway.nodeId}"} 0`);
     expect(metrics.text).not.toMatch(/^(process|nodejs)_/m);
   });
 });

@@ -1,7 +1,7 @@
 // A `node:cluster` app for test/cluster-adapter.test.ts, started as a child process (`node --import tsx`): the
 // primary runs a ClusterHub and forks WORKERS workers, each a gateway with a ClusterAdapter listening on the shared
 // PORT (0: one free port chosen by the primary, shared by every worker). Prints JSON lines:
-// {event:"listening", pid, node, port} per worker, {event:"exit", pid, sockets, ...} per death.
+// API_KEY sets the gateways' apiKey. {event:"listening", pid, node, port} per worker, {event:"exit", pid, sockets, ...} per death.
 import cluster from 'node:cluster';
 import { ClusterAdapter, createClusterHub, createGateway } from '../../src/gateway/index.js';
 import { installRpc, report } from './gateway-rpc.js';
@@ -29,6 +29,7 @@ if (cluster.isPrimary) {
     heartbeat: false,
     maxGroupsPerSocket,
     adapter: new ClusterAdapter({ requestTimeout: 2_000 }),
+    ...(process.env.API_KEY !== undefined ? { apiKey: process.env.API_KEY } : {}),
   });
   installRpc(gateway);
   gateway.on('error', (error) => report({ event: 'error', pid: process.pid, message: String(error) }));

@@ -1,6 +1,6 @@
 // One gateway node with a RedisAdapter, as its own process (`node --import tsx`), for the SIGKILL fault test and the
 // cluster benchmark and the adapter contract. Env: REDIS_URL, NODE_ID, CLIENT (node-redis | ioredis), PRESENCE_TTL,
-// REAP_INTERVAL, MAX_GROUPS, REQUEST_TIMEOUT.
+// REAP_INTERVAL, MAX_GROUPS, REQUEST_TIMEOUT, API_KEY.
 // Prints {event:"listening", port, node}; exits when stdin closes or on SIGTERM.
 import { Redis as IORedis } from 'ioredis';
 import { createClient } from 'redis';
@@ -25,6 +25,7 @@ const gateway = await createGateway({
   adapter,
   ...(process.env.MAX_GROUPS !== undefined ? { maxGroupsPerSocket: Number(process.env.MAX_GROUPS) } : {}),
   ...(process.env.NODE_ID !== undefined ? { nodeId: process.env.NODE_ID } : {}),
+  ...(process.env.API_KEY !== undefined ? { apiKey: process.env.API_KEY } : {}),
 });
 installRpc(gateway);
 gateway.on('error', (error) => report({ event: 'error', message: String(error) }));

@@ -1,5 +1,7 @@
 import type { LocalNode } from '../core/local-node.js';
+import type { NodeReport } from '../core/node-report.js';
 import type { Audience, PresenceChange, SocketCommand, SocketCommandResult } from './commands.js';
+import type { LeaseStore } from './lease.js';
 import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
 
 // The data an adapter carries (commands, audiences, presence changes) lives in commands.ts, which the node imports
@@ -9,8 +11,9 @@ export * from './commands.js';
 /**
  * How a gateway talks to the rest of the cluster. `MemoryAdapter` (the default) is a cluster of one node. All
  * methods but `attach` and `presenceChanged` are only called after `attach` resolved, and not after `close`.
+ * `lease`/`releaseLease` (lease.ts) are optional: without them `every(..., { scope: 'cluster' })` is refused.
  */
-export interface Adapter {
+export interface Adapter extends Partial<LeaseStore> {
   /** Called once by the gateway with its node, before any other method. Throw to refuse a second gateway. */
   attach(node: LocalNode): void | Promise<void>;
   /**
@@ -43,6 +46,11 @@ export interface Adapter {
   uidCount(group?: GroupName): Promise<number>;
   /** Session snapshots of all sockets, or of those in `group`, by socket id. */
   sessions(group?: GroupName): Promise<Record<SocketId, Session>>;
+  /**
+   * Every node's report, this one first (cluster-wide `/status` and `/metrics`). Optional: without it they show
+   * this node only.
+   */
+  nodeReports?(): Promise<NodeReport[]>;
   /** The gateway is shutting down (its sockets are already closed). Release connections, timers, subscriptions. */
   close(): Promise<void>;
 }

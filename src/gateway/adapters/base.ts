@@ -7,6 +7,7 @@ import {
   type SocketCommandResult,
 } from './adapter.js';
 import type { LocalNode } from '../core/local-node.js';
+import { parseNodeReport, type NodeReport } from '../core/node-report.js';
 import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
 import { Emitter } from '../core/emitter.js';
 import type { AdapterEventName, AdapterEvents } from './emitter.js';
@@ -212,6 +213,30 @@ export abstract class ScaleOutAdapter implements Adapter {
     return { ...(remote as Record<SocketId, Session>), ...local };
   }
 
+  /**
+   * Every node's report (this one first), for cluster-wide `/status` and `/metrics`. Nodes that don't answer
+   * within `min(requestTimeout, 2 s)` are left out: a dead or stalled node drops out of the view that quickly.
+   */
+  async nodeReports(): Promise<NodeReport[]> {
+    const node = this.local;
+    const local = node.statsReport();
+    if (!this.hasPeers) return [local];
+    const remote = await this.ask(
+      'gather',
+      0,
+      {},
+      { kind: 'audience', audience: { kind: 'all', onlyBound: false } },
+      (m) => ({ k: 't', o: node.nodeId, m }),
+      Math.min(this.requestTimeout, 2_000),
+    );
+    const reports = [local];
+    for (const [id, value] of Object.entries(remote as Record<string, unknown>)) {
+      const report = parseNodeReport(value);
+      if (report !== null && id !== node.nodeId && report.stats.nodeId === id) reports.push(report);
+    }
+    return reports;
+  }
+
   /** Publishes a request and waits for its answers; `local` sockets were already written to on this node. */
   private async ask(
     mode: ReplyMode,
@@ -219,6 +244,7 @@ export abstract class ScaleOutAdapter implements Adapter {
     fallback: unknown,
     target: Target,
     build: (id: number) => NodeRequest,
+    timeout = this.requestTimeout,
   ): Promise<unknown> {
     this.checkAvailable(local);
     const request = this.requests.create(mode, local, fallback);
@@ -230,7 +256,7 @@ export abstract class ScaleOutAdapter implements Adapter {
       if (error instanceof AdapterUnavailableError) throw error.withDelivered(local);
       throw new AdapterUnavailableError('could not publish to the other nodes', { delivered: local, cause: error });
     }
-    return request.expect(reach, this.requestTimeout);
+    return request.expect(reach, timeout);
   }
 
   /**
@@ -298,6 +324,8 @@ export abstract class ScaleOutAdapter implements Adapter {
         return;
       case 's':
         return this.reply(message, node.sessions(message.g));
+      case 't':
+        return this.reply(message, { [node.nodeId]: node.statsReport() });
     }
   }
 

@@ -11,7 +11,8 @@ import { AdapterUnavailableError } from './errors.js';
  * at the timeout.
  */
 
-export type ReplyMode = 'first' | 'sum' | 'merge';
+/** `gather`: like `merge`, but a timeout resolves to what arrived instead of rejecting (reports of live nodes). */
+export type ReplyMode = 'first' | 'sum' | 'merge' | 'gather';
 
 /** How far a message went: a number of nodes, or their ids. */
 export type Reach = number | readonly string[];
@@ -39,7 +40,7 @@ export class Request {
     /** The value when nobody answers (`first`: the absent result). */
     private readonly fallback: unknown,
   ) {
-    this.value = mode === 'sum' ? 0 : mode === 'merge' ? {} : fallback;
+    this.value = mode === 'sum' ? 0 : mode === 'merge' || mode === 'gather' ? {} : fallback;
     this.promise = new Promise((resolve, reject) => {
       this.resolveFn = resolve;
       this.rejectFn = reject;
@@ -62,6 +63,7 @@ export class Request {
       this.finish();
     } else {
       this.timer = setTimeout(() => {
+        if (this.mode === 'gather') return this.finish();
         const what =
           this.mode === 'first'
             ? 'no reply'
@@ -81,7 +83,7 @@ export class Request {
     this.owing?.delete(node);
     if (counted) {
       if (this.mode === 'sum') this.value = (this.value as number) + (typeof value === 'number' ? value : 0);
-      else if (this.mode === 'merge')
+      else if (this.mode === 'merge' || this.mode === 'gather')
         Object.assign(this.value as object, typeof value === 'object' && value !== null ? value : {});
       else if (this.received === 1) this.value = value;
     }

@@ -10,6 +10,7 @@ import type { GroupName, Payload, SocketId } from '../core/types.js';
  *   b  fan-out: write to this node's sockets in an audience     → sockets written to
  *   u  ungroup: remove this node's sockets from a group         → sockets removed
  *   s  sessions: this node's session snapshots (all, or a group) → { socketId: session }
+ *   t  stats: this node's report (/status, /metrics, the dashboard) → { nodeId: report }
  *   r  replies: [m, value] pairs for node `o`'s requests
  *
  * Payloads are never in the JSON: a message is `{ header, payload }`. Redis carries it as the header's JSON, a
@@ -64,6 +65,14 @@ export type NodeRequest =
       readonly m: number;
       /** The group (`s`: absent for every socket). */
       readonly g?: GroupName;
+    }
+  | {
+      /** Kind: `t` stats (this node's report). */
+      readonly k: 't';
+      /** The sending node's id. */
+      readonly o: string;
+      /** Request id, unique per sender; the reply pairs it with the value. */
+      readonly m: number;
     };
 
 /** The replies of one tick from one node to the node that asked. */
@@ -178,6 +187,8 @@ export function parseHeader(h: unknown, data: Uint8Array | string): NodeMessage 
       return isString(h.g) ? { k: 'u', o, m, g: h.g } : null;
     case 's':
       return h.g === undefined ? { k: 's', o, m } : isString(h.g) ? { k: 's', o, m, g: h.g } : null;
+    case 't':
+      return { k: 't', o, m };
     default:
       return null;
   }

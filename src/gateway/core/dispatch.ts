@@ -13,7 +13,7 @@ import type {
 import { endWith, type GatewaySocket } from './gateway-socket.js';
 import { markAlive } from './heartbeat.js';
 import { countMessage, RateVerdict } from './rate-limit.js';
-import { countSend, type Counters } from './stats.js';
+import { countError, countSend, type Counters } from './stats.js';
 import { systemClock, type Clock } from './clock.js';
 import type { RequestId } from './types.js';
 import { isThenable, runMiddleware } from './middleware.js';
@@ -163,6 +163,7 @@ export class Dispatcher {
 
   private sendError(socket: GatewaySocket, id: RequestId | undefined, code: string, message: string): void {
     this.counters.errorsOut++;
+    countError(this.counters.errorsByCode, code);
     this.write(socket, encodeError(id, code, message));
   }
 

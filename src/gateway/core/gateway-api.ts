@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayEventName, GatewayEvents } from './events.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import type { GatewayStats } from './stats.js';
+import type { ClusterStats } from './node-report.js';
 import type { TimerHandle } from './timers.js';
+import type { EveryOptions } from './cluster-timer.js';
 import type { GroupName, NameLike, OutboundMessage, RequestId, Session, SocketId, Uid } from './types.js';
 
 /*
@@ -124,8 +126,11 @@ export interface GatewayApi {
    * message with an error reply. Returns a function that removes it.
    */
   use(middleware: MessageMiddleware): () => void;
-  /** Runs `fn` every `ms` ms until cancelled or the gateway closes. Errors go to the `error` event. */
-  every(ms: number, fn: () => unknown): TimerHandle;
+  /**
+   * Runs `fn` every `ms` ms until cancelled or the gateway closes. Errors go to the `error` event. With
+   * `{ scope: 'cluster' }` it runs on one node of the cluster at a time (the holder of a lease in the adapter).
+   */
+  every(ms: number, fn: () => unknown, options?: EveryOptions): TimerHandle;
   /** Runs `fn` once after `ms` ms unless cancelled or the gateway closed first. */
   after(ms: number, fn: () => unknown): TimerHandle;
   /**
@@ -217,4 +222,5 @@ export interface GatewayApi {
   localSocket(socketId: SocketId): GatewaySocket | null;
   /** This node's numbers, cheap and synchronous (for `/status` and `/metrics`). */
   stats(): GatewayStats;
+  clusterStats(): Promise<ClusterStats>;
 }

@@ -28,6 +28,7 @@ import { Heartbeat, markAlive } from './heartbeat.js';
 import { HttpHost, type GatewayHttpHandler } from '../http/host.js';
 import { installHttp, type GatewayHttp } from '../http/gateway-http.js';
 import { LocalNode } from './local-node.js';
+import { processInfo, type ClusterStats } from './node-report.js';
 import { checkServerRequestSettings, ServerRequests } from './server-requests.js';
 import { MemoryAdapter } from '../adapters/memory/memory-adapter.js';
 import { originPolicy } from './origin.js';
@@ -35,6 +36,8 @@ import { DEFAULT_GATEWAY_OPTIONS, resolveGatewayOptions, type GatewayOptions } f
 import { createNodeId, nodeOfSocketId, SocketIdAllocator } from './socket-id.js';
 import { createCounters, type Counters, type GatewayStats } from './stats.js';
 import { GatewayTimers, type TimerHandle } from './timers.js';
+import type { EveryOptions } from './cluster-timer.js';
+import type { LeaseStore } from '../adapters/lease.js';
 import {
   toPayload,
   type GroupName,
@@ -45,6 +48,9 @@ import {
   type Uid,
 } from './types.js';
 import { isSocketIdLike, toCloseCode, toName, toNames, toSession } from './validate.js';
+
+/** How long one gathering of `clusterStats()` is reused. */
+const CLUSTER_STATS_REUSE_MS = 500;
 
 /** Options of `gateway.close()`. */
 export interface GatewayCloseOptions {
@@ -108,6 +114,7 @@ export class Gateway implements GatewayApi {
   private servedByFramework = false;
   private wss: WsServer<GatewaySocket> | null = null;
   private closing: Promise<void> | null = null;
+  private clusterView: { at: number; pending: boolean; promise: Promise<ClusterStats> } | null = null;
 
   /** @internal Use `createGateway` (`clock`: tests only). */
   constructor(options: GatewayOptions, clock: Clock = systemClock) {
@@ -130,7 +137,8 @@ export class Gateway implements GatewayApi {
       this.options.maxGroupsPerSocket,
       this.authDeadlines,
     );
-    this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock);
+    this.node.reporter = () => ({ stats: this.stats(), process: processInfo() });
+    this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock, leasesOf(adapter));
     this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters, clock);
     this.requests = new ServerRequests(
       checkServerRequestSettings(
@@ -309,9 +317,12 @@ export class Gateway implements GatewayApi {
     return this;
   }
 
-  /** Runs `fn` every `ms` ms until cancelled or the gateway closes. Errors go to the `error` event. */
-  every(ms: number, fn: () => unknown): TimerHandle {
-    return this.timers.every(ms, fn);
+  /**
+   * Runs `fn` every `ms` ms until cancelled or the gateway closes. Errors go to the `error` event. With
+   * `{ scope: 'cluster' }` it runs on one node of the cluster at a time (see `EveryOptions`).
+   */
+  every(ms: number, fn: () => unknown, options?: EveryOptions): TimerHandle {
+    return this.timers.every(ms, fn, options);
   }
 
   /** Runs `fn` once after `ms` ms unless cancelled or the gateway closed first. */
@@ -538,6 +549,7 @@ export class Gateway implements GatewayApi {
     const now = this.clock.now();
     return {
       ...this.counters,
+      errorsByCode: { ...this.counters.errorsByCode },
       nodeId: this.nodeId,
       sockets: this.node.size,
       uids: this.node.uidIndexSize,
@@ -546,6 +558,43 @@ export class Gateway implements GatewayApi {
       startedAt: this.startedAt,
       routes: this.dispatcher.routes.size,
     };
+  }
+
+  /**
+   * The whole deployment: every node's stats and process numbers (this one first) and the presence store's counts,
+   * gathered through the adapter. With peers, gathered at most twice a second (concurrent and repeated calls share
+   * one gathering), so that polling `/status` can't make the nodes flood each other. Never rejects: with the adapter
+   * down it answers this node's numbers and says why in `partial`.
+   */
+  clusterStats(): Promise<ClusterStats> {
+    const now = this.clock.now();
+    // A cluster of one asks nobody: always fresh.
+    if (this.adapter instanceof MemoryAdapter) return this.gatherClusterStats(now);
+    const view = this.clusterView;
+    if (view !== null && (view.pending || now - view.at < CLUSTER_STATS_REUSE_MS)) return view.promise;
+    const fresh = { at: now, pending: true, promise: this.gatherClusterStats(now) };
+    fresh.promise.finally(() => (fresh.pending = false)).catch(() => undefined);
+    this.clusterView = fresh;
+    return fresh.promise;
+  }
+
+  private async gatherClusterStats(at: number): Promise<ClusterStats> {
+    const adapter = this.adapter;
+    const local = this.node.statsReport();
+    try {
+      const [nodes, sockets, uids, groups] = await Promise.all([
+        adapter.nodeReports === undefined ? [local] : adapter.nodeReports(),
+        adapter.socketCount(),
+        adapter.uidCount(),
+        adapter.groups(),
+      ]);
+      const [self, ...others] = nodes;
+      others.sort((a, b) => (a.stats.nodeId < b.stats.nodeId ? -1 : 1));
+      return { nodes: [self ?? local, ...others], presence: { sockets, uids, groups: groups.length }, at };
+    } catch (error) {
+      const { sockets, uids, groups } = local.stats;
+      return { nodes: [local], presence: { sockets, uids, groups }, partial: String(error), at };
+    }
   }
 
   /** True once `close()` was called. */
@@ -661,6 +710,13 @@ export class Gateway implements GatewayApi {
       },
     };
   }
+}
+
+/** The adapter's leases, if it implements both methods. */
+function leasesOf(adapter: Adapter): LeaseStore | null {
+  const { lease, releaseLease } = adapter;
+  if (typeof lease !== 'function' || typeof releaseLease !== 'function') return null;
+  return { lease: lease.bind(adapter), releaseLease: releaseLease.bind(adapter) };
 }
 
 function excludeList(options: ExcludeOptions | undefined): readonly SocketId[] {

@@ -10,6 +10,7 @@ import {
 } from '../adapters/commands.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import { ErrorCode, GatewayError } from './errors.js';
+import type { NodeReport } from './node-report.js';
 import { createSession, mergeSession } from './session.js';
 import { countSend, type Counters } from './stats.js';
 import { OPEN } from './transport.js';
@@ -72,6 +73,16 @@ export class LocalNode {
   get size(): number {
     return this.socketMap.size;
   }
+
+  /** This node's stats and process numbers, as other nodes ask for them (the gateway supplies them). */
+  statsReport(): NodeReport {
+    return this.reporter();
+  }
+
+  /** @internal Set by the gateway. */
+  reporter: () => NodeReport = () => {
+    throw new Error('this node has no gateway to report for');
+  };
 
   /** Entries in the uid index (distinct bound uids on this node). */
   get uidIndexSize(): number {

@@ -1,3 +1,37 @@
+/**
+ * Error replies sent, by code: the wire protocol's own codes by name, every code of the application's
+ * `GatewayError`s under `other` (a fixed set of fields, so the counters stay bounded whatever codes apps invent).
+ */
+export interface ErrorCounts {
+  bad_json: number;
+  bad_envelope: number;
+  unknown_type: number;
+  handler_error: number;
+  rate_limited: number;
+  invalid_argument: number;
+  too_many_groups: number;
+  other: number;
+}
+
+export function createErrorCounts(): ErrorCounts {
+  return {
+    bad_json: 0,
+    bad_envelope: 0,
+    unknown_type: 0,
+    handler_error: 0,
+    rate_limited: 0,
+    invalid_argument: 0,
+    too_many_groups: 0,
+    other: 0,
+  };
+}
+
+/** Counts one error reply: a plain increment, no allocation. */
+export function countError(counts: ErrorCounts, code: string): void {
+  if (Object.hasOwn(counts, code)) counts[code as keyof ErrorCounts]++;
+  else counts.other++;
+}
+
 /** Running totals since the gateway started, kept by the node and the dispatcher (plain increments, no timers). */
 export interface Counters {
   /** Connections accepted. */
@@ -18,6 +52,8 @@ export interface Counters {
   heartbeatTimeouts: number;
   /** Sockets closed with 4001 (no uid bound within `authTimeout`). */
   authTimeouts: number;
+  /** `errorsOut` by code. */
+  errorsByCode: ErrorCounts;
 }
 
 export function createCounters(): Counters {
@@ -31,6 +67,7 @@ export function createCounters(): Counters {
     rateLimited: 0,
     heartbeatTimeouts: 0,
     authTimeouts: 0,
+    errorsByCode: createErrorCounts(),
   };
 }
 

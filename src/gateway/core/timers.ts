@@ -1,12 +1,10 @@
+import type { LeaseStore } from '../adapters/lease.js';
 import { systemClock, type Clock, type ClockTimer } from './clock.js';
+import { ClusterTimer, DEFAULT_LEASE_TTL, type EveryOptions } from './cluster-timer.js';
 
-/** A timer from `gateway.every` / `gateway.after`. */
-export interface TimerHandle {
-  /** Stops the timer (idempotent). */
-  cancel(): void;
-  /** False once cancelled, after an `after` timer fired, or once the gateway closed. */
-  readonly active: boolean;
-}
+import type { TimerHandle } from './timer-handle.js';
+
+export type { TimerHandle } from './timer-handle.js';
 
 type ErrorSink = (error: unknown) => void;
 
@@ -15,17 +13,47 @@ type ErrorSink = (error: unknown) => void;
  * reported to the gateway's `error` event; an `every` timer keeps running.
  */
 export class GatewayTimers {
-  private readonly live = new Set<Timer>();
+  private readonly live = new Set<Timer | ClusterTimer>();
   private closed = false;
+  /** Cluster timers created so far (their default lease names). */
+  private clusterTimers = 0;
 
   constructor(
-    private readonly onError: ErrorSink,
+    private readonly onErrorSink: ErrorSink,
     /** The clock the timers run on (a fake one in tests). */
     readonly clock: Clock = systemClock,
+    /** The adapter's leader leases, for cluster-scoped timers (null: the adapter has none). */
+    readonly leases: LeaseStore | null = null,
   ) {}
 
-  every(ms: number, fn: () => unknown): TimerHandle {
+  every(ms: number, fn: () => unknown, options?: EveryOptions): TimerHandle {
+    if (options?.scope === 'cluster') return this.everyInCluster(ms, fn, options);
+    if (options?.scope !== undefined && options.scope !== 'node')
+      throw new TypeError(`timer scope must be 'node' or 'cluster', got ${String(options.scope)}`);
     return this.add(ms, fn, true);
+  }
+
+  private everyInCluster(ms: number, fn: () => unknown, options: EveryOptions): TimerHandle {
+    if (!Number.isFinite(ms) || ms <= 0) throw new TypeError(`timer interval must be a number > 0, got ${ms}`);
+    if (typeof fn !== 'function') throw new TypeError('timer callback must be a function');
+    if (this.leases === null)
+      throw new TypeError("this gateway's adapter has no leases (lease/releaseLease): scope 'cluster' needs them");
+    const ttl = options.leaseTtl ?? DEFAULT_LEASE_TTL;
+    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new TypeError(`leaseTtl must be a positive integer, got ${ttl}`);
+    const name = options.name ?? `every:${++this.clusterTimers}:${ms}`;
+    if (name.length === 0 || name.length > 256) throw new TypeError('timer name must be 1..256 characters');
+    const timer = new ClusterTimer(this, fn, ms, name, ttl);
+    if (this.closed) {
+      timer.cancel();
+      return timer;
+    }
+    this.live.add(timer);
+    timer.start();
+    return timer;
+  }
+
+  /** @internal */ onError(error: unknown): void {
+    this.onErrorSink(error);
   }
 
   after(ms: number, fn: () => unknown): TimerHandle {
@@ -52,17 +80,17 @@ export class GatewayTimers {
     return timer;
   }
 
-  /** @internal */ forget(timer: Timer): void {
+  /** @internal */ forget(timer: Timer | ClusterTimer): void {
     this.live.delete(timer);
   }
 
-  /** @internal */ run(timer: Timer): void {
-    if (!timer.repeat) this.live.delete(timer);
+  /** @internal */ run(timer: Timer | ClusterTimer): void {
+    if (timer instanceof Timer && !timer.repeat) this.live.delete(timer);
     try {
       const result = timer.fn();
-      if (result instanceof Promise) result.catch(this.onError);
+      if (result instanceof Promise) result.catch(this.onErrorSink);
     } catch (error) {
-      this.onError(error);
+      this.onErrorSink(error);
     }
   }
 }

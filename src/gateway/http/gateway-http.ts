@@ -10,7 +10,7 @@ import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { HttpError, sendError, sendJson, sendText } from './respond.js';
 import { Router, type HttpContext, type HttpRouteHandler, type RouteMatch } from './router.js';
 import { demoPage, publicFile } from './static.js';
-import { gatewayMetrics, processInfo, statusBody, type ProcessInfo } from './status.js';
+import { gatewayMetrics, statusBody } from './status.js';
 
 /** Defaults of `GatewayHttpOptions`, in one place. */
 export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
@@ -28,7 +28,16 @@ export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
   client: true,
   /** {@link GatewayHttpOptions.demo} */
   demo: false,
+  dashboard: false,
 } as const;
+
+/** The dashboard's paths: served only with `dashboard: true` and an API key (else they are unknown paths, 404). */
+const DASHBOARD_PATHS: ReadonlySet<string> = new Set([
+  '/dashboard',
+  '/dashboard.js',
+  '/dashboard.css',
+  '/dashboard/stats',
+]);
 
 const CLIENT_CONTENT_TYPE = 'text/javascript; charset=utf-8';
 const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
@@ -59,6 +68,7 @@ export class GatewayHttp {
   private readonly maxBodySize: number;
   private readonly maxJsonDepth: number;
   private apiCheck: { key: string; check: (authorization: string | undefined) => boolean } | null = null;
+  private readonly dashboard: boolean;
 
   constructor(options: GatewayHttpOptions = {}) {
     const d = DEFAULT_GATEWAY_HTTP_OPTIONS;
@@ -78,10 +88,12 @@ export class GatewayHttp {
 
     const b = this.builtins;
     if (options.status ?? d.status)
-      b.get('/status', ({ gateway, req }) => statusBody(gateway.stats(), this.processInfoFor(req, gateway)));
+      b.get('/status', async ({ gateway, req }) =>
+        statusBody(await gateway.clusterStats(), this.keyHolder(req, gateway)),
+      );
     if (options.metrics ?? d.metrics) {
-      b.get('/metrics', ({ gateway, req, res }) => {
-        const metrics = gatewayMetrics(gateway.stats(), this.processInfoFor(req, gateway));
+      b.get('/metrics', async ({ gateway, req, res }) => {
+        const metrics = gatewayMetrics(await gateway.clusterStats(), this.keyHolder(req, gateway));
         sendText(res, 200, formatPrometheus(metrics), PROMETHEUS_CONTENT_TYPE, { 'Cache-Control': 'no-store' });
       });
     }
@@ -98,6 +110,23 @@ export class GatewayHttp {
       b.get('/demo.css', ({ req, res }) =>
         sendStatic(req, res, publicFile('demo.css'), CSS_CONTENT_TYPE, DEMO_HEADERS),
       );
+    }
+    this.dashboard = options.dashboard ?? d.dashboard;
+    if (this.dashboard) {
+      b.get('/dashboard', ({ req, res }) =>
+        sendStatic(req, res, publicFile('dashboard.html'), HTML_CONTENT_TYPE, DEMO_HEADERS),
+      );
+      b.get('/dashboard.js', ({ req, res }) =>
+        sendStatic(req, res, publicFile('dashboard.js'), CLIENT_CONTENT_TYPE, DEMO_HEADERS),
+      );
+      b.get('/dashboard.css', ({ req, res }) =>
+        sendStatic(req, res, publicFile('dashboard.css'), CSS_CONTENT_TYPE, DEMO_HEADERS),
+      );
+      // What the page polls every second: /status as the key's holder sees it, and 401 for anyone else.
+      b.get('/dashboard/stats', async ({ gateway, req }) => {
+        if (!this.keyHolder(req, gateway)) throw unauthorized();
+        return statusBody(await gateway.clusterStats(), true);
+      });
     }
     addApiRoutes(b, this.apiPrefix);
     this.hook = (req, res, gateway) => this.handle(req, res, gateway);
@@ -152,11 +181,10 @@ export class GatewayHttp {
         const key = this.apiKeyFor(gateway);
         // API off: its paths are unknown paths (404), unless the user routed them.
         if (key === null) builtins = false;
-        else if (!key.check(req.headers.authorization)) {
-          throw new HttpError(401, 'unauthorized', 'missing or wrong API key (use "Authorization: Bearer <key>")', {
-            'WWW-Authenticate': 'Bearer realm="wsgate"',
-          });
-        }
+        else if (!key.check(req.headers.authorization)) throw unauthorized();
+      } else if (this.dashboard && DASHBOARD_PATHS.has(pathname) && this.apiKeyFor(gateway) === null) {
+        // A dashboard without a key would show the deployment to anyone: off until a key is set.
+        builtins = false;
       }
       const route = this.match(method, pathname, builtins);
       if (route === null) return false;
@@ -220,9 +248,9 @@ export class GatewayHttp {
    * Process details (pid, Node version, memory, CPU) for `/status` and `/metrics`: only to a request bearing the API
    * key (Prometheus scrapers send `Authorization: Bearer`); nobody gets them when no key is configured.
    */
-  private processInfoFor(req: IncomingMessage, gateway: GatewayApi): ProcessInfo | null {
+  private keyHolder(req: IncomingMessage, gateway: GatewayApi): boolean {
     const key = this.apiKeyFor(gateway);
-    return key !== null && key.check(req.headers.authorization) ? processInfo() : null;
+    return key !== null && key.check(req.headers.authorization);
   }
 
   private apiKeyFor(gateway: GatewayApi): { check: (authorization: string | undefined) => boolean } | null {
@@ -232,6 +260,12 @@ export class GatewayHttp {
     if (this.apiCheck === null || this.apiCheck.key !== key) this.apiCheck = { key, check: createBearerCheck(key) };
     return this.apiCheck;
   }
+}
+
+function unauthorized(): HttpError {
+  return new HttpError(401, 'unauthorized', 'missing or wrong API key (use "Authorization: Bearer <key>")', {
+    'WWW-Authenticate': 'Bearer realm="wsgate"',
+  });
 }
 
 /**

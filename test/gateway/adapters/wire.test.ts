@@ -26,6 +26,7 @@ const messages: [string, NodeMessage][] = [
   ['a fan-out to uids', { k: 'b', o: 'A', m: 7, a: { kind: 'uids', uids: ['u'] }, x: [], p: text }],
   ['an ungroup', { k: 'u', o: 'A', m: 8, g: 'room' }],
   ['a sessions request', { k: 's', o: 'A', m: 9 }],
+  ['a stats request', { k: 't', o: 'A', m: 10 }],
   [
     'a server → client request command',
     { k: 'x', o: 'A', m: 10, c: { op: 'request', socketId: 'B.1', type: 'confirm', data: { q: 1 }, timeout: 500 } },

@@ -129,7 +129,7 @@ describe('gateway HTTP with an API key', () => {
       await a.client.request('bind', { uid: 'metrics-user' });
       const anonymous = await call(base, 'GET', '/metrics', undefined, {});
       expect(anonymous.status).toBe(200);
-      expect(anonymous.text).toContain('wsgate_sockets 1');
+      expect(anonymous.text).toContain(`wsgate_sockets{node_id="${gateway.nodeId}"} 1`);
       expect(anonymous.text).not.toMatch(/^(process|nodejs)_/m);
       const res = await call(base, 'GET', '/metrics');
       expect(res.status).toBe(200);
@@ -146,7 +146,11 @@ describe('gateway HTTP with an API key', () => {
         } else if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$/.exec(line))) {
           expect(m[1]).toBe(help);
           declared.set(m[1]!, m[2]!);
-        } else if ((m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-z_]+="[^"]*"\})? (-?[0-9.e+]+|NaN|[+-]Inf)$/.exec(line))) {
+        } else if (
+          (m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-z_]+="[^"]*"(?:,[a-z_]+="[^"]*")*\})? (-?[0-9.e+]+|NaN|[+-]Inf)$/.exec(
+            line,
+          ))
+        ) {
           expect(declared.has(m[1]!), `sample ${m[1]} without TYPE`).toBe(true);
           values.set(m[1]!, Number(m[3]));
         } else {
@@ -529,7 +533,7 @@ describe('gateway HTTP without an API key', () => {
 
   it('status, metrics and the client are still served; the demo page is off by default', async () => {
     expect((await call(base, 'GET', '/status', undefined, {})).json).toMatchObject({ sockets: 0, uids: 0, groups: 0 });
-    expect((await call(base, 'GET', '/metrics', undefined, {})).text).toContain('wsgate_sockets 0');
+    expect((await call(base, 'GET', '/metrics', undefined, {})).text).toMatch(/^wsgate_sockets\{node_id="[^"]+"\} 0$/m);
     expect((await call(base, 'GET', '/wsgate.js', undefined, {})).status).toBe(200);
     expect((await call(base, 'GET', '/', undefined, {})).status).toBe(404);
   });

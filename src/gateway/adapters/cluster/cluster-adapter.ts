@@ -1,6 +1,7 @@
 import type { PresenceChange } from '../adapter.js';
 import { ScaleOutAdapter, type ScaleOutOptions, type Target } from '../base.js';
 import { AdapterUnavailableError } from '../errors.js';
+import { checkLease } from '../lease.js';
 import type { Reach } from '../requests.js';
 import { decodeJson, encodeJson, type NodeReplies, type NodeRequest } from '../wire.js';
 import type { LocalNode } from '../../core/local-node.js';
@@ -148,6 +149,21 @@ export class ClusterAdapter extends ScaleOutAdapter {
 
   uidCount(group?: GroupName): Promise<number> {
     return this.query(group === undefined ? { q: 'uidCount' } : { q: 'uidCount', group });
+  }
+
+  /** Leases live in the primary (its `LeaseTable`): one IPC round trip. */
+  async lease(name: string, ttl: number): Promise<boolean> {
+    checkLease(name, ttl);
+    this.checkAvailable(0);
+    return (await this.call(this.local.nodeId, { t: 'lease', name, ttl })) === true;
+  }
+
+  async releaseLease(name: string, after: number): Promise<void> {
+    try {
+      await this.call(this.local.nodeId, { t: 'release', name, after: Math.max(0, after) });
+    } catch {
+      // the primary is gone: the lease went with it
+    }
   }
 
   // ── IPC ────────────────────────────────────────────────────────────────────────────────────────────────────────

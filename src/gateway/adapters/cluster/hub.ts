@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Target } from '../base.js';
 import { Emitter } from '../../core/emitter.js';
+import { LeaseTable } from '../lease.js';
 import type { JsonMessage } from '../wire.js';
 import { HUB, IPC_TAG, parseToHub, type HubCall, type ToWorker } from './ipc.js';
 import { PresenceIndex } from './presence-index.js';
@@ -62,6 +63,8 @@ export interface ClusterHubEvents {
 export class ClusterHub {
   /** @internal Every worker gateway's presence, as the hub routes and answers queries by it. */
   readonly presence = new PresenceIndex();
+  /** Leader leases of cluster-scoped timers (`every(..., { scope: 'cluster' })`): the primary decides. */
+  readonly leases = new LeaseTable();
   private readonly restart: boolean;
   private readonly env: NodeJS.ProcessEnv | undefined;
   private readonly nodeWorkers = new Map<string, Worker>();
@@ -170,6 +173,13 @@ export class ClusterHub {
         return this.presence.answer(call.query);
       case 'bye':
         this.forget(from);
+        return true;
+      case 'lease':
+        // Only a registered node may lead (not one whose worker died or said bye). A dead leader's lease is left
+        // to expire: its successor waits for that, so two nodes never tick within one interval.
+        return this.nodeWorkers.get(from) === worker && this.leases.lease(call.name, from, call.ttl);
+      case 'release':
+        this.leases.release(call.name, from, call.after);
         return true;
     }
   }

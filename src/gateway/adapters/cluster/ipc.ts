@@ -10,6 +10,7 @@ import { isJsonMessage, type JsonMessage } from '../wire.js';
  *
  *   worker → primary   { from, id, call }      a call to the hub, answered with a reply message (from HUB) for `id`
  *                                              hello | presence | publish (→ ids of the nodes reached) | query | bye
+ *                                              | lease (→ true when the caller holds it) | release
  *                      { from, to, msg }       a message for node `to` (replies to its requests)
  *   primary → worker   { to, msg }             a message for node `to` (a relayed request or reply, a hub answer)
  *                      { to, gone }            node `gone` left: stop waiting for it
@@ -46,7 +47,9 @@ export type HubCall =
   | { readonly t: 'presence'; readonly changes: readonly PresenceChange[] }
   | { readonly t: 'publish'; readonly target: Target; readonly msg: JsonMessage }
   | { readonly t: 'query'; readonly query: PresenceQuery }
-  | { readonly t: 'bye' };
+  | { readonly t: 'bye' }
+  | { readonly t: 'lease'; readonly name: string; readonly ttl: number }
+  | { readonly t: 'release'; readonly name: string; readonly after: number };
 
 export type ToHub =
   | { readonly wsgate: typeof IPC_TAG; readonly from: string; readonly id: number; readonly call: HubCall }
@@ -78,7 +81,15 @@ export function parseToWorker(e: unknown): ToWorker | null {
   return null;
 }
 
-const CALLS: ReadonlySet<unknown> = new Set<HubCall['t']>(['hello', 'presence', 'publish', 'query', 'bye']);
+const CALLS: ReadonlySet<unknown> = new Set<HubCall['t']>([
+  'hello',
+  'presence',
+  'publish',
+  'query',
+  'bye',
+  'lease',
+  'release',
+]);
 
 function isHubCall(call: unknown): call is HubCall {
   return isRecord(call) && CALLS.has(call.t);

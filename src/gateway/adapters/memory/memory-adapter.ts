@@ -1,6 +1,7 @@
 import type { LocalNode } from '../../core/local-node.js';
 import type { GroupName, SocketId, Uid } from '../../core/types.js';
 import { ScaleOutAdapter } from '../base.js';
+import { checkLease } from '../lease.js';
 
 /**
  * The default adapter: a cluster of exactly one node, answered from that node's indexes. Socket ids naming any
@@ -61,5 +62,15 @@ export class MemoryAdapter extends ScaleOutAdapter {
 
   uidCount(group?: GroupName): Promise<number> {
     return Promise.resolve(this.local.uidCount(group));
+  }
+
+  /** A cluster of one: this node always leads. */
+  lease(name: string, ttl: number): Promise<boolean> {
+    checkLease(name, ttl);
+    return Promise.resolve(true);
+  }
+
+  releaseLease(): Promise<void> {
+    return Promise.resolve();
   }
 }

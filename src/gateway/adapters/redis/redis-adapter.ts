@@ -7,6 +7,8 @@ import type { GroupName, SocketId, Uid } from '../../core/types.js';
 import { openLink, type RedisArgument, type RedisClientLike, type RedisLink } from './client.js';
 import { Health, isRegistered, isSubscribed, transition, type HealthEvent } from './health.js';
 import { RedisKeys } from './keys.js';
+import { RedisLeases } from './lease.js';
+import { checkLease } from '../lease.js';
 import { PresenceWriter } from './presence.js';
 import { Reaper } from './reaper.js';
 import { Subscriptions } from './subscriptions.js';
@@ -94,6 +96,7 @@ export class RedisAdapter extends ScaleOutAdapter {
   private presence: PresenceWriter | null = null;
   private reaper: Reaper | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly leases: RedisLeases;
 
   constructor(options: RedisAdapterOptions) {
     if (options === null || typeof options !== 'object' || options.client == null)
@@ -105,6 +108,7 @@ export class RedisAdapter extends ScaleOutAdapter {
     this.ttl = positive('presenceTtl', options.presenceTtl ?? d.presenceTtl);
     this.reapEvery = positive('reapInterval', options.reapInterval ?? Math.max(50, Math.round(this.ttl / 10)));
     this.connectTimeout = positive('connectTimeout', options.connectTimeout ?? d.connectTimeout);
+    this.leases = new RedisLeases(this.keys, () => this.nodeId);
     this.subscriptions = new Subscriptions(() => this.sub, this.requestTimeout, this.reportError);
   }
 
@@ -353,6 +357,22 @@ export class RedisAdapter extends ScaleOutAdapter {
     return Number(
       await this.query(group === undefined ? ['SCARD', this.keys.uids] : ['HLEN', this.keys.groupUids(group)]),
     );
+  }
+
+  // ── leader leases (lease.ts) ───────────────────────────────────────────────────────────────────────────────────
+
+  async lease(name: string, ttl: number): Promise<boolean> {
+    checkLease(name, ttl);
+    const pub = this.pub;
+    if (this.state === Health.Closed || pub === null || !pub.ready)
+      throw new AdapterUnavailableError('Redis is unavailable');
+    return this.leases.lease(pub, name, ttl);
+  }
+
+  async releaseLease(name: string, after: number): Promise<void> {
+    const pub = this.pub;
+    if (pub === null || !pub.ready) return; // it expires by itself
+    await this.leases.releaseLease(pub, name, after).catch(this.reportError);
   }
 
   private async query(args: RedisArgument[]): Promise<unknown> {
