@@ -17,6 +17,11 @@ export type {
 } from './core/gateway-api.js';
 export { DEFAULT_GATEWAY_OPTIONS } from './core/options.js';
 export type { GatewayOptions, HeartbeatOptions, RateLimitOptions, AuthenticateResult } from './core/options.js';
+export type { HistoryOptions, RecoveryOptions } from './core/history-options.js';
+export type { HistoryRequest } from './core/history.js';
+export { RECOVER_TYPE, TOKEN_TYPE } from './core/recovery.js';
+export type { StreamRecovery } from './core/recovery.js';
+export type { HistoryPage, HistoryEntry, StreamPosition, StreamName } from './adapters/history.js';
 export { GatewaySocket } from './core/gateway-socket.js';
 export { GatewayCloseCode, GatewayCloseReason } from './core/close-codes.js';
 export { GatewayError, ErrorCode, errorBody } from './core/errors.js';

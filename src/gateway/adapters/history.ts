@@ -121,6 +121,11 @@ export interface RecoveryRecord {
   readonly session: Session;
   /** When the socket closed (ms since the epoch). */
   readonly closedAt: number;
+  /**
+   * Per stream the socket was in, a position the socket was owed everything after (where it joined, or up to where
+   * a recovery replayed): used for streams the client presents no position for (it joined, then nothing came).
+   */
+  readonly positions?: Readonly<Record<StreamName, StreamPosition>>;
 }
 
 /**

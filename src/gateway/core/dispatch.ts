@@ -9,6 +9,7 @@ import { countMessage, RateVerdict } from './rate-limit.js';
 import { countSend, type Counters } from './stats.js';
 import { systemClock, type Clock } from './clock.js';
 import type { RequestId } from './types.js';
+import { RECOVER_TYPE } from './recovery.js';
 
 /** The route that catches types no other route handles. */
 export const FALLBACK_ROUTE = '*';
@@ -22,6 +23,8 @@ const INTERNAL_ERROR_MESSAGE = 'internal error';
 export class Dispatcher {
   readonly routes = new Map<string, RouteHandler>();
   binaryHandler: BinaryHandler | null = null;
+  /** Recovery on: the handler of `$recover` requests, answered before (and instead of) any route. */
+  recoverHandler: RouteHandler | null = null;
 
   constructor(
     private readonly gateway: GatewayApi,
@@ -85,7 +88,10 @@ export class Dispatcher {
   }
 
   private route(socket: GatewaySocket, envelope: RequestEnvelope): void {
-    const handler = this.routes.get(envelope.type) ?? this.routes.get(FALLBACK_ROUTE);
+    const handler =
+      (envelope.type === RECOVER_TYPE ? this.recoverHandler : null) ??
+      this.routes.get(envelope.type) ??
+      this.routes.get(FALLBACK_ROUTE);
     const id = envelope.id;
     if (handler === undefined) {
       return this.sendError(socket, id, ErrorCode.UnknownType, `unknown type ${JSON.stringify(envelope.type)}`);

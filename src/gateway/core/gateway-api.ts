@@ -3,6 +3,8 @@ import type { GatewayEventName, GatewayEvents } from './events.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import type { GatewayStats } from './stats.js';
 import type { TimerHandle } from './timers.js';
+import type { HistoryPage } from '../adapters/history.js';
+import type { HistoryRequest } from './history.js';
 import type { GroupName, NameLike, OutboundMessage, RequestId, Session, SocketId, Uid } from './types.js';
 
 /*
@@ -86,6 +88,8 @@ export interface GatewayApi {
     message: OutboundMessage,
     options?: ExcludeOptions,
   ): Promise<number>;
+
+  history(stream: string, request?: HistoryRequest): Promise<HistoryPage>;
 
   bindUid(socketId: SocketId, uid: NameLike): Promise<boolean>;
   unbindUid(socketId: SocketId, uid?: NameLike): Promise<boolean>;

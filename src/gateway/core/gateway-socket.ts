@@ -25,6 +25,7 @@ const NO_GROUPS: ReadonlySet<GroupName> = new Set<GroupName>();
  * | `windowStart`, `windowCount` | `rate-limit.ts` |
  * | `authTimer` | `auth-timer.ts` |
  * | `closeCode` | `endWith` below |
+ * | `recoveryTokenId`, `streamStarts`, `recovery` | `recovery.ts` |
  */
 export class GatewaySocket {
   /** Routable id: `<nodeId>.<sequence>`. */
@@ -64,6 +65,16 @@ export class GatewaySocket {
   authTimer: ClockTimer | null = null;
   /** @internal Why the gateway ended the connection (one of its close codes; 0: it didn't), reported by `close`. */
   closeCode = 0;
+
+  /** @internal Recovery on: the id of the token this socket's client holds (its record is saved at close). */
+  recoveryTokenId: string | null = null;
+  /**
+   * @internal History on: per stream the socket is in, a position it has everything after (where it joined, or
+   * what recovery replayed up to); saved with the recovery record for streams the client presents no position for.
+   */
+  streamStarts: Map<string, { epoch: string; offset: number }> | null = null;
+  /** @internal 0: no `$recover` yet; 1: one was tried (only one per socket); 2: its identity moved to a new socket. */
+  recovery = 0;
 
   /** @internal Created by the gateway during the upgrade. */
   constructor(id: SocketId, request: IncomingMessage | null, uid: Uid | null, session: Session, connectedAt: number) {

@@ -8,6 +8,7 @@ import type { HttpHook, ResolvedGatewayOptions } from './gateway-api.js';
 import type { GatewayHttpOptions } from '../http/options.js';
 import type { OriginsOption } from './origin.js';
 import type { NameLike, Session } from './types.js';
+import type { HistoryOptions, RecoveryOptions } from './history-options.js';
 
 /** Liveness: protocol pings from one sweep timer; any inbound message, ping or pong counts as alive. */
 export interface HeartbeatOptions {
@@ -76,6 +77,17 @@ export interface GatewayOptions {
   raw?: boolean;
   /** Bearer token for the HTTP push API (read by the HTTP layer as `gateway.options.apiKey`). Default: API off. */
   apiKey?: string;
+  /**
+   * Keep the last messages of every stream (each group, each uid, and one for `sendToAll`) so reconnecting clients
+   * can get what they missed; messages to clients then carry their stream and offset (docs/gateway.md, "History
+   * and recovery"). Needs an adapter with history (memory, cluster, Redis) and JSON mode. Default: off.
+   */
+  history?: HistoryOptions | false;
+  /**
+   * Connection-state recovery: a client that reconnects within `window` ms with its token gets a new socket id
+   * with the previous one's uid, groups and session, and (with `history`) the messages it missed. Default: off.
+   */
+  recovery?: RecoveryOptions | false;
   /** Scale-out adapter. Default: a new `MemoryAdapter` (one node). */
   adapter?: Adapter;
   /** First HTTP hook for plain requests (more with `gateway.addHttpHandler`). Unhandled requests get a 404 JSON. */

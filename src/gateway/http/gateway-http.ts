@@ -221,12 +221,16 @@ export class GatewayHttp {
 
 /**
  * Client-visible errors: ours, and the gateway's own (`invalid_argument`: a bad uid, group, session or close code,
- * 400; `too_many_groups`: a well-formed request the socket's state refuses, 409).
+ * 400; `too_many_groups`: a well-formed request the socket's state refuses, and `history_off`, 409).
  */
 function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
   if (error instanceof GatewayError)
-    return new HttpError(error.code === ErrorCode.TooManyGroups ? 409 : 400, error.code, error.message);
+    return new HttpError(
+      error.code === ErrorCode.TooManyGroups || error.code === ErrorCode.HistoryOff ? 409 : 400,
+      error.code,
+      error.message,
+    );
   return null;
 }
 
