@@ -80,6 +80,10 @@ export class GatewayHttp {
     }
     if (options.client ?? d.client) {
       b.get('/wsgate.js', ({ req, res }) => sendStatic(req, res, publicFile('wsgate-client.js'), CLIENT_CONTENT_TYPE));
+      // Imported by /wsgate.js (`./wsgate-recovery.js`): the client's stream positions and recovery bookkeeping.
+      b.get('/wsgate-recovery.js', ({ req, res }) =>
+        sendStatic(req, res, publicFile('wsgate-recovery.js'), CLIENT_CONTENT_TYPE),
+      );
     }
     if (options.demo ?? d.demo) {
       b.get('/', ({ req, res, gateway }) => {

@@ -8,7 +8,7 @@ const cache = new Map<string, Buffer>();
 
 /** A file from the public folder, read once. Throws when the package was built without copying it. */
 export function publicFile(
-  name: 'wsgate-client.js' | 'wsgate-client.d.ts' | 'demo.html' | 'demo.js' | 'demo.css',
+  name: 'wsgate-client.js' | 'wsgate-client.d.ts' | 'wsgate-recovery.js' | 'demo.html' | 'demo.js' | 'demo.css',
 ): Buffer {
   let file = cache.get(name);
   if (file === undefined) {

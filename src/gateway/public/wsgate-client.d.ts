@@ -1,3 +1,5 @@
+import { type RecoveredEvent, type RecoveryFailedEvent } from './wsgate-recovery.js';
+export type { RecoveredEvent, RecoveryFailedEvent, StreamPosition, StreamRecoveryResult } from './wsgate-recovery.js';
 export interface ReconnectOptions {
     /** First delay cap in ms. Default 250. */
     minDelay?: number;
@@ -38,6 +40,8 @@ export interface WsgateClientOptions {
     autoConnect?: boolean;
     /** WebSocket implementation. Default `globalThis.WebSocket`. */
     WebSocket?: unknown;
+    /** Present the recovery token after reconnecting, when the server gave one. Default true. */
+    recovery?: boolean;
 }
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 export interface Envelope {
@@ -51,6 +55,8 @@ export interface Envelope {
 }
 export interface OpenEvent {
     reconnected: boolean;
+    /** The server gave this connection the previous one's uid, groups and session back (see 'recovered'). */
+    recovered: boolean;
 }
 export interface CloseEvent {
     code: number;
@@ -103,6 +109,9 @@ export declare class WsgateClient {
     private waiting;
     private readonly listeners;
     private openedOnce;
+    private readonly recovery;
+    /** Stream positions, the recovery token, and publications held back while a recovery is in flight. */
+    private readonly streams;
     /**
      * @param url ws:, wss:, http:, https: or a path resolved against the page (`/ws`)
      */
@@ -129,10 +138,13 @@ export declare class WsgateClient {
     }): Promise<T>;
     /**
      * Listens for pushed messages of `type` (fn(data, envelope)), every pushed envelope ('message'), or lifecycle
-     * events: 'open' ({reconnected}), 'close' ({code, reason, wasClean, wasOpen}), 'reconnecting' ({attempt, delay}),
-     * 'error' (Error). Returns a function that removes the listener.
+     * events: 'open' ({reconnected, recovered}), 'close' ({code, reason, wasClean, wasOpen}), 'reconnecting'
+     * ({attempt, delay}), 'error' (Error), 'recovered' / 'recovery-failed' (after a reconnect, before 'open').
+     * Returns a function that removes the listener.
      */
     on(event: 'open', fn: (event: OpenEvent) => void): () => void;
+    on(event: 'recovered', fn: (event: RecoveredEvent) => void): () => void;
+    on(event: 'recovery-failed', fn: (event: RecoveryFailedEvent) => void): () => void;
     on(event: 'close', fn: (event: CloseEvent) => void): () => void;
     on(event: 'reconnecting', fn: (event: ReconnectingEvent) => void): () => void;
     on(event: 'error', fn: (error: Error) => void): () => void;
@@ -143,6 +155,11 @@ export declare class WsgateClient {
     /** Like `on`, for one call. */
     once<A extends unknown[]>(event: string, fn: (...args: A) => void): () => void;
     private emit;
+    /** The socket is usable: 'open' listeners first (re-joins go out before the queue), then the queued messages. */
+    private opened;
+    /** Presents the token; sends and requests stay queued until the answer (or its failure) says what came back. */
+    private recover;
+    /** `inner`: the data of a publication, handled as the frame it would have been without history. */
     private receive;
     private flush;
     private failPending;
