@@ -31,7 +31,7 @@ import {
   type RecoveryFailedEvent,
   type StreamRecoveryResult,
 } from './wsgate-recovery.js';
-export type { RecoveredEvent, RecoveryFailedEvent, StreamPosition, StreamRecoveryResult } from './wsgate-recovery.js';
+export type { RecoveredEvent, RecoveryFailedEvent, StreamRecoveryResult } from './wsgate-recovery.js';
 
 const OPEN = 1; // WebSocket.OPEN
 

@@ -1,5 +1,5 @@
 import { type RecoveredEvent, type RecoveryFailedEvent } from './wsgate-recovery.js';
-export type { RecoveredEvent, RecoveryFailedEvent, StreamPosition, StreamRecoveryResult } from './wsgate-recovery.js';
+export type { RecoveredEvent, RecoveryFailedEvent, StreamRecoveryResult } from './wsgate-recovery.js';
 export interface ReconnectOptions {
     /** First delay cap in ms. Default 250. */
     minDelay?: number;
