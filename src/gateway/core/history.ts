@@ -10,6 +10,7 @@ import {
   type StreamName,
   type StreamPosition,
 } from '../adapters/history.js';
+import { AdapterUnavailableError } from '../adapters/errors.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import type { LocalNode } from './local-node.js';
 import type { GroupName, Payload, SocketId, Uid } from './types.js';
@@ -83,10 +84,12 @@ export class GatewayHistory {
     const since = request.since;
     if (since !== undefined && !isPosition(since))
       throw new GatewayError(ErrorCode.InvalidArgument, 'since must be { epoch: string, offset: integer >= 0 }');
-    return this.store.read(name, {
-      limit: Math.min(limit, limits.size),
-      ...(since === undefined ? {} : { since: { epoch: since.epoch, offset: since.offset } }),
-    });
+    return this.store
+      .read(name, {
+        limit: Math.min(limit, limits.size),
+        ...(since === undefined ? {} : { since: { epoch: since.epoch, offset: since.offset } }),
+      })
+      .catch(unavailable);
   }
 
   // ── where each local socket entered its streams ────────────────────────────────────────────────────────────────
@@ -126,6 +129,12 @@ export class GatewayHistory {
   private leave(socketId: SocketId, stream: StreamName): void {
     this.node.get(socketId)?.streamStarts?.delete(stream);
   }
+}
+
+/** The store could not be reached (Redis, the cluster primary): `unavailable` for the client (HTTP 503). */
+export function unavailable(error: unknown): never {
+  if (error instanceof AdapterUnavailableError) throw new GatewayError(ErrorCode.Unavailable, error.message);
+  throw error;
 }
 
 export function isPosition(value: unknown): value is StreamPosition {

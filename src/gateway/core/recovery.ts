@@ -10,7 +10,7 @@ import {
 import { ErrorCode, GatewayError } from './errors.js';
 import type { GatewayEmitter } from './events.js';
 import type { GatewaySocket } from './gateway-socket.js';
-import { isPosition, type GatewayHistory } from './history.js';
+import { isPosition, unavailable, type GatewayHistory } from './history.js';
 import type { ResolvedRecovery } from './history-options.js';
 import type { LocalNode } from './local-node.js';
 import { RecoveryTokens } from './recovery-token.js';
@@ -86,7 +86,7 @@ export class Recovery {
     const presented = this.parsePositions(request.positions);
     const verified = this.tokens.verify(request.token);
     if (verified === null) throw refused('invalid recovery token');
-    let record = await this.history.store.takeRecovery(verified.tokenId);
+    let record = await this.history.store.takeRecovery(verified.tokenId).catch(unavailable);
     if (record === null) record = this.takeLive(verified.socketId, verified.tokenId);
     if (record === null || record.socketId !== verified.socketId) throw refused('unknown, expired or used token');
     // Upgrade-time auth says who this is: a token never moves an identity onto another authenticated uid.
@@ -133,10 +133,9 @@ export class Recovery {
   ): Promise<StreamRecovery> {
     const limits = this.history.limits;
     if (limits === null) return { recovered: false, epoch: '', offset: 0 };
-    const page = await this.history.store.read(stream, {
-      limit: limits.size,
-      ...(since === undefined ? {} : { since }),
-    });
+    const page = await this.history.store
+      .read(stream, { limit: limits.size, ...(since === undefined ? {} : { since }) })
+      .catch(unavailable);
     const missed = since === undefined ? -1 : page.top - since.offset;
     const complete = since !== undefined && page.complete && page.entries.length === missed;
     let offset = page.top;

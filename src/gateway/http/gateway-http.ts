@@ -231,7 +231,11 @@ function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
   if (error instanceof GatewayError)
     return new HttpError(
-      error.code === ErrorCode.TooManyGroups || error.code === ErrorCode.HistoryOff ? 409 : 400,
+      error.code === ErrorCode.TooManyGroups || error.code === ErrorCode.HistoryOff
+        ? 409
+        : error.code === ErrorCode.Unavailable
+          ? 503
+          : 400,
       error.code,
       error.message,
     );

@@ -2,7 +2,13 @@
 // per stream, gateway.history and POST /api/history, and a clear failure for adapters without history.
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ScaleOutAdapter, type Gateway } from '../../../src/gateway/index.js';
+import {
+  AdapterUnavailableError,
+  ScaleOutAdapter,
+  type AdapterHistory,
+  type Gateway,
+  type HistoryLimits,
+} from '../../../src/gateway/index.js';
 import { MemoryAdapter } from '../../../src/gateway/adapters/memory/memory-adapter.js';
 import { cleanup, httpUrl, idOf, open, startGateway, withIdRoute, wsUrl } from '../helpers.js';
 
@@ -139,6 +145,39 @@ describe('history on', () => {
     const refused = await post(off, { stream: 'all' });
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ error: { code: 'history_off' } });
+  });
+});
+
+describe('a store that is down', () => {
+  it('answers unavailable: HTTP 503 from the push API, an error reply to $recover', async () => {
+    class DownStore extends MemoryAdapter {
+      override openHistory(limits: HistoryLimits | null): AdapterHistory {
+        const store = super.openHistory(limits);
+        const down = (): Promise<never> => Promise.reject(new AdapterUnavailableError('the store is down'));
+        return { ...store, read: down, takeRecovery: down };
+      }
+    }
+    const gateway = await startGateway({
+      heartbeat: false,
+      apiKey: 'k',
+      adapter: new DownStore(),
+      history: { size: 10, ttl: 60_000 },
+      recovery: { window: 60_000 },
+    });
+    gateway.on('error', () => undefined);
+    const res = await fetch(httpUrl(gateway, '/api/history'), {
+      method: 'POST',
+      headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+      body: JSON.stringify({ stream: 'all' }),
+    });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: 'unavailable' } });
+    const client = await open(gateway);
+    const token = ((await client.json()).data as { token: string }).token;
+    expect(await client.request('$recover', { token })).toMatchObject({
+      type: 'error',
+      error: { code: 'unavailable' },
+    });
   });
 });
 
