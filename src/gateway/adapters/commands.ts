@@ -40,7 +40,9 @@ export type SocketCommand =
   | { readonly op: 'getSession'; readonly socketId: SocketId }
   | { readonly op: 'setSession'; readonly socketId: SocketId; readonly session: Session }
   | { readonly op: 'updateSession'; readonly socketId: SocketId; readonly patch: Session }
-  | { readonly op: 'close'; readonly socketId: SocketId; readonly code: number; readonly reason: string };
+  | { readonly op: 'close'; readonly socketId: SocketId; readonly code: number; readonly reason: string }
+  /** Recovery: end the socket (no close frame) and hand its state to the node recovering it with `tokenId`. */
+  | { readonly op: 'takeOver'; readonly socketId: SocketId; readonly tokenId: string };
 
 /** What a `joinGroup` command resolves to when the socket is at its group cap: plain data, so it crosses any adapter. */
 export const TOO_MANY_GROUPS = ErrorCode.TooManyGroups;
@@ -69,6 +71,11 @@ export interface SocketCommandResults {
   updateSession: boolean;
   /** True if the socket was open and is now closing. */
   close: boolean;
+  /**
+   * The socket's recovery record (a `RecoveryRecord`, plain JSON) when it was open here with that token and recovery
+   * is on; the socket is then ended without saving the record. Null otherwise.
+   */
+  takeOver: Record<string, unknown> | null;
 }
 
 export type SocketCommandResult<C extends SocketCommand> = SocketCommandResults[C['op']];
@@ -88,6 +95,7 @@ export function absentResult<C extends SocketCommand>(command: C): SocketCommand
     setSession: false,
     updateSession: false,
     close: false,
+    takeOver: null,
   };
   return absent[command.op] as SocketCommandResult<C>;
 }

@@ -133,6 +133,7 @@ export class Gateway implements GatewayApi {
           this.events,
           this.counters,
           this.options.maxGroupsPerSocket,
+          (nodeId, socketId, tokenId) => adapter.forward(nodeId, { op: 'takeOver', socketId, tokenId }),
         );
     }
     this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock);

@@ -15,6 +15,7 @@ import type { ResolvedRecovery } from './history-options.js';
 import type { LocalNode } from './local-node.js';
 import { RecoveryTokens } from './recovery-token.js';
 import { countSend, type Counters } from './stats.js';
+import { nodeOfSocketId } from './socket-id.js';
 import type { Session } from './types.js';
 
 /*
@@ -57,8 +58,11 @@ export class Recovery {
     private readonly events: GatewayEmitter,
     private readonly counters: Counters,
     private readonly maxGroups: number,
+    /** Runs a `takeOver` on the node holding the token's socket (the adapter's `forward`; null when it is gone). */
+    private readonly takeOverAt: (nodeId: string, socketId: string, tokenId: string) => Promise<unknown>,
   ) {
     this.tokens = new RecoveryTokens(options.secret);
+    node.handover = (socket, tokenId) => this.handOver(socket, tokenId) as Record<string, unknown> | null;
   }
 
   /** A socket opened: give its client a token. */
@@ -87,7 +91,7 @@ export class Recovery {
     const verified = this.tokens.verify(request.token);
     if (verified === null) throw refused('invalid recovery token');
     let record = await this.history.store.takeRecovery(verified.tokenId).catch(unavailable);
-    if (record === null) record = this.takeLive(verified.socketId, verified.tokenId);
+    if (record === null) record = await this.takeLive(verified.socketId, verified.tokenId);
     if (record === null || record.socketId !== verified.socketId) throw refused('unknown, expired or used token');
     // Upgrade-time auth says who this is: a token never moves an identity onto another authenticated uid.
     if (socket.boundUid !== null && socket.boundUid !== record.uid) throw refused('the token belongs to another uid');
@@ -104,12 +108,21 @@ export class Recovery {
   }
 
   /**
-   * The token's socket is still open here (the client saw the connection die before we did): end it now, without
-   * saving its record, and take its state directly.
+   * No record: the token's socket may still be open (the client saw the connection die before the server did), here
+   * or on the node its id names. That node ends it without saving its record and hands its state over.
    */
-  private takeLive(socketId: string, tokenId: string): RecoveryRecord | null {
+  private async takeLive(socketId: string, tokenId: string): Promise<RecoveryRecord | null> {
     const old = this.node.get(socketId);
-    if (old === undefined || old.recoveryTokenId !== tokenId || old.recovery === 2) return null;
+    if (old !== undefined) return this.handOver(old, tokenId);
+    const nodeId = nodeOfSocketId(socketId);
+    if (nodeId === null || nodeId === this.node.nodeId) return null;
+    const record = await this.takeOverAt(nodeId, socketId, tokenId).catch(unavailable);
+    return isRecord(record) ? record : null;
+  }
+
+  /** Ends `old` (no close frame, no saved record) and returns its state, if `tokenId` is its token. */
+  private handOver(old: GatewaySocket, tokenId: string): RecoveryRecord | null {
+    if (old.recoveryTokenId !== tokenId || old.recovery === 2) return null;
     old.recovery = 2;
     const record = recordOf(old, Date.now());
     old.transport?.terminate();
@@ -189,6 +202,20 @@ function recordOf(socket: GatewaySocket, now: number): RecoveryRecord {
     closedAt: now,
     positions,
   };
+}
+
+/** A record that came from another node: the fields recovery reads, with their types. */
+function isRecord(value: unknown): value is RecoveryRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Partial<Record<keyof RecoveryRecord, unknown>>;
+  return (
+    typeof r.socketId === 'string' &&
+    (r.uid === null || typeof r.uid === 'string') &&
+    Array.isArray(r.groups) &&
+    r.groups.every((g) => typeof g === 'string') &&
+    typeof r.session === 'object' &&
+    r.session !== null
+  );
 }
 
 function refused(message: string): GatewayError {

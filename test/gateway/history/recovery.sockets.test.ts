@@ -1,7 +1,18 @@
 // Connection-state recovery over real sockets: a token per socket, identity and missed messages back on a new
 // socket, per-stream `recovered`, and refusal of forged, expired, replayed and foreign tokens.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Gateway, GatewayOptions } from '../../../src/gateway/index.js';
+import {
+  absentResult,
+  MemoryAdapter,
+  type AdapterHistory,
+  type Gateway,
+  type GatewayOptions,
+  type HistoryLimits,
+  type LocalNode,
+  type SocketCommand,
+  type SocketCommandResult,
+} from '../../../src/gateway/index.js';
+import { RecoveryStore } from '../../../src/gateway/adapters/stream-store.js';
 import { cleanup, open, startGateway, type TestClient } from '../helpers.js';
 
 afterEach(cleanup);
@@ -124,6 +135,63 @@ describe('recovery with history', () => {
     const third = await connect(gateway);
     expect(await third.client.request('$recover', { token: first.token })).toMatchObject({
       type: 'error',
+      error: { code: 'recovery_refused' },
+    });
+  });
+});
+
+/** Two memory nodes that share recovery records and forward socket commands to each other (a test-only cluster). */
+class PairedAdapter extends MemoryAdapter {
+  readonly peers = new Map<string, LocalNode>();
+  constructor(private readonly records: RecoveryStore) {
+    super();
+  }
+  override openHistory(limits: HistoryLimits | null): AdapterHistory {
+    const own = super.openHistory(limits);
+    return {
+      ...own,
+      saveRecovery: (id, record, ttl) => Promise.resolve(this.records.save(id, record, ttl)),
+      takeRecovery: (id) => Promise.resolve(this.records.take(id)),
+    };
+  }
+  override forward<C extends SocketCommand>(nodeId: string, command: C): Promise<SocketCommandResult<C>> {
+    const node = this.peers.get(nodeId);
+    return node === undefined ? Promise.resolve(absentResult(command)) : node.execute(command);
+  }
+}
+
+describe('recovery on another node', () => {
+  it('takes the state over from the node where the old connection is still open', async () => {
+    const records = new RecoveryStore(100);
+    const [a, b] = [new PairedAdapter(records), new PairedAdapter(records)];
+    const secret = 'shared by both nodes, 16+ bytes';
+    const nodeA = await startGateway({
+      heartbeat: false,
+      nodeId: 'A',
+      adapter: a,
+      recovery: { window: 60_000, secret },
+    });
+    const nodeB = await startGateway({
+      heartbeat: false,
+      nodeId: 'B',
+      adapter: b,
+      recovery: { window: 60_000, secret },
+    });
+    a.peers.set('B', nodeB.node);
+    b.peers.set('A', nodeA.node);
+    const first = await connect(nodeA);
+    await nodeA.bindUid(first.socketId, 'ada');
+    await nodeA.joinGroup(first.socketId, 'room');
+    const second = await connect(nodeB);
+    const reply = await second.client.request('$recover', { token: first.token });
+    expect(reply.data).toMatchObject({ previousId: first.socketId, socketId: second.socketId });
+    expect(second.socketId.startsWith('B.')).toBe(true);
+    await waitFor(() => nodeA.localSocket(first.socketId) === null);
+    expect(await nodeB.groupsOfSocket(second.socketId)).toEqual(['room']);
+    expect(await nodeB.uidOfSocket(second.socketId)).toBe('ada');
+    // The taken-over socket saved no record: its token can't be used a second time.
+    const third = await connect(nodeB);
+    expect(await third.client.request('$recover', { token: first.token })).toMatchObject({
       error: { code: 'recovery_refused' },
     });
   });
