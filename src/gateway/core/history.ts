@@ -58,6 +58,10 @@ export class GatewayHistory {
 
   /** One publication per uid (a socket has one uid: nobody gets two). */
   sendToUids(uids: readonly Uid[], payload: Payload, exclude: readonly SocketId[]): Promise<number> {
+    if (uids.length === 1) {
+      const uid = uids[0]!;
+      return this.store.publish(streamOfUid(uid), { kind: 'uids', uids: [uid] }, payload, exclude).then(delivered);
+    }
     const sends = [...new Set(uids)].map((uid) =>
       this.store.publish(streamOfUid(uid), { kind: 'uids', uids: [uid] }, payload, exclude).then(delivered),
     );
@@ -66,6 +70,12 @@ export class GatewayHistory {
 
   /** One publication per group: a socket in two of the groups gets the message once per group (each has its order). */
   sendToGroups(groups: readonly GroupName[], payload: Payload, exclude: readonly SocketId[]): Promise<number> {
+    if (groups.length === 1) {
+      const group = groups[0]!;
+      return this.store
+        .publish(streamOfGroup(group), { kind: 'groups', groups: [group] }, payload, exclude)
+        .then(delivered);
+    }
     const sends = [...new Set(groups)].map((group) =>
       this.store.publish(streamOfGroup(group), { kind: 'groups', groups: [group] }, payload, exclude).then(delivered),
     );
