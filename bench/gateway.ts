@@ -5,6 +5,8 @@
  *
  * 1. sendToGroup fan-out: 5,000 sockets in group 'g', K = 20 sends, until the clients have counted every frame.
  * 2. routed request/reply: 50 sockets × 10 requests in flight for 3 s against an `echo` route.
+ * 3. history (bench/gateway-history.ts): sendToGroup with `history` off vs on (deliveries/s and the gateway
+ *    process's CPU per send, 5,000 and 50 members), time to recover 1,000 missed messages, bytes per stored message.
  *
  * Clients are raw `node:net` sockets (handshake by hand, frames only counted) in a forked child process, so client
  * and server don't share an event loop. Child mode: `npx tsx bench/gateway.ts --child fan|echo --clients N --port P`.
@@ -15,6 +17,7 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createGateway } from '../src/index.js';
+import { historyRows } from './gateway-history.js';
 
 const HOST = '127.0.0.1';
 const FAN_CLIENTS = 5_000;
@@ -226,7 +229,7 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string, tim
   }
 }
 
-interface FanTarget {
+export interface FanTarget {
   port: number;
   members: () => number | Promise<number>;
   send: (i: number) => Promise<unknown> | void;
@@ -235,25 +238,36 @@ interface FanTarget {
 
 /** Fan-out deliveries per second: K sends to FAN_CLIENTS members, until every frame was counted by the clients. */
 async function fanOut(target: FanTarget): Promise<number> {
-  const child = spawnClients('fan', FAN_CLIENTS, target.port);
+  return (await fanOutMeasured(target, FAN_CLIENTS, FAN_K)).rate;
+}
+
+/** Fan-out of `k` sends to `clients` members: deliveries/s and this process's CPU time (user + system) per send. */
+export async function fanOutMeasured(
+  target: FanTarget,
+  clients: number,
+  k: number,
+): Promise<{ rate: number; cpuMsPerSend: number }> {
+  const child = spawnClients('fan', clients, target.port);
   try {
     await nextMessage(child, 'ready');
-    await waitFor(async () => (await target.members()) === FAN_CLIENTS, 'group membership');
+    await waitFor(async () => (await target.members()) === clients, 'group membership');
     // warm-up: 2 sends
     let expected = 0;
     for (let i = 0; i < 2; i++) await target.send(-1);
-    expected += 2 * FAN_CLIENTS;
+    expected += 2 * clients;
     child.send({ kind: 'expect', total: expected } satisfies ToChild);
     await nextMessage(child, 'reached');
 
-    expected += FAN_K * FAN_CLIENTS;
+    expected += k * clients;
     const reached = nextMessage(child, 'reached');
+    const cpu = process.cpuUsage();
     const start = performance.now();
-    for (let i = 0; i < FAN_K; i++) await target.send(i);
+    for (let i = 0; i < k; i++) await target.send(i);
     child.send({ kind: 'expect', total: expected } satisfies ToChild);
     await reached;
     const seconds = (performance.now() - start) / 1000;
-    return (FAN_K * FAN_CLIENTS) / seconds;
+    const used = process.cpuUsage(cpu);
+    return { rate: (k * clients) / seconds, cpuMsPerSend: (used.user + used.system) / 1000 / k };
   } finally {
     await stopChild(child);
     await target.close();
@@ -351,9 +365,9 @@ async function main(): Promise<void> {
   process.on('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
   const guard = setTimeout(() => {
-    console.error('bench/gateway.ts: overall time limit (120 s) reached');
+    console.error('bench/gateway.ts: overall time limit (300 s) reached');
     process.exit(1);
-  }, 120_000);
+  }, 300_000);
 
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const rows: string[] = [];
@@ -376,6 +390,8 @@ async function main(): Promise<void> {
   console.log('| scenario | wsgate | ws loop | ratio |');
   console.log('|---|---:|---:|---:|');
   for (const r of rows) console.log(r);
+  console.log('');
+  for (const line of await historyRows(fanOutMeasured)) console.log(line);
   clearTimeout(guard);
 }
 

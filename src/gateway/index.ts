@@ -19,6 +19,27 @@ export type {
   PresenceChange,
 } from './adapters/adapter.js';
 export type { LeaseStore } from './adapters/lease.js';
+// History and recovery at the seam (an adapter implements `openHistory`; contracts in adapters/history.ts).
+export {
+  ALL_STREAM,
+  streamOfGroup,
+  streamOfUid,
+  audienceOfStream,
+  newEpoch,
+  publicationFrame,
+  publicationParts,
+} from './adapters/history.js';
+export type {
+  AdapterHistory,
+  HistoryEntry,
+  HistoryLimits,
+  HistoryPage,
+  HistoryQuery,
+  Publication,
+  RecoveryRecord,
+  StreamName,
+  StreamPosition,
+} from './adapters/history.js';
 export type { LocalNode, PresenceListener } from './core/local-node.js';
 export type { Payload } from './core/types.js';
 // Writing an adapter over another transport: extend the base and carry wire.ts messages (docs/scale-out.md).

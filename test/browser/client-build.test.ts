@@ -30,9 +30,13 @@ describe('wsgate-client build', () => {
     expect([...emitted.keys()].map((name) => name.replace(/^.*\//, '')).sort()).toEqual([
       'wsgate-client.d.ts',
       'wsgate-client.js',
+      'wsgate-recovery.d.ts',
+      'wsgate-recovery.js',
     ]);
     for (const [name, text] of emitted) expect(readFileSync(name, 'utf8'), name).toBe(text);
-    const js = [...emitted].find(([name]) => name.endsWith('.js'))![1];
+    const js = [...emitted].find(([name]) => name.endsWith('wsgate-client.js'))![1];
     expect(publicFile('wsgate-client.js').toString('utf8')).toBe(js);
+    const recovery = [...emitted].find(([name]) => name.endsWith('wsgate-recovery.js'))![1];
+    expect(publicFile('wsgate-recovery.js').toString('utf8')).toBe(recovery);
   });
 });

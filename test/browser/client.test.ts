@@ -229,7 +229,7 @@ describe('WsgateClient reconnect', () => {
     });
     const reopened = next<{ reconnected: boolean }>(c, 'open');
     await serve(port);
-    expect(await reopened).toEqual({ reconnected: true });
+    expect(await reopened).toEqual({ reconnected: true, recovered: false });
     expect(reconnecting[0]).toMatchObject({ attempt: 1 });
     for (const e of reconnecting) expect(e.delay).toBeLessThanOrEqual(100);
     await expect(c.request('echo', 'after')).resolves.toBe('after');

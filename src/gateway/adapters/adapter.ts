@@ -2,11 +2,13 @@ import type { LocalNode } from '../core/local-node.js';
 import type { NodeReport } from '../core/node-report.js';
 import type { Audience, PresenceChange, SocketCommand, SocketCommandResult } from './commands.js';
 import type { LeaseStore } from './lease.js';
+import type { AdapterHistory, HistoryLimits } from './history.js';
 import type { GroupName, Payload, Session, SocketId, Uid } from '../core/types.js';
 
 // The data an adapter carries (commands, audiences, presence changes) lives in commands.ts, which the node imports
 // too; this file adds the interface, which names the node: splitting them keeps the two free of an import cycle.
 export * from './commands.js';
+export * from './history.js';
 
 /**
  * How a gateway talks to the rest of the cluster. `MemoryAdapter` (the default) is a cluster of one node. All
@@ -51,6 +53,14 @@ export interface Adapter extends Partial<LeaseStore> {
    * this node only.
    */
   nodeReports?(): Promise<NodeReport[]>;
+  /**
+   * Optional: turns on history and recovery storage and returns it (see `AdapterHistory` in history.ts for every
+   * method's contract). Called at most once, synchronously, by the gateway's constructor, before `attach`, when the
+   * gateway has `history` (then `limits` is given) or only `recovery` (then `limits` is null: only
+   * `saveRecovery` / `takeRecovery` will be used, and `read` answers every stream as lost). An adapter without it
+   * makes `createGateway` throw when either option is on. Throw to refuse (e.g. limits the store can't honour).
+   */
+  openHistory?(limits: HistoryLimits | null): AdapterHistory;
   /** The gateway is shutting down (its sockets are already closed). Release connections, timers, subscriptions. */
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import { Emitter } from '../core/emitter.js';
 import type { AdapterEventName, AdapterEvents } from './emitter.js';
 import { AdapterUnavailableError } from './errors.js';
 import { Requests, type Reach, type ReplyMode } from './requests.js';
+import { publicationFrame, type StreamName, type StreamPosition } from './history.js';
 import type { NodeMessage, NodeReplies, NodeRequest } from './wire.js';
 
 /** Which nodes a request is for. The transport decides how to reach them. */
@@ -61,6 +62,9 @@ export interface ScaleOutOptions {
  *              checkAvailable(delivered)       throw AdapterUnavailableError while the transport is down
  *              gone(node)                      ← call this when the transport learns that a node left
  *   storage    presenceChanged(change) and the presence queries (isUidOnline ... uidCount)
+ *   history    optionally `openHistory(limits)` (history.ts): memory keeps ring buffers here, the cluster adapter in
+ *              the primary, Redis in streams written by one Lua script; `deliverPublication` fans out a message
+ *              whose position is assigned, for a transport where the assigning step and the fan-out are separate
  *
  * socket.io-adapter's `ClusterAdapter` (`doPublish` / `doPublishResponse`) is the model.
  */
@@ -188,6 +192,21 @@ export abstract class ScaleOutAdapter implements Adapter {
       ...(several ? { d: 1 as const } : {}),
     }));
     return local + (remote as number);
+  }
+
+  /**
+   * Fans out message `payload` of `stream` at `position`, framed as a publication (`publicationFrame`), like
+   * `broadcast`. For `AdapterHistory.publish` implementations whose ordering step already ran (memory: the caller
+   * assigned the position synchronously, so publications of one stream leave this node in offset order).
+   */
+  protected deliverPublication(
+    stream: StreamName,
+    position: StreamPosition,
+    audience: Audience,
+    payload: Payload,
+    exclude: readonly SocketId[],
+  ): Promise<number> {
+    return this.broadcast(audience, publicationFrame(stream, position, payload), exclude);
   }
 
   async ungroup(group: GroupName): Promise<number> {

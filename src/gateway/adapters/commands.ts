@@ -145,6 +145,14 @@ export type SocketCommand =
       readonly data?: unknown;
       /** How long the owning node waits for the client's answer, in ms. */
       readonly timeout: number;
+    }
+  | {
+      /** Recovery: end the socket (no close frame) and hand its state to the node recovering it with `tokenId`. */
+      readonly op: 'takeOver';
+      /** The socket the command is about. */
+      readonly socketId: SocketId;
+      /** The recovery token's id the socket was issued. */
+      readonly tokenId: string;
     };
 
 /**
@@ -201,6 +209,11 @@ export interface SocketCommandResults {
   close: boolean;
   /** The client's answer, or why there is none (`disconnected` when there is no such socket). */
   request: RequestOutcome;
+  /**
+   * The socket's recovery record (a `RecoveryRecord`, plain JSON) when it was open here with that token and recovery
+   * is on; the socket is then ended without saving the record. Null otherwise.
+   */
+  takeOver: Record<string, unknown> | null;
 }
 
 /** What command `C` resolves to. */
@@ -222,6 +235,7 @@ export function absentResult<C extends SocketCommand>(command: C): SocketCommand
     updateSession: false,
     close: false,
     request: { ok: false, code: 'disconnected', message: 'no such socket' },
+    takeOver: null,
   };
   return absent[command.op] as SocketCommandResult<C>;
 }

@@ -16,3 +16,23 @@ export type { Reach } from './requests.js';
 export { encodeBytes, decodeBytes, encodeJson, decodeJson } from './wire.js';
 export type { NodeMessage, NodeRequest, NodeReplies, JsonMessage } from './wire.js';
 export { Health as RedisHealth } from './redis/health.js';
+export {
+  ALL_STREAM,
+  streamOfGroup,
+  streamOfUid,
+  audienceOfStream,
+  newEpoch,
+  publicationFrame,
+  publicationParts,
+} from './history.js';
+export type {
+  AdapterHistory,
+  HistoryEntry,
+  HistoryLimits,
+  HistoryPage,
+  HistoryQuery,
+  Publication,
+  RecoveryRecord,
+  StreamName,
+  StreamPosition,
+} from './history.js';

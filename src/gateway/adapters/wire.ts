@@ -147,6 +147,8 @@ function parseCommand(v: unknown, data: Uint8Array | string): SocketCommand | nu
       return isRecord(v.session) ? { op: 'setSession', socketId, session: v.session } : null;
     case 'updateSession':
       return isRecord(v.patch) ? { op: 'updateSession', socketId, patch: v.patch } : null;
+    case 'takeOver':
+      return isString(v.tokenId) ? { op: 'takeOver', socketId, tokenId: v.tokenId } : null;
     case 'close':
       return typeof v.code === 'number' && isString(v.reason)
         ? { op: 'close', socketId, code: v.code, reason: v.reason }

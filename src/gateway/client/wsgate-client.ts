@@ -26,9 +26,24 @@
 // While the socket is not open, `send` and `request` are QUEUED (up to `maxQueue` messages) and flushed in order on
 // the next open; a queued request's timeout keeps running. Requests already sent when the connection drops are
 // REJECTED (code "disconnected"): the server may or may not have handled them, so only the app can decide to retry.
-// Server-side state (uid binding, groups) belongs to the connection: redo it in an 'open' handler.
+// Server-side state (uid binding, groups) belongs to the connection: redo it in an 'open' handler — unless the
+// gateway has `recovery` on: then the client presents its token on reconnect, gets its uid, groups, session and
+// (with `history`) missed messages back, and 'open' says `recovered: true` (wsgate-recovery.ts). Either way the
+// 'open' listeners run before queued messages are flushed, so a re-join goes out before what was queued.
 //
 // The exported types describe the WebSocket structurally, so using the client needs no DOM types.
+
+import {
+  parsePublication,
+  PUBLICATION_TYPE,
+  RECOVER_TYPE,
+  StreamTracker,
+  TOKEN_TYPE,
+  type RecoveredEvent,
+  type RecoveryFailedEvent,
+  type StreamRecoveryResult,
+} from './wsgate-recovery.js';
+export type { RecoveredEvent, RecoveryFailedEvent, StreamRecoveryResult } from './wsgate-recovery.js';
 
 const OPEN = 1; // WebSocket.OPEN
 /** Offered after the app's subprotocols, first: a server that picks the first offered one picks this, not the next. */
@@ -146,6 +161,12 @@ export interface WsgateClientOptions {
    * @defaultValue `TERMINAL_CLOSE_CODES`
    */
   terminalCloseCodes?: readonly number[];
+  /**
+   * Present the recovery token after reconnecting, when the server gave one.
+   *
+   * @defaultValue `true`
+   */
+  recovery?: boolean;
 }
 
 /** Where the client stands: `'reconnecting'` waits for the next attempt; `'closed'` after `close()` or giving up. */
@@ -172,6 +193,8 @@ export interface Envelope {
 export interface OpenEvent {
   /** True when this is a reconnection (redo uid binding and groups: they belonged to the old connection). */
   reconnected: boolean;
+  /** The server gave this connection the previous one's uid, groups and session back (see 'recovered'). */
+  recovered: boolean;
 }
 /** The `close` event. */
 export interface CloseEvent {
@@ -309,6 +332,9 @@ export class WsgateClient {
   private waiting: Map<number, Entry>;
   private readonly listeners: Map<string, Set<Listener>>;
   private openedOnce: boolean;
+  private readonly recovery: boolean;
+  /** Stream positions, the recovery token, and publications held back while a recovery is in flight. */
+  private readonly streams = new StreamTracker();
 
   /**
    * @param url ws:, wss:, http:, https: or a path resolved against the page (`/ws`)
@@ -337,6 +363,7 @@ export class WsgateClient {
     this.waiting = new Map();
     this.listeners = new Map();
     this.openedOnce = false;
+    this.recovery = options.recovery !== false;
     if (options.autoConnect !== false) this.connect();
   }
 
@@ -380,10 +407,9 @@ export class WsgateClient {
       const reconnected = this.openedOnce;
       this.openedOnce = true;
       this.attempt = 0;
-      this.currentState = 'open';
-      this.flush();
-      this.settleReady(null);
-      this.emit('open', { reconnected } satisfies OpenEvent);
+      const presented = reconnected && this.recovery ? this.streams.beginRecovery() : null;
+      if (presented === null) this.opened(reconnected, false);
+      else this.recover(ws, presented);
     };
     ws.onmessage = (event) => {
       if (this.ws === ws) this.receive(event.data, ws);
@@ -508,11 +534,14 @@ export class WsgateClient {
 
   /**
    * Listens for pushed messages of `type` (fn(data, envelope)), every pushed envelope ('message'), or lifecycle
-   * events: 'open' ({reconnected}), 'close' ({code, reason, wasClean, wasOpen, terminal}), 'reconnecting' ({attempt,
-   * delay}), 'error' (Error), 'unauthorized' / 'forbidden' ({code, reason}: refused by the server, stopped), 'binary'
-   * (ArrayBuffer). Returns a function that removes the listener.
+   * events: 'open' ({reconnected, recovered}), 'close' ({code, reason, wasClean, wasOpen, terminal}), 'reconnecting'
+   * ({attempt, delay}), 'error' (Error), 'unauthorized' / 'forbidden' ({code, reason}: refused by the server,
+   * stopped), 'binary' (ArrayBuffer), 'recovered' / 'recovery-failed' (after a reconnect, before 'open'). Returns a
+   * function that removes the listener.
    */
   on(event: 'open', fn: (event: OpenEvent) => void): () => void;
+  on(event: 'recovered', fn: (event: RecoveredEvent) => void): () => void;
+  on(event: 'recovery-failed', fn: (event: RecoveryFailedEvent) => void): () => void;
   on(event: 'close', fn: (event: CloseEvent) => void): () => void;
   on(event: 'reconnecting', fn: (event: ReconnectingEvent) => void): () => void;
   on(event: 'error', fn: (error: Error) => void): () => void;
@@ -559,10 +588,52 @@ export class WsgateClient {
     }
   }
 
-  private receive(raw: unknown, ws: WebSocketLike): void {
+  /** The socket is usable: 'open' listeners first (re-joins go out before the queue), then the queued messages. */
+  private opened(reconnected: boolean, recovered: boolean): void {
+    this.currentState = 'open';
+    this.emit('open', { reconnected, recovered } satisfies OpenEvent);
+    this.flush();
+    this.settleReady(null);
+  }
+
+  /** Presents the token; sends and requests stay queued until the answer (or its failure) says what came back. */
+  private recover(ws: WebSocketLike, presented: object): void {
+    const id = this.nextId++;
+    const finish = (data: unknown, reason: string | null): void => {
+      if (this.ws !== ws) {
+        // That connection died first: what it had received still goes to the app, in order.
+        for (const publication of this.streams.finishRecovery(null)) this.receive(publication.data, ws, true);
+        return;
+      }
+      const reply = (data ?? {}) as Partial<RecoveredEvent>;
+      const streams: Record<string, StreamRecoveryResult> = reply.streams ?? {};
+      const held = this.streams.finishRecovery(reason === null ? streams : null);
+      const failed = Object.values(streams).some((s) => !s.recovered);
+      const identity =
+        reason === null ? { socketId: String(reply.socketId), previousId: String(reply.previousId) } : {};
+      if (reason === null && !failed) this.emit('recovered', { ...identity, streams } as RecoveredEvent);
+      else
+        this.emit('recovery-failed', { reason: reason ?? 'incomplete', ...identity, streams } as RecoveryFailedEvent);
+      for (const publication of held) this.receive(publication.data, ws, true);
+      if (ws.readyState === OPEN) this.opened(true, reason === null);
+    };
+    const entry: Entry = {
+      resolve: (data) => finish(data, null),
+      reject: (error) => finish(null, error.code),
+      timer: setTimeout(() => {
+        this.pending.delete(id);
+        finish(null, 'timeout');
+      }, this.timeout),
+    };
+    this.pending.set(id, entry);
+    ws.send(JSON.stringify({ type: RECOVER_TYPE, id, data: presented }));
+  }
+
+  /** `inner`: the data of a publication, handled as the frame it would have been without history. */
+  private receive(raw: unknown, ws: WebSocketLike, inner = false): void {
     if (typeof raw !== 'string') {
       // Binary frames are outside the envelope: handed over as they are.
-      if (raw instanceof ArrayBuffer) this.emit('binary', raw);
+      if (raw instanceof ArrayBuffer && !inner) this.emit('binary', raw);
       return;
     }
     let envelope: unknown;
@@ -597,6 +668,16 @@ export class WsgateClient {
       } else {
         entry.resolve(message.data);
       }
+      return;
+    }
+    if (!inner && message.type === TOKEN_TYPE) {
+      const token = (message.data as { token?: unknown } | undefined)?.token;
+      if (typeof token === 'string') this.streams.token = token;
+      return;
+    }
+    if (!inner && message.type === PUBLICATION_TYPE) {
+      const publication = parsePublication(message as Record<string, unknown>);
+      if (publication !== null) for (const p of this.streams.accept(publication)) this.receive(p.data, ws, true);
       return;
     }
     if (message.type === 'error') {

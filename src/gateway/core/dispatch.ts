@@ -18,6 +18,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { RequestId } from './types.js';
 import { isThenable, runMiddleware } from './middleware.js';
 import type { ServerRequests } from './server-requests.js';
+import { RECOVER_TYPE } from './recovery.js';
 
 /** The route that catches types no other route handles. */
 export const FALLBACK_ROUTE = '*';
@@ -35,6 +36,8 @@ export class Dispatcher {
   readonly middleware: MessageMiddleware[] = [];
   /** Where clients' answers to `socket.request` go (messages with `replyTo`); null: they are ignored. */
   answers: ServerRequests | null = null;
+  /** Recovery on: the handler of `$recover` requests, answered before (and instead of) any route. */
+  recoverHandler: RouteHandler | null = null;
 
   constructor(
     private readonly gateway: GatewayApi,
@@ -119,7 +122,10 @@ export class Dispatcher {
   }
 
   private handle(socket: GatewaySocket, envelope: RequestEnvelope, ctx: RouteContext): void {
-    const handler = this.routes.get(envelope.type) ?? this.routes.get(FALLBACK_ROUTE);
+    const handler =
+      (envelope.type === RECOVER_TYPE ? this.recoverHandler : null) ??
+      this.routes.get(envelope.type) ??
+      this.routes.get(FALLBACK_ROUTE);
     if (handler === undefined) {
       return this.sendError(
         socket,

@@ -29,6 +29,12 @@ export const ErrorCode = {
   UpgradeRequired: 'upgrade_required',
   /** HTTP 400: a JSON request body nested deeper than `maxJsonDepth` levels (arrays and objects). */
   JsonTooDeep: 'json_too_deep',
+  /** `$recover`: the token is forged, expired, already used, or names another uid; or recovery is off. */
+  RecoveryRefused: 'recovery_refused',
+  /** `gateway.history` or `GET /api/history` while the gateway has no `history` option (HTTP 409). */
+  HistoryOff: 'history_off',
+  /** The store behind history or recovery (Redis, the cluster primary) could not be reached (HTTP 503). */
+  Unavailable: 'unavailable',
   /** HTTP 500 when an `http` hook threw. */
   InternalError: 'internal_error',
 } as const;

@@ -33,6 +33,11 @@ export interface GatewayEvents {
    */
   close: (socket: GatewaySocket, code: number, reason: string) => void;
   /**
+   * Recovery: a reconnecting client presented a valid token, and `socket` (a new id) got the uid, groups and session
+   * of `previousId` back; missed messages are being replayed. Runs after `connect` for the same socket.
+   */
+  recover: (socket: GatewaySocket, previousId: string) => void;
+  /**
    * Something failed that no client should see: a route handler threw a non-`GatewayError`, a listener or timer
    * threw, `authenticate` threw, an adapter rejected. Errors are dropped when nobody listens — listen to this one.
    */

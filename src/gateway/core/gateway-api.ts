@@ -5,6 +5,8 @@ import type { GatewayStats } from './stats.js';
 import type { ClusterStats } from './node-report.js';
 import type { TimerHandle } from './timers.js';
 import type { EveryOptions } from './cluster-timer.js';
+import type { HistoryPage } from '../adapters/history.js';
+import type { HistoryRequest } from './history.js';
 import type { GroupName, NameLike, OutboundMessage, RequestId, Session, SocketId, Uid } from './types.js';
 
 /*
@@ -151,6 +153,9 @@ export interface GatewayApi {
     message: OutboundMessage,
     options?: ExcludeOptions,
   ): Promise<number>;
+
+  /** The stored history of a stream (`group:<g>`, `uid:<u>` or `all`) since a position; needs `history`. */
+  history(stream: string, request?: HistoryRequest): Promise<HistoryPage>;
 
   /**
    * Binds a socket to a uid (a uid may have many sockets; a socket has at most one uid — binding another replaces

@@ -29,6 +29,7 @@ const NO_GROUPS: ReadonlySet<GroupName> = new Set<GroupName>();
  * | `closeCode` | `endWith` below |
  * | `requester` | `gateway.ts` (open) |
  * | `pendingRequests` | `server-requests.ts` |
+ * | `recoveryTokenId`, `streamStarts`, `recovery` | `recovery.ts` |
  */
 export class GatewaySocket {
   /** Routable id: `<nodeId>.<sequence>`. */
@@ -73,6 +74,16 @@ export class GatewaySocket {
   requester: ServerRequests | null = null;
   /** @internal This socket's unanswered server → client requests, created at its first `request`. */
   pendingRequests: PendingRequests | null = null;
+
+  /** @internal Recovery on: the id of the token this socket's client holds (its record is saved at close). */
+  recoveryTokenId: string | null = null;
+  /**
+   * @internal History on: per stream the socket is in, a position it has everything after (where it joined, or
+   * what recovery replayed up to); saved with the recovery record for streams the client presents no position for.
+   */
+  streamStarts: Map<string, { epoch: string; offset: number }> | null = null;
+  /** @internal 0: no `$recover` yet; 1: one was tried (only one per socket); 2: its identity moved to a new socket. */
+  recovery = 0;
 
   /** @internal Created by the gateway during the upgrade. */
   constructor(id: SocketId, request: IncomingMessage | null, uid: Uid | null, session: Session, connectedAt: number) {

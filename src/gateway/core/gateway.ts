@@ -47,6 +47,10 @@ import {
   type SocketId,
   type Uid,
 } from './types.js';
+import { GatewayHistory, openAdapterHistory, type HistoryRequest } from './history.js';
+import { resolveHistory, resolveRecovery } from './history-options.js';
+import { Recovery } from './recovery.js';
+import type { HistoryPage } from '../adapters/history.js';
 import { isSocketIdLike, toCloseCode, toName, toNames, toSession } from './validate.js';
 
 /** How long one gathering of `clusterStats()` is reused. */
@@ -115,6 +119,9 @@ export class Gateway implements GatewayApi {
   private wss: WsServer<GatewaySocket> | null = null;
   private closing: Promise<void> | null = null;
   private clusterView: { at: number; pending: boolean; promise: Promise<ClusterStats> } | null = null;
+  /** History and/or recovery on: the adapter's store and the gateway's use of it. */
+  private readonly streams: GatewayHistory | null = null;
+  private readonly recovery: Recovery | null = null;
 
   /** @internal Use `createGateway` (`clock`: tests only). */
   constructor(options: GatewayOptions, clock: Clock = systemClock) {
@@ -129,14 +136,36 @@ export class Gateway implements GatewayApi {
     this.refusals = new InBandRefusals(checkAuthFailure(options.authFailure ?? DEFAULT_GATEWAY_OPTIONS.authFailure));
     this.adapter = options.adapter ?? new MemoryAdapter();
     const adapter = this.adapter;
+    const limits = resolveHistory(options.history);
+    const recovery = resolveRecovery(options.recovery);
+    if ((limits !== null || recovery !== null) && this.options.raw)
+      throw new TypeError('history and recovery need JSON mode (raw: false): their frames are JSON envelopes');
+    let streams: GatewayHistory | null = null;
     this.authDeadlines = new AuthTimer(this.options.authTimeout, (socket) => this.authExpired(socket), clock);
     this.node = new LocalNode(
       this.nodeId,
       this.counters,
-      (change) => adapter.presenceChanged(change),
+      (change) => {
+        streams?.track(change);
+        return adapter.presenceChanged(change);
+      },
       this.options.maxGroupsPerSocket,
       this.authDeadlines,
     );
+    if (limits !== null || recovery !== null) {
+      const report = (error: unknown): void => this.events.emit('error', error, null);
+      streams = this.streams = new GatewayHistory(openAdapterHistory(adapter, limits), limits, this.node, report);
+      if (recovery !== null)
+        this.recovery = new Recovery(
+          recovery,
+          streams,
+          this.node,
+          this.events,
+          this.counters,
+          this.options.maxGroupsPerSocket,
+          (nodeId, socketId, tokenId) => adapter.forward(nodeId, { op: 'takeOver', socketId, tokenId }),
+        );
+    }
     this.node.reporter = () => ({ stats: this.stats(), process: processInfo() });
     this.timers = new GatewayTimers((error) => this.events.emit('error', error, null), clock, leasesOf(adapter));
     this.dispatcher = new Dispatcher(this, this.options, this.events, this.counters, clock);
@@ -149,6 +178,8 @@ export class Gateway implements GatewayApi {
       clock,
     );
     this.dispatcher.answers = this.requests;
+    const recovering = this.recovery;
+    if (recovering !== null) this.dispatcher.recoverHandler = (ctx) => recovering.recover(ctx.socket, ctx.data);
     this.httpHost = new HttpHost(this, this.options.path, (error) => this.events.emit('error', error, null));
     if (options.http !== undefined) this.httpHost.hooks.push(options.http);
     const hb = this.options.heartbeat;
@@ -336,6 +367,8 @@ export class Gateway implements GatewayApi {
   async sendToAll(message: OutboundMessage, options?: SendToAllOptions): Promise<number> {
     const audience =
       options?.onlyBound === true ? ({ kind: 'all', onlyBound: true } as const) : ({ kind: 'all' } as const);
+    if (this.streams?.enabled === true)
+      return this.streams.sendToAll(audience, toPayload(message), excludeList(options));
     return this.adapter.broadcast(audience, toPayload(message), excludeList(options));
   }
 
@@ -370,11 +403,9 @@ export class Gateway implements GatewayApi {
     message: OutboundMessage,
     options?: ExcludeOptions,
   ): Promise<number> {
-    return this.adapter.broadcast(
-      { kind: 'uids', uids: toNames('uid', uids) },
-      toPayload(message),
-      excludeList(options),
-    );
+    const names = toNames('uid', uids);
+    if (this.streams?.enabled === true) return this.streams.sendToUids(names, toPayload(message), excludeList(options));
+    return this.adapter.broadcast({ kind: 'uids', uids: names }, toPayload(message), excludeList(options));
   }
 
   /** Sends to every socket in one group or several groups (a socket in two of them gets it once). */
@@ -383,11 +414,20 @@ export class Gateway implements GatewayApi {
     message: OutboundMessage,
     options?: ExcludeOptions,
   ): Promise<number> {
-    return this.adapter.broadcast(
-      { kind: 'groups', groups: toNames('group', groups) },
-      toPayload(message),
-      excludeList(options),
-    );
+    const names = toNames('group', groups);
+    if (this.streams?.enabled === true)
+      return this.streams.sendToGroups(names, toPayload(message), excludeList(options));
+    return this.adapter.broadcast({ kind: 'groups', groups: names }, toPayload(message), excludeList(options));
+  }
+
+  /**
+   * History on: the stored messages of `stream` (`all`, `group:<name>`, `uid:<uid>`) after `since` (same epoch), at
+   * most `limit` (default and cap: `history.size`). Rejects with `GatewayError('history_off')` when history is off,
+   * `invalid_argument` for a bad stream, limit or position.
+   */
+  async history(stream: string, request?: HistoryRequest): Promise<HistoryPage> {
+    if (this.streams === null) throw new GatewayError(ErrorCode.HistoryOff, 'history is off');
+    return this.streams.read(stream, request);
   }
 
   // ── uids and groups ────────────────────────────────────────────────────────────────────────────────────────────
@@ -681,6 +721,7 @@ export class Gateway implements GatewayApi {
         counters.connections++;
         gateway.reportAsync(gateway.node.add(socket), socket);
         authDeadlines.start(socket);
+        gateway.recovery?.opened(socket);
         const req = socket.upgradeRequest as IncomingMessage;
         socket.upgradeRequest = null;
         gateway.events.emit('connect', socket, req);
@@ -704,6 +745,7 @@ export class Gateway implements GatewayApi {
         if (socket instanceof RefusedSocket) return;
         gateway.requests.closed(socket);
         gateway.reportAsync(gateway.node.remove(socket), socket);
+        gateway.recovery?.closed(socket);
         const cause = socket.closeCode;
         if (cause === 0) gateway.events.emit('close', socket, code, reason);
         else gateway.events.emit('close', socket, cause, gatewayCloseReason(cause));

@@ -43,6 +43,8 @@ export class LocalNode {
   private readonly listener: PresenceListener;
   private readonly maxGroupsPerSocket: number;
   private readonly deadlines: AuthDeadlines | null;
+  /** @internal Recovery on: hands a socket's state to a recovering client (`takeOver` command). */
+  handover: ((socket: GatewaySocket, tokenId: string) => Record<string, unknown> | null) | null = null;
 
   /** @internal Created by the gateway. */
   constructor(
@@ -173,6 +175,8 @@ export class LocalNode {
         if (socket === undefined) return false;
         mergeSession(socket.sessionData, command.patch);
         return true;
+      case 'takeOver':
+        return socket === undefined || this.handover === null ? null : this.handover(socket, command.tokenId);
       case 'close': {
         if (socket?.transport == null || socket.transport.readyState !== OPEN) return false;
         socket.transport.close(command.code, command.reason);

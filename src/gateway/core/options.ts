@@ -9,6 +9,7 @@ import type { GatewayHttpOptions } from '../http/options.js';
 import type { OriginsOption } from './origin.js';
 import type { AuthFailureMode } from './auth-refusal.js';
 import type { NameLike, Session } from './types.js';
+import type { HistoryOptions, RecoveryOptions } from './history-options.js';
 
 /** Liveness: protocol pings from one sweep timer; any inbound message, ping or pong counts as alive. */
 export interface HeartbeatOptions {
@@ -175,6 +176,21 @@ export interface GatewayOptions {
    * @defaultValue `undefined`: the push API is off
    */
   apiKey?: string;
+  /**
+   * Keep the last messages of every stream (each group, each uid, and one for `sendToAll`) so reconnecting clients
+   * can get what they missed; messages to clients then carry their stream and offset (docs/gateway.md, "History
+   * and recovery"). Needs an adapter with history (memory, cluster, Redis) and JSON mode.
+   *
+   * @defaultValue `false`: off
+   */
+  history?: HistoryOptions | false;
+  /**
+   * Connection-state recovery: a client that reconnects within `window` ms with its token gets a new socket id
+   * with the previous one's uid, groups and session, and (with `history`) the messages it missed.
+   *
+   * @defaultValue `false`: off
+   */
+  recovery?: RecoveryOptions | false;
   /**
    * Scale-out adapter.
    *

@@ -18,6 +18,8 @@ import type { HttpContext, Router, HttpRouteHandler } from './router.js';
  *   POST {prefix}/setSession    {socketId, session}                      → {ok}   false: no such socket
  *   POST {prefix}/updateSession {socketId, session}                      → {ok}   (shallow merge)
  *   POST {prefix}/close         {socketId, code?, reason?}               → {ok}   false: was not open
+ *   POST {prefix}/history       {stream, since?: {epoch, offset}, limit?} → {epoch, top, complete, entries}
+ *        entries: [{offset, message}] (binary: {offset, message: base64, binary: true}); 409 history_off
  *   GET  {prefix}/sockets/:socketId       → {socketId, online, uid, groups, session}
  *   GET  {prefix}/uids                    → {count, uids}
  *   GET  {prefix}/uids/:uid               → {uid, online, sockets}
@@ -73,6 +75,24 @@ export function addApiRoutes(router: Router, prefix: string): void {
     const code = body.optionalInteger('code') ?? 1000;
     const reason = body.optionalString('reason') ?? '';
     return ok(await gateway.closeSocket(socketId, code, reason));
+  });
+  post('history', async (gateway, body) => {
+    const since = body.has('since') ? body.object('since') : undefined;
+    const limit = body.optionalInteger('limit');
+    const page = await gateway.history(body.string('stream'), {
+      ...(since === undefined ? {} : { since: since as { epoch: string; offset: number } }),
+      ...(limit === undefined ? {} : { limit }),
+    });
+    return {
+      epoch: page.epoch,
+      top: page.top,
+      complete: page.complete,
+      entries: page.entries.map(({ offset, payload }) =>
+        typeof payload.data === 'string'
+          ? { offset, message: payload.data }
+          : { offset, message: Buffer.from(payload.data).toString('base64'), binary: true },
+      ),
+    };
   });
 
   get('/sockets/:socketId', async ({ gateway, params }) => {

@@ -99,6 +99,10 @@ export class GatewayHttp {
     }
     if (options.client ?? d.client) {
       b.get('/wsgate.js', ({ req, res }) => sendStatic(req, res, publicFile('wsgate-client.js'), CLIENT_CONTENT_TYPE));
+      // Imported by /wsgate.js (`./wsgate-recovery.js`): the client's stream positions and recovery bookkeeping.
+      b.get('/wsgate-recovery.js', ({ req, res }) =>
+        sendStatic(req, res, publicFile('wsgate-recovery.js'), CLIENT_CONTENT_TYPE),
+      );
     }
     if (options.demo ?? d.demo) {
       b.get('/', ({ req, res, gateway }) => {
@@ -270,12 +274,20 @@ function unauthorized(): HttpError {
 
 /**
  * Client-visible errors: ours, and the gateway's own (`invalid_argument`: a bad uid, group, session or close code,
- * 400; `too_many_groups`: a well-formed request the socket's state refuses, 409).
+ * 400; `too_many_groups`: a well-formed request the socket's state refuses, and `history_off`, 409).
  */
 function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
   if (error instanceof GatewayError)
-    return new HttpError(error.code === ErrorCode.TooManyGroups ? 409 : 400, error.code, error.message);
+    return new HttpError(
+      error.code === ErrorCode.TooManyGroups || error.code === ErrorCode.HistoryOff
+        ? 409
+        : error.code === ErrorCode.Unavailable
+          ? 503
+          : 400,
+      error.code,
+      error.message,
+    );
   return null;
 }
 

@@ -11,6 +11,7 @@ export function publicFile(
   name:
     | 'wsgate-client.js'
     | 'wsgate-client.d.ts'
+    | 'wsgate-recovery.js'
     | 'demo.html'
     | 'demo.js'
     | 'demo.css'

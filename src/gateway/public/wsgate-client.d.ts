@@ -1,3 +1,5 @@
+import { type RecoveredEvent, type RecoveryFailedEvent } from './wsgate-recovery.js';
+export type { RecoveredEvent, RecoveryFailedEvent, StreamRecoveryResult } from './wsgate-recovery.js';
 /** How the client reconnects after the connection drops (see `backoffDelay`). */
 export interface ReconnectOptions {
     /**
@@ -111,6 +113,12 @@ export interface WsgateClientOptions {
      * @defaultValue `TERMINAL_CLOSE_CODES`
      */
     terminalCloseCodes?: readonly number[];
+    /**
+     * Present the recovery token after reconnecting, when the server gave one.
+     *
+     * @defaultValue `true`
+     */
+    recovery?: boolean;
 }
 /** Where the client stands: `'reconnecting'` waits for the next attempt; `'closed'` after `close()` or giving up. */
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -134,6 +142,8 @@ export interface Envelope {
 export interface OpenEvent {
     /** True when this is a reconnection (redo uid binding and groups: they belonged to the old connection). */
     reconnected: boolean;
+    /** The server gave this connection the previous one's uid, groups and session back (see 'recovered'). */
+    recovered: boolean;
 }
 /** The `close` event. */
 export interface CloseEvent {
@@ -232,6 +242,9 @@ export declare class WsgateClient {
     private waiting;
     private readonly listeners;
     private openedOnce;
+    private readonly recovery;
+    /** Stream positions, the recovery token, and publications held back while a recovery is in flight. */
+    private readonly streams;
     /**
      * @param url ws:, wss:, http:, https: or a path resolved against the page (`/ws`)
      */
@@ -276,11 +289,14 @@ export declare class WsgateClient {
     }): Promise<T>;
     /**
      * Listens for pushed messages of `type` (fn(data, envelope)), every pushed envelope ('message'), or lifecycle
-     * events: 'open' ({reconnected}), 'close' ({code, reason, wasClean, wasOpen, terminal}), 'reconnecting' ({attempt,
-     * delay}), 'error' (Error), 'unauthorized' / 'forbidden' ({code, reason}: refused by the server, stopped), 'binary'
-     * (ArrayBuffer). Returns a function that removes the listener.
+     * events: 'open' ({reconnected, recovered}), 'close' ({code, reason, wasClean, wasOpen, terminal}), 'reconnecting'
+     * ({attempt, delay}), 'error' (Error), 'unauthorized' / 'forbidden' ({code, reason}: refused by the server,
+     * stopped), 'binary' (ArrayBuffer), 'recovered' / 'recovery-failed' (after a reconnect, before 'open'). Returns a
+     * function that removes the listener.
      */
     on(event: 'open', fn: (event: OpenEvent) => void): () => void;
+    on(event: 'recovered', fn: (event: RecoveredEvent) => void): () => void;
+    on(event: 'recovery-failed', fn: (event: RecoveryFailedEvent) => void): () => void;
     on(event: 'close', fn: (event: CloseEvent) => void): () => void;
     on(event: 'reconnecting', fn: (event: ReconnectingEvent) => void): () => void;
     on(event: 'error', fn: (error: Error) => void): () => void;
@@ -294,6 +310,11 @@ export declare class WsgateClient {
     /** Like `on`, for one call. */
     once<A extends unknown[]>(event: string, fn: (...args: A) => void): () => void;
     private emit;
+    /** The socket is usable: 'open' listeners first (re-joins go out before the queue), then the queued messages. */
+    private opened;
+    /** Presents the token; sends and requests stay queued until the answer (or its failure) says what came back. */
+    private recover;
+    /** `inner`: the data of a publication, handled as the frame it would have been without history. */
     private receive;
     /** Runs the handler of a server request and sends its answer on the connection it came from (if still open). */
     private answer;

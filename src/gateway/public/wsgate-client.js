@@ -26,9 +26,13 @@
 // While the socket is not open, `send` and `request` are QUEUED (up to `maxQueue` messages) and flushed in order on
 // the next open; a queued request's timeout keeps running. Requests already sent when the connection drops are
 // REJECTED (code "disconnected"): the server may or may not have handled them, so only the app can decide to retry.
-// Server-side state (uid binding, groups) belongs to the connection: redo it in an 'open' handler.
+// Server-side state (uid binding, groups) belongs to the connection: redo it in an 'open' handler — unless the
+// gateway has `recovery` on: then the client presents its token on reconnect, gets its uid, groups, session and
+// (with `history`) missed messages back, and 'open' says `recovered: true` (wsgate-recovery.ts). Either way the
+// 'open' listeners run before queued messages are flushed, so a re-join goes out before what was queued.
 //
 // The exported types describe the WebSocket structurally, so using the client needs no DOM types.
+import { parsePublication, PUBLICATION_TYPE, RECOVER_TYPE, StreamTracker, TOKEN_TYPE, } from './wsgate-recovery.js';
 const OPEN = 1; // WebSocket.OPEN
 /** Offered after the app's subprotocols, first: a server that picks the first offered one picks this, not the next. */
 const PLAIN_PROTOCOL = 'wsgate';
@@ -113,6 +117,9 @@ export class WsgateClient {
     waiting;
     listeners;
     openedOnce;
+    recovery;
+    /** Stream positions, the recovery token, and publications held back while a recovery is in flight. */
+    streams = new StreamTracker();
     /**
      * @param url ws:, wss:, http:, https: or a path resolved against the page (`/ws`)
      */
@@ -141,6 +148,7 @@ export class WsgateClient {
         this.waiting = new Map();
         this.listeners = new Map();
         this.openedOnce = false;
+        this.recovery = options.recovery !== false;
         if (options.autoConnect !== false)
             this.connect();
     }
@@ -184,10 +192,11 @@ export class WsgateClient {
             const reconnected = this.openedOnce;
             this.openedOnce = true;
             this.attempt = 0;
-            this.currentState = 'open';
-            this.flush();
-            this.settleReady(null);
-            this.emit('open', { reconnected });
+            const presented = reconnected && this.recovery ? this.streams.beginRecovery() : null;
+            if (presented === null)
+                this.opened(reconnected, false);
+            else
+                this.recover(ws, presented);
         };
         ws.onmessage = (event) => {
             if (this.ws === ws)
@@ -348,10 +357,53 @@ export class WsgateClient {
             }
         }
     }
-    receive(raw, ws) {
+    /** The socket is usable: 'open' listeners first (re-joins go out before the queue), then the queued messages. */
+    opened(reconnected, recovered) {
+        this.currentState = 'open';
+        this.emit('open', { reconnected, recovered });
+        this.flush();
+        this.settleReady(null);
+    }
+    /** Presents the token; sends and requests stay queued until the answer (or its failure) says what came back. */
+    recover(ws, presented) {
+        const id = this.nextId++;
+        const finish = (data, reason) => {
+            if (this.ws !== ws) {
+                // That connection died first: what it had received still goes to the app, in order.
+                for (const publication of this.streams.finishRecovery(null))
+                    this.receive(publication.data, ws, true);
+                return;
+            }
+            const reply = (data ?? {});
+            const streams = reply.streams ?? {};
+            const held = this.streams.finishRecovery(reason === null ? streams : null);
+            const failed = Object.values(streams).some((s) => !s.recovered);
+            const identity = reason === null ? { socketId: String(reply.socketId), previousId: String(reply.previousId) } : {};
+            if (reason === null && !failed)
+                this.emit('recovered', { ...identity, streams });
+            else
+                this.emit('recovery-failed', { reason: reason ?? 'incomplete', ...identity, streams });
+            for (const publication of held)
+                this.receive(publication.data, ws, true);
+            if (ws.readyState === OPEN)
+                this.opened(true, reason === null);
+        };
+        const entry = {
+            resolve: (data) => finish(data, null),
+            reject: (error) => finish(null, error.code),
+            timer: setTimeout(() => {
+                this.pending.delete(id);
+                finish(null, 'timeout');
+            }, this.timeout),
+        };
+        this.pending.set(id, entry);
+        ws.send(JSON.stringify({ type: RECOVER_TYPE, id, data: presented }));
+    }
+    /** `inner`: the data of a publication, handled as the frame it would have been without history. */
+    receive(raw, ws, inner = false) {
         if (typeof raw !== 'string') {
             // Binary frames are outside the envelope: handed over as they are.
-            if (raw instanceof ArrayBuffer)
+            if (raw instanceof ArrayBuffer && !inner)
                 this.emit('binary', raw);
             return;
         }
@@ -382,6 +434,19 @@ export class WsgateClient {
             else {
                 entry.resolve(message.data);
             }
+            return;
+        }
+        if (!inner && message.type === TOKEN_TYPE) {
+            const token = message.data?.token;
+            if (typeof token === 'string')
+                this.streams.token = token;
+            return;
+        }
+        if (!inner && message.type === PUBLICATION_TYPE) {
+            const publication = parsePublication(message);
+            if (publication !== null)
+                for (const p of this.streams.accept(publication))
+                    this.receive(p.data, ws, true);
             return;
         }
         if (message.type === 'error') {

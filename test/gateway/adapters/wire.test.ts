@@ -19,6 +19,7 @@ const messages: [string, NodeMessage][] = [
   ['a send command (bytes)', { k: 'x', o: 'A', m: 3, c: { op: 'send', socketIds: ['B.1'], payload: bytes } }],
   ['a close command', { k: 'x', o: 'A', m: 4, c: { op: 'close', socketId: 'B.1', code: 4000, reason: 'bye' } }],
   ['a session patch', { k: 'x', o: 'A', m: 5, c: { op: 'updateSession', socketId: 'B.1', patch: { n: 1 } } }],
+  ['a recovery take-over', { k: 'x', o: 'A', m: 5, c: { op: 'takeOver', socketId: 'B.1', tokenId: 'tok' } }],
   [
     'a fan-out to several groups',
     { k: 'b', o: 'A', m: 6, a: { kind: 'groups', groups: ['g', 'h'] }, x: ['A.1'], p: bytes, d: 1 },

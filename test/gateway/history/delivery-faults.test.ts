@@ -1,0 +1,205 @@
+// Delivery across reconnects with real processes: a gateway node in its own process (test/helpers/history-node.ts),
+// a producer posting to its push API, and a browser client (WsgateClient over `ws`) behind a TCP proxy that cuts the
+// client off mid-stream without a close frame. Counts are printed for the issue's closing note and docs/gateway.md.
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
+import { WsgateClient } from '../../../src/gateway/public/wsgate-client.js';
+import { ChildApp, stopAllApps } from '../../helpers/child-app.js';
+
+/** A TCP proxy whose `cut()` drops the client side and black-holes the gateway side (the gateway never notices). */
+class CuttableProxy {
+  private readonly live = new Set<{ client: Socket; upstream: Socket }>();
+  private readonly holes: Socket[] = [];
+  /** While true, new connections are dropped at once (the network is down for this client). */
+  blocked = false;
+
+  private constructor(
+    private readonly server: Server,
+    public target: number,
+  ) {}
+
+  static async start(target: number): Promise<CuttableProxy> {
+    const server = createServer();
+    const proxy = new CuttableProxy(server, target);
+    server.on('connection', (client) => proxy.pair(client));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  private pair(client: Socket): void {
+    if (this.blocked) return void client.destroy();
+    const upstream = netConnect(this.target, '127.0.0.1');
+    const pair = { client, upstream };
+    this.live.add(pair);
+    const end = (): void => {
+      if (!this.live.delete(pair)) return;
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  /** Cuts every client off mid-stream: no close frame, no FIN to the gateway, which keeps writing into the void. */
+  cut(): void {
+    for (const pair of [...this.live]) {
+      this.live.delete(pair);
+      pair.upstream.unpipe(pair.client);
+      pair.client.unpipe(pair.upstream);
+      pair.upstream.removeAllListeners('close');
+      pair.upstream.on('data', () => undefined); // read and drop what the gateway still sends
+      this.holes.push(pair.upstream);
+      pair.client.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    for (const hole of this.holes) hole.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const proxies: CuttableProxy[] = [];
+const clients: WsgateClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+  await stopAllApps();
+});
+
+async function startNode(port = 0): Promise<{ app: ChildApp; port: number }> {
+  const app = new ChildApp('../helpers/history-node.ts', { PORT: String(port) });
+  const [listening] = await app.waitEvents((e) => e.event === 'listening', 1, 30_000);
+  return { app, port: listening!.port as number };
+}
+
+async function waitFor(condition: () => boolean, timeout = 20_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Posts `{type:"chat", data: seq}` to group `room` through the push API; resolves to the sockets it reached. */
+async function produce(port: number, seq: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/sendToGroup`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+    body: JSON.stringify({ group: 'room', message: { type: 'chat', data: seq } }),
+  });
+  if (res.status !== 200) throw new Error(`sendToGroup: HTTP ${res.status}`);
+  return ((await res.json()) as { delivered: number }).delivered;
+}
+
+function client(port: number): { c: WsgateClient; received: number[]; events: string[] } {
+  const c = new WsgateClient(`ws://127.0.0.1:${port}/ws`, {
+    WebSocket: NodeWebSocket,
+    reconnect: { minDelay: 50, maxDelay: 200, jitter: false },
+  });
+  clients.push(c);
+  const received: number[] = [];
+  const events: string[] = [];
+  c.on<number>('chat', (n) => received.push(n));
+  c.on('recovered', () => events.push('recovered'));
+  c.on('recovery-failed', (e) => events.push(`recovery-failed:${e.reason}`));
+  // The app's part: join when the server did not give the groups back.
+  c.on('open', (e) => {
+    events.push(`open:${String(e.recovered)}`);
+    if (!e.recovered) void c.request('join', 'room');
+  });
+  return { c, received, events };
+}
+
+function duplicates(received: readonly number[]): number {
+  return received.length - new Set(received).size;
+}
+
+describe('delivery faults (real processes)', () => {
+  it('a client cut off mid-stream gets every message, in order, exactly once after reconnecting', async () => {
+    const node = await startNode();
+    const proxy = await CuttableProxy.start(node.port);
+    proxies.push(proxy);
+    const { received, events } = client(proxy.port);
+    await waitFor(() => events.includes('open:false'));
+    const total = 400;
+    let sent = 0;
+    let cutAt = -1;
+    const producer = (async () => {
+      // The first message only once the client is in the room.
+      while ((await produce(node.port, 0)) === 0) await new Promise((r) => setTimeout(r, 20));
+      for (let seq = 1; seq <= total; seq++) {
+        await produce(node.port, seq);
+        sent++;
+        if (seq === 120) {
+          cutAt = received.length;
+          proxy.cut();
+        }
+      }
+    })();
+    await producer;
+    await waitFor(() => received.filter((n) => n > 0).length >= total || duplicates(received) > 0, 30_000);
+    const data = received.filter((n) => n > 0);
+    const report = {
+      sent,
+      received: data.length,
+      duplicated: duplicates(data),
+      unrecoverable: events.filter((e) => e.startsWith('recovery-failed')).length,
+      receivedBeforeCut: cutAt,
+    };
+    console.log(`[delivery-faults] TCP cut: ${JSON.stringify(report)}`);
+    expect(events).toContain('recovered');
+    expect(node.app.events.some((e) => e.event === 'recover')).toBe(true);
+    expect(data).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(report.duplicated).toBe(0);
+  }, 60_000);
+
+  it('a node restart (memory adapter: history gone, new epoch) is reported as recovery-failed, never silently', async () => {
+    const first = await startNode();
+    const proxy = await CuttableProxy.start(first.port);
+    proxies.push(proxy);
+    const { received, events } = client(proxy.port);
+    while ((await produce(first.port, 0)) === 0) await new Promise((r) => setTimeout(r, 20));
+    for (let seq = 1; seq <= 50; seq++) await produce(first.port, seq);
+    await waitFor(() => received.filter((n) => n > 0).length === 50);
+    proxy.blocked = true;
+    proxy.cut(); // the client is away...
+    let lost = 0;
+    for (let seq = 51; seq <= 70; seq++) {
+      await produce(first.port, seq);
+      lost++;
+    }
+    first.app.child.kill('SIGKILL'); // ...and the node dies with the messages it kept
+    await first.app.exited;
+    const second = await startNode(first.port);
+    proxy.blocked = false;
+    await waitFor(() => events.some((e) => e.startsWith('recovery-failed')), 30_000);
+    while ((await produce(second.port, 0)) === 0) await new Promise((r) => setTimeout(r, 20));
+    for (let seq = 71; seq <= 100; seq++) await produce(second.port, seq);
+    await waitFor(() => received.filter((n) => n > 70).length === 30);
+    const data = received.filter((n) => n > 0);
+    const report = {
+      sent: 100,
+      received: data.length,
+      duplicated: duplicates(data),
+      lostWhileAway: lost,
+      reportedUnrecoverable: events.filter((e) => e.startsWith('recovery-failed')),
+    };
+    console.log(`[delivery-faults] node restart: ${JSON.stringify(report)}`);
+    expect(events).toContain('recovery-failed:recovery_refused');
+    expect(events).not.toContain('recovered');
+    expect(data).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => i + 1),
+      ...Array.from({ length: 30 }, (_, i) => i + 71),
+    ]);
+  }, 60_000);
+});
