@@ -105,7 +105,7 @@ describe('Redis history', () => {
     // What is stored is what was delivered, offset for offset.
     const page = await B.store.read('group:room', { limit: 1_000 });
     expect(page).toMatchObject({ epoch: fa[0]!.epoch, top: N, complete: true });
-    expect(page.entries.map((e) => [e.offset, JSON.stringify(e.payload.data)])).toEqual(
+    expect(page.entries.map((e) => [e.offset, e.payload.data])).toEqual(
       fa.map((f) => [f.offset, f.data]),
     );
   }, 30_000);
