@@ -5,6 +5,7 @@ import { Emitter } from '../emitter.js';
 import type { JsonMessage } from '../wire.js';
 import { HUB, IPC_TAG, parseToHub, type HubCall, type ToWorker } from './ipc.js';
 import { PresenceIndex } from './presence-index.js';
+import { HubHistory } from './history-hub.js';
 
 export interface ClusterHubOptions {
   /** Workers to fork now. Default: `os.availableParallelism()`. 0 forks none (call `fork()` yourself). */
@@ -50,6 +51,8 @@ export interface ClusterHubEvents {
  */
 export class ClusterHub {
   readonly presence = new PresenceIndex();
+  /** History and recovery records of every worker (history-hub.ts), bounded like the memory adapter's. */
+  readonly history = new HubHistory();
   private readonly restart: boolean;
   private readonly env: NodeJS.ProcessEnv | undefined;
   private readonly nodeWorkers = new Map<string, Worker>();
@@ -153,6 +156,16 @@ export class ClusterHub {
       case 'bye':
         this.forget(from);
         return true;
+      case 'hpub':
+      case 'hread':
+      case 'hsave':
+      case 'htake':
+        return this.history.handle(
+          from,
+          call,
+          (pub) => this.targets({ kind: 'audience', audience: pub.a }, from),
+          (node, msg) => this.relay(node, msg),
+        );
     }
   }
 

@@ -2,6 +2,7 @@ import type { PresenceChange } from '../adapter.js';
 import type { Target } from '../base.js';
 import type { GroupName, SocketId, Uid } from '../../core/types.js';
 import { isJsonMessage, type JsonMessage } from '../wire.js';
+import { HISTORY_CALLS, type HistoryCall } from './history-calls.js';
 
 /*
  * The IPC envelope between the cluster primary (the hub) and its workers (one `ClusterAdapter` per gateway). What
@@ -46,7 +47,8 @@ export type HubCall =
   | { readonly t: 'presence'; readonly changes: readonly PresenceChange[] }
   | { readonly t: 'publish'; readonly target: Target; readonly msg: JsonMessage }
   | { readonly t: 'query'; readonly query: PresenceQuery }
-  | { readonly t: 'bye' };
+  | { readonly t: 'bye' }
+  | HistoryCall;
 
 export type ToHub =
   | { readonly wsgate: typeof IPC_TAG; readonly from: string; readonly id: number; readonly call: HubCall }
@@ -78,7 +80,14 @@ export function parseToWorker(e: unknown): ToWorker | null {
   return null;
 }
 
-const CALLS: ReadonlySet<unknown> = new Set<HubCall['t']>(['hello', 'presence', 'publish', 'query', 'bye']);
+const CALLS: ReadonlySet<unknown> = new Set<HubCall['t']>([
+  'hello',
+  'presence',
+  'publish',
+  'query',
+  'bye',
+  ...HISTORY_CALLS,
+]);
 
 function isHubCall(call: unknown): call is HubCall {
   return isRecord(call) && CALLS.has(call.t);
