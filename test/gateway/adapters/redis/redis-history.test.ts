@@ -105,9 +105,7 @@ describe('Redis history', () => {
     // What is stored is what was delivered, offset for offset.
     const page = await B.store.read('group:room', { limit: 1_000 });
     expect(page).toMatchObject({ epoch: fa[0]!.epoch, top: N, complete: true });
-    expect(page.entries.map((e) => [e.offset, e.payload.data])).toEqual(
-      fa.map((f) => [f.offset, f.data]),
-    );
+    expect(page.entries.map((e) => [e.offset, e.payload.data])).toEqual(fa.map((f) => [f.offset, f.data]));
   }, 30_000);
 
   it('read: since / limit / complete, MAXLEN trimming, binary payloads, a stream never written', async () => {
