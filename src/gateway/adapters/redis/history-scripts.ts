@@ -65,7 +65,8 @@ end
  * Publishes one message of a stream, atomically: offset = top + 1 (new epoch if lost), XADD with MAXLEN, expiry,
  * then PUBLISH of the publication (header, newline, frame with the epoch and offset spliced in) to the audience's
  * channels. KEYS: meta, stream. ARGV: prefix, candidate epoch, run_id, size, ttl, data, binary ('0'|'1'), audience
- * kind ('a' all | 'g' group | 'u' uids), header JSON, frame before, middle, after, then the group or the uids.
+ * kind ('a' all | 'g' group | 'u' uids), header JSON, frame before, middle, after, then the group, or the sender's
+ * node id and the uids.
  * Returns { epoch, offset, subscribers reached }.
  */
 export const HISTORY_PUBLISH_SCRIPT = `${PREAMBLE}${HISTORY_LIB}
@@ -86,8 +87,9 @@ if kind == 'a' then
 elseif kind == 'g' then
   reached = redis.call('PUBLISH', P .. 'ch:g:' .. ARGV[13], msg)
 else
-  local nodes = {}
-  for i = 13, #ARGV do
+  -- The sender's node always (its sockets of the uid may not be in presence yet), and the nodes holding the uids.
+  local nodes = { [ARGV[13]] = true }
+  for i = 14, #ARGV do
     for _, sid in ipairs(redis.call('SMEMBERS', P .. 'u:' .. ARGV[i])) do
       local node = string.match(sid, '^(.+)%.[^.]+$')
       if node then nodes[node] = true end

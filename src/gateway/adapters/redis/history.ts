@@ -67,7 +67,7 @@ export class RedisHistory implements AdapterHistory {
   ): Promise<Publication> {
     const limits = this.limits;
     if (limits === null) throw new Error('history is off: publish is not available');
-    const [kind, names] = routeOf(audience);
+    const [kind, names] = routeOf(audience, this.host.nodeId());
     const data =
       typeof payload.data === 'string'
         ? payload.data
@@ -186,7 +186,7 @@ export class RedisHistory implements AdapterHistory {
 }
 
 /** The script's audience kind and names. A group stream has one group; more would be delivered twice. */
-function routeOf(audience: Audience): [kind: string, names: string[]] {
+function routeOf(audience: Audience, origin: string): [kind: string, names: string[]] {
   switch (audience.kind) {
     case 'all':
       return ['a', []];
@@ -194,7 +194,7 @@ function routeOf(audience: Audience): [kind: string, names: string[]] {
       if (audience.groups.length !== 1) throw new TypeError('a history publication goes to exactly one group');
       return ['g', [audience.groups[0]!]];
     case 'uids':
-      return ['u', [...new Set(audience.uids)]];
+      return ['u', [origin, ...new Set(audience.uids)]];
   }
 }
 
