@@ -32,13 +32,16 @@ if (cluster.isPrimary) {
     ...historyOptions,
     port,
     host: '127.0.0.1',
-    heartbeat: false,
+    // HEARTBEAT (ms): ping every so often and end a silent socket after 2 missed (the history fault test).
+    heartbeat: process.env.HEARTBEAT === undefined ? false : { interval: Number(process.env.HEARTBEAT), maxMissed: 2 },
     maxGroupsPerSocket,
     adapter,
   });
   installRpc(gateway);
   if (captured !== null) installHistoryRpc(gateway, captured.get);
   gateway.on('error', (error) => report({ event: 'error', pid: process.pid, message: String(error) }));
+  gateway.on('close', (socket) => report({ event: 'close', pid: process.pid, id: socket.id }));
+  gateway.on('recover', (socket, previous) => report({ event: 'recover', pid: process.pid, previous }));
   process.send!({ app: 'listening', node: gateway.nodeId, port: gateway.port });
   process.on('SIGTERM', () => void gateway.close({ timeout: 500 }).then(() => process.exit(0)));
   process.on('disconnect', () => process.exit(0));
