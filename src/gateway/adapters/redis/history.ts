@@ -48,6 +48,8 @@ export interface RedisHistoryHost {
 export class RedisHistory implements AdapterHistory {
   /** The Redis server's `run_id`, fetched once per connection (a restart or failover changes it). */
   private runId: Promise<string> | null = null;
+  /** The epoch of every stream when history is off (recovery only): nothing is kept, nothing can be resumed. */
+  private readonly lostEpoch = newEpoch();
 
   constructor(
     private readonly host: RedisHistoryHost,
@@ -103,7 +105,7 @@ export class RedisHistory implements AdapterHistory {
   async read(stream: StreamName, query: HistoryQuery): Promise<HistoryPage> {
     const limits = this.limits;
     const limit = Math.max(0, Math.floor(query.limit));
-    if (limits === null) return { epoch: newEpoch(), top: 0, entries: [], complete: false };
+    if (limits === null) return { epoch: this.lostEpoch, top: 0, entries: [], complete: false };
     const since = query.since;
     const reply = await this.run(readScript, stream, [
       newEpoch(),
