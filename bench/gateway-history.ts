@@ -6,7 +6,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
-import { createGateway, type GatewayOptions } from '../src/index.js';
+import { createClient } from 'redis';
+import { createGateway, RedisAdapter, type GatewayOptions } from '../src/index.js';
+import { RedisServer } from '../test/helpers/redis-server.js';
 import { StreamStore } from '../src/gateway/adapters/stream-store.js';
 import type { FanTarget } from './gateway.js';
 
@@ -29,6 +31,80 @@ async function groupSend(fanOut: FanOut, history: boolean, clients: number, k: n
     clients,
     k,
   );
+}
+
+/** Redis's own CPU time so far (ms), from `INFO cpu`. */
+async function redisCpuMs(admin: { info(section: string): Promise<string> }): Promise<number> {
+  const info = await admin.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
+}
+
+/**
+ * sendToGroup on one gateway with a RedisAdapter (a redis-server of its own): history off (PUBLISH to the group's
+ * channel) vs on (the Lua script: offset, XADD MAXLEN, PUBLISH of the framed publication, delivered locally when
+ * it comes back). Sends are awaited one by one, so deliveries/s is bound by the round trip to Redis in both.
+ */
+async function groupSendRedis(fanOut: FanOut, server: RedisServer, history: boolean, clients: number, k: number) {
+  const admin = createClient({ url: server.url });
+  await admin.connect();
+  await admin.flushAll();
+  const options: GatewayOptions = {
+    port: 0,
+    host: HOST,
+    heartbeat: false,
+    web: false,
+    adapter: new RedisAdapter({ client: createClient({ url: server.url }) }),
+  };
+  const gateway = await createGateway(history ? { ...options, history: { size: 1_000, ttl: 120_000 } } : options);
+  gateway.on('error', (e) => console.error('gateway error:', e));
+  gateway.on('connect', (socket) => void gateway.joinGroup(socket.id, 'g'));
+  let redisBefore = 0;
+  const result = await fanOut(
+    {
+      port: gateway.port,
+      members: () => gateway.node.socketCount('g'),
+      send: async (i) => {
+        // The first measured send (i = 0) starts Redis's CPU count; warm-up sends are i = -1.
+        if (i === 0) redisBefore = await redisCpuMs(admin);
+        return gateway.sendToGroup('g', { type: 'tick', data: i });
+      },
+      close: () => gateway.close({ timeout: 1000 }),
+    },
+    clients,
+    k,
+  );
+  const redisMsPerSend = ((await redisCpuMs(admin)) - redisBefore) / k;
+  await admin.close();
+  return { ...result, redisMsPerSend };
+}
+
+/** The Redis rows (`npm run bench:gateway`, or alone: `npx tsx bench/gateway.ts --redis-history-only`). */
+export async function redisHistoryRows(fanOut: FanOut): Promise<string[]> {
+  const fmt = (n: number, digits = 0): string =>
+    n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const server = await RedisServer.start();
+  try {
+    const lines = [
+      '| history, RedisAdapter (1 gateway + redis-server) | off | on | on / off |',
+      '|---|---:|---:|---:|',
+    ];
+    for (const [clients, k] of [
+      [500, 500],
+      [50, 2_000],
+    ] as const) {
+      const off = await groupSendRedis(fanOut, server, false, clients, k);
+      const on = await groupSendRedis(fanOut, server, true, clients, k);
+      lines.push(
+        `| sendToGroup, ${fmt(clients)} members × ${fmt(k)} sends, one at a time: deliveries/s | ${fmt(off.rate)} | ${fmt(on.rate)} | ${(on.rate / off.rate).toFixed(2)} |`,
+        `| same: gateway CPU per send (ms) | ${fmt(off.cpuMsPerSend, 3)} | ${fmt(on.cpuMsPerSend, 3)} | ${(on.cpuMsPerSend / off.cpuMsPerSend).toFixed(2)} |`,
+        `| same: redis-server CPU per send (ms) | ${fmt(off.redisMsPerSend, 3)} | ${fmt(on.redisMsPerSend, 3)} | ${(on.redisMsPerSend / off.redisMsPerSend).toFixed(2)} |`,
+      );
+    }
+    return lines;
+  } finally {
+    await server.destroy();
+  }
 }
 
 /** Milliseconds from sending `$recover` to its reply, with `missed` publications replayed before it. */
@@ -125,5 +201,7 @@ export async function historyRows(fanOut: FanOut): Promise<string[]> {
     `| memory per stored message, shared payload (entry overhead) | ${fmt(bytesPerMessage(100_000, false))} B |`,
   );
   lines.push(`| memory per stored message, unique 100-byte payload | ${fmt(bytesPerMessage(100_000, true))} B |`);
+  lines.push('');
+  lines.push(...(await redisHistoryRows(fanOut)));
   return lines;
 }

@@ -17,7 +17,7 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createGateway } from '../src/index.js';
-import { historyRows } from './gateway-history.js';
+import { historyRows, redisHistoryRows } from './gateway-history.js';
 
 const HOST = '127.0.0.1';
 const FAN_CLIENTS = 5_000;
@@ -369,6 +369,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }, 300_000);
 
+  if (process.argv.includes('--redis-history-only')) {
+    for (const line of await redisHistoryRows(fanOutMeasured)) console.log(line);
+    clearTimeout(guard);
+    return;
+  }
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const rows: string[] = [];
   const row = (name: string, a: number, b: number, unit: string): void => {

@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { ClusterAdapter, createClusterHub, createGateway } from '../../src/gateway/index.js';
 import { installRpc, report } from './gateway-rpc.js';
+import { captureHistory, historyOptionsFromEnv, installHistoryRpc } from './history-rpc.js';
 
 const port = Number(process.env.PORT);
 const workers = Number(process.env.WORKERS ?? 3);
@@ -23,16 +24,25 @@ if (cluster.isPrimary) {
   process.stdin.resume();
 } else {
   const maxGroupsPerSocket = process.env.MAX_GROUPS === undefined ? undefined : Number(process.env.MAX_GROUPS);
+  // HISTORY_SIZE / HISTORY_TTL: history and recovery on, with the history contract's routes (history-rpc.ts).
+  const historyOptions = historyOptionsFromEnv();
+  const adapter = new ClusterAdapter({ requestTimeout: 2_000 });
+  const captured = historyOptions === null ? null : captureHistory(adapter);
   const gateway = await createGateway({
+    ...historyOptions,
     port,
     host: '127.0.0.1',
-    heartbeat: false,
+    // HEARTBEAT (ms): ping every so often and end a silent socket after 2 missed (the history fault test).
+    heartbeat: process.env.HEARTBEAT === undefined ? false : { interval: Number(process.env.HEARTBEAT), maxMissed: 2 },
     maxGroupsPerSocket,
-    adapter: new ClusterAdapter({ requestTimeout: 2_000 }),
+    adapter,
     ...(process.env.API_KEY !== undefined ? { apiKey: process.env.API_KEY } : {}),
   });
   installRpc(gateway);
+  if (captured !== null) installHistoryRpc(gateway, captured.get);
   gateway.on('error', (error) => report({ event: 'error', pid: process.pid, message: String(error) }));
+  gateway.on('close', (socket) => report({ event: 'close', pid: process.pid, id: socket.id }));
+  gateway.on('recover', (socket, previous) => report({ event: 'recover', pid: process.pid, previous }));
   process.send!({ app: 'listening', node: gateway.nodeId, port: gateway.port });
   process.on('SIGTERM', () => void gateway.close({ timeout: 500 }).then(() => process.exit(0)));
   process.on('disconnect', () => process.exit(0));

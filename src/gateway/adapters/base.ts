@@ -15,6 +15,7 @@ import { AdapterUnavailableError } from './errors.js';
 import { Requests, type Reach, type ReplyMode } from './requests.js';
 import { publicationFrame, type StreamName, type StreamPosition } from './history.js';
 import type { NodeMessage, NodeReplies, NodeRequest } from './wire.js';
+import type { PublicationMessage } from './publication-wire.js';
 
 /** Which nodes a request is for. The transport decides how to reach them. */
 export type Target =
@@ -297,6 +298,24 @@ export abstract class ScaleOutAdapter implements Adapter {
     return request.expect(1, this.requestTimeout);
   }
 
+  /**
+   * A fan-out whose sending step the subclass runs itself (a history publication: a Redis script or a call to the
+   * cluster primary that assigns the position and publishes): `send(id)` sends it with request id `id` and resolves
+   * to the nodes reached; the promise resolves to `local` plus the acknowledgements (`sum`), as `broadcast`'s does.
+   */
+  protected async gather(local: number, send: (id: number) => Promise<Reach>): Promise<number> {
+    const request = this.requests.create('sum', local, 0);
+    let reach: Reach;
+    try {
+      reach = await send(request.id);
+    } catch (error) {
+      request.cancel();
+      if (error instanceof AdapterUnavailableError) throw error.withDelivered(local);
+      throw new AdapterUnavailableError('could not publish to the other nodes', { delivered: local, cause: error });
+    }
+    return local + ((await request.expect(reach, this.requestTimeout)) as number);
+  }
+
   /** The transport learnt that `node` left: stop waiting for its answers. */
   protected gone(node: string): void {
     this.requests.gone(node);
@@ -348,6 +367,18 @@ export abstract class ScaleOutAdapter implements Adapter {
     }
   }
 
+  /**
+   * Handles a history publication (publication-wire.ts) that arrived from the transport, this node's own included:
+   * writes the frame to the local sockets of its audience and acknowledges with the count.
+   */
+  protected receivePublication(message: PublicationMessage): void {
+    const node = this.node;
+    if (node === null || this.closed) return;
+    const count = node.deliver(message.a, { data: message.frame, binary: false }, message.x);
+    if (message.o === node.nodeId) this.requests.reply(message.m, count, node.nodeId);
+    else this.reply(message, count);
+  }
+
   private firstCopy(origin: string, id: number): boolean {
     const key = `${origin}:${id}`;
     if (this.seen.has(key)) return false;
@@ -361,7 +392,7 @@ export abstract class ScaleOutAdapter implements Adapter {
     return true;
   }
 
-  private reply(request: NodeRequest, value: unknown): void {
+  private reply(request: { readonly o: string; readonly m: number }, value: unknown): void {
     let list = this.replies.get(request.o);
     if (list === undefined) this.replies.set(request.o, (list = []));
     list.push([request.m, value]);

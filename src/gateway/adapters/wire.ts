@@ -110,7 +110,7 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseAudience(v: unknown): Audience | null {
+export function parseAudience(v: unknown): Audience | null {
   if (!isRecord(v)) return null;
   if (v.kind === 'all') return { kind: 'all', onlyBound: v.onlyBound === true };
   if (v.kind === 'uids' && isStrings(v.uids)) return { kind: 'uids', uids: v.uids };

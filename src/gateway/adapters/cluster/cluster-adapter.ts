@@ -3,7 +3,10 @@ import { ScaleOutAdapter, type ScaleOutOptions, type Target } from '../base.js';
 import { AdapterUnavailableError } from '../errors.js';
 import { checkLease } from '../lease.js';
 import type { Reach } from '../requests.js';
+import type { AdapterHistory, HistoryLimits } from '../history.js';
+import { decodePublicationJson } from '../publication-wire.js';
 import { decodeJson, encodeJson, type NodeReplies, type NodeRequest } from '../wire.js';
+import { ClusterHistory } from './history.js';
 import type { LocalNode } from '../../core/local-node.js';
 import type { GroupName, SocketId, Uid } from '../../core/types.js';
 import {
@@ -123,6 +126,21 @@ export class ClusterAdapter extends ScaleOutAdapter {
     return this.queued;
   }
 
+  /**
+   * History in the primary (history-hub.ts): it assigns each message's position, stores it in bounded ring buffers
+   * and relays it, to this worker too, in one step; reads and recovery records are one IPC round trip.
+   */
+  openHistory(limits: HistoryLimits | null): AdapterHistory {
+    return new ClusterHistory(
+      {
+        call: (call) => this.call(this.local.nodeId, call),
+        checkAvailable: () => this.checkAvailable(0),
+        gather: (send) => this.gather(0, send),
+      },
+      limits,
+    );
+  }
+
   isUidOnline(uid: Uid): Promise<boolean> {
     return this.query({ q: 'isUidOnline', uid });
   }
@@ -194,7 +212,9 @@ export class ClusterAdapter extends ScaleOutAdapter {
     if (message === null || message.to !== this.local.nodeId) return;
     if ('gone' in message) return this.gone(message.gone);
     const decoded = decodeJson(message.msg);
-    if (decoded !== null) this.receive(decoded);
+    if (decoded !== null) return this.receive(decoded);
+    const publication = decodePublicationJson(message.msg);
+    if (publication !== null) this.receivePublication(publication);
   };
 
   private readonly onDisconnect = (): void => {

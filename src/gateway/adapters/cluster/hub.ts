@@ -6,6 +6,7 @@ import { LeaseTable } from '../lease.js';
 import type { JsonMessage } from '../wire.js';
 import { HUB, IPC_TAG, parseToHub, type HubCall, type ToWorker } from './ipc.js';
 import { PresenceIndex } from './presence-index.js';
+import { HubHistory } from './history-hub.js';
 
 /** Options of `createClusterHub`. */
 export interface ClusterHubOptions {
@@ -65,6 +66,8 @@ export class ClusterHub {
   readonly presence = new PresenceIndex();
   /** Leader leases of cluster-scoped timers (`every(..., { scope: 'cluster' })`): the primary decides. */
   readonly leases = new LeaseTable();
+  /** History and recovery records of every worker (history-hub.ts), bounded like the memory adapter's. */
+  readonly history = new HubHistory();
   private readonly restart: boolean;
   private readonly env: NodeJS.ProcessEnv | undefined;
   private readonly nodeWorkers = new Map<string, Worker>();
@@ -181,6 +184,16 @@ export class ClusterHub {
       case 'release':
         this.leases.release(call.name, from, call.after);
         return true;
+      case 'hpub':
+      case 'hread':
+      case 'hsave':
+      case 'htake':
+        return this.history.handle(
+          from,
+          call,
+          (pub) => this.targets({ kind: 'audience', audience: pub.a }, from),
+          (node, msg) => this.relay(node, msg),
+        );
     }
   }
 

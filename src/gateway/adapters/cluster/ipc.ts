@@ -2,6 +2,7 @@ import type { PresenceChange } from '../adapter.js';
 import type { Target } from '../base.js';
 import type { GroupName, SocketId, Uid } from '../../core/types.js';
 import { isJsonMessage, type JsonMessage } from '../wire.js';
+import { HISTORY_CALLS, type HistoryCall } from './history-calls.js';
 
 /*
  * The IPC envelope between the cluster primary (the hub) and its workers (one `ClusterAdapter` per gateway). What
@@ -49,7 +50,8 @@ export type HubCall =
   | { readonly t: 'query'; readonly query: PresenceQuery }
   | { readonly t: 'bye' }
   | { readonly t: 'lease'; readonly name: string; readonly ttl: number }
-  | { readonly t: 'release'; readonly name: string; readonly after: number };
+  | { readonly t: 'release'; readonly name: string; readonly after: number }
+  | HistoryCall;
 
 export type ToHub =
   | { readonly wsgate: typeof IPC_TAG; readonly from: string; readonly id: number; readonly call: HubCall }
@@ -89,6 +91,7 @@ const CALLS: ReadonlySet<unknown> = new Set<HubCall['t']>([
   'bye',
   'lease',
   'release',
+  ...HISTORY_CALLS,
 ]);
 
 function isHubCall(call: unknown): call is HubCall {

@@ -1,10 +1,13 @@
 import type { PresenceChange } from '../adapter.js';
 import { positive, ScaleOutAdapter, type Target } from '../base.js';
 import { AdapterUnavailableError } from '../errors.js';
+import type { AdapterHistory, HistoryLimits } from '../history.js';
+import { decodePublicationBytes, isPublicationBytes } from '../publication-wire.js';
 import { decodeBytes, encodeBytes, type NodeReplies, type NodeRequest } from '../wire.js';
 import type { LocalNode } from '../../core/local-node.js';
 import type { GroupName, SocketId, Uid } from '../../core/types.js';
 import { openLink, type RedisArgument, type RedisClientLike, type RedisLink } from './client.js';
+import { RedisHistory } from './history.js';
 import { Health, isRegistered, isSubscribed, transition, type HealthEvent } from './health.js';
 import { RedisKeys } from './keys.js';
 import { RedisLeases } from './lease.js';
@@ -97,6 +100,7 @@ export class RedisAdapter extends ScaleOutAdapter {
   private reaper: Reaper | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly leases: RedisLeases;
+  private history: RedisHistory | null = null;
 
   constructor(options: RedisAdapterOptions) {
     if (options === null || typeof options !== 'object' || options.client == null)
@@ -145,8 +149,14 @@ export class RedisAdapter extends ScaleOutAdapter {
     });
     this.presence = presence;
     const pub = openLink(this.client, 'command', {
-      up: () => this.presenceLost('Redis connection back'),
-      down: () => this.presenceLost('Redis connection lost'),
+      up: () => {
+        this.history?.connectionChanged();
+        this.presenceLost('Redis connection back');
+      },
+      down: () => {
+        this.history?.connectionChanged();
+        this.presenceLost('Redis connection lost');
+      },
       error: this.reportError,
       message: () => undefined,
     });
@@ -155,6 +165,11 @@ export class RedisAdapter extends ScaleOutAdapter {
       down: () => this.subscriberLost(),
       error: this.reportError,
       message: (_channel, bytes) => {
+        if (isPublicationBytes(bytes)) {
+          const publication = decodePublicationBytes(bytes);
+          if (publication !== null) this.receivePublication(publication);
+          return;
+        }
         const message = decodeBytes(bytes);
         if (message !== null) this.receive(message);
       },
@@ -246,6 +261,35 @@ export class RedisAdapter extends ScaleOutAdapter {
   /** Removes the presence of nodes whose heartbeat expired; resolves to the sockets removed. */
   reap(): Promise<number> {
     return this.reaper?.reap() ?? Promise.resolve(0);
+  }
+
+  // ── history (history.ts, history-scripts.ts) ─────────────────────────────────────────────────────────────────────
+
+  /**
+   * History in Redis: per stream a hash (epoch, top offset) and a Redis Stream (MAXLEN `size`, entries older than
+   * `ttl` dropped), written by one Lua script that also publishes the message, so every node delivers a stream's
+   * messages in offset order; recovery records as keys with a TTL, taken with GET+DEL in one script.
+   */
+  openHistory(limits: HistoryLimits | null): AdapterHistory {
+    if (this.history !== null) throw new Error('RedisAdapter history is already open');
+    this.history = new RedisHistory(
+      {
+        prefix: this.keys.prefix,
+        requestTimeout: this.requestTimeout,
+        nodeId: () => this.local.nodeId,
+        link: () => {
+          const pub = this.pub;
+          if (this.state === Health.Closed || pub === null || !pub.ready)
+            throw new AdapterUnavailableError('Redis is unavailable');
+          return pub;
+        },
+        // Even this node's own sockets get a publication through the subscription (that is what orders them).
+        checkPublish: () => this.checkAvailable(0),
+        gather: (send) => this.gather(0, send),
+      },
+      limits,
+    );
+    return this.history;
   }
 
   // ── presence writes ────────────────────────────────────────────────────────────────────────────────────────────
