@@ -247,7 +247,7 @@ describe('failover across urls', () => {
     expect(await c.request('where')).toBe('a');
     const reopened = next<{ reconnected: boolean }>(c, 'open');
     await a.close({ timeout: 0 });
-    expect(await reopened).toEqual({ reconnected: true });
+    expect(await reopened).toEqual({ reconnected: true, recovered: false });
     expect(c.url).toBe(url(b));
     expect(await c.request('where')).toBe('b');
 

@@ -133,9 +133,9 @@ describe('docs/push-api.md', () => {
     await gateway?.close();
   });
 
-  it('documents each of the 18 routes the gateway registers, each in its own section', () => {
+  it('documents each of the 19 routes the gateway registers, each in its own section', () => {
     const routes = registeredRoutes();
-    expect(routes).toHaveLength(18);
+    expect(routes).toHaveLength(19);
     const headings = [...PAGE.matchAll(/^### (GET|POST) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
     expect([...headings].sort()).toEqual([...routes].sort());
     expect(PAGE).toContain(`There are **${routes.length} endpoints**`);
@@ -144,7 +144,7 @@ describe('docs/push-api.md', () => {
   it('gives what the page shows for every curl example, run in page order', async () => {
     const env = { WSGATE: `http://127.0.0.1:${gateway.port}`, KEY };
     const list = examples(PAGE);
-    expect(list.length).toBeGreaterThanOrEqual(18 + 3);
+    expect(list.length).toBeGreaterThanOrEqual(19 + 3);
     const reached = new Set<string>();
     for (const example of list) {
       const { url, init } = toRequest(shellWords(example.command, env));
