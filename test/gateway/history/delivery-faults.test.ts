@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { WsgateClient } from '../../../src/gateway/public/wsgate-client.js';
 import { ChildApp, stopAllApps } from '../../helpers/child-app.js';
+import { waitFor } from '../../helpers/wait.js';
 import { CuttableProxy } from '../../helpers/cuttable-proxy.js';
 
 const proxies: CuttableProxy[] = [];
@@ -20,14 +21,6 @@ async function startNode(port = 0): Promise<{ app: ChildApp; port: number }> {
   const app = new ChildApp('../helpers/history-node.ts', { PORT: String(port) });
   const [listening] = await app.waitEvents((e) => e.event === 'listening', 1, 30_000);
   return { app, port: listening!.port as number };
-}
-
-async function waitFor(condition: () => boolean, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Posts `{type:"chat", data: seq}` to group `room` through the push API; resolves to the sockets it reached. */
@@ -70,7 +63,7 @@ describe('delivery faults (real processes)', () => {
     const proxy = await CuttableProxy.start(node.port);
     proxies.push(proxy);
     const { received, events } = client(proxy.port);
-    await waitFor(() => events.includes('open:false'));
+    await waitFor(() => events.includes('open:false'), 20_000);
     const total = 400;
     let sent = 0;
     let cutAt = -1;
@@ -110,7 +103,7 @@ describe('delivery faults (real processes)', () => {
     const { received, events } = client(proxy.port);
     while ((await produce(first.port, 0)) === 0) await new Promise((r) => setTimeout(r, 20));
     for (let seq = 1; seq <= 50; seq++) await produce(first.port, seq);
-    await waitFor(() => received.filter((n) => n > 0).length === 50);
+    await waitFor(() => received.filter((n) => n > 0).length === 50, 20_000);
     proxy.blocked = true;
     proxy.cut(); // the client is away...
     let lost = 0;
@@ -125,7 +118,7 @@ describe('delivery faults (real processes)', () => {
     await waitFor(() => events.some((e) => e.startsWith('recovery-failed')), 30_000);
     while ((await produce(second.port, 0)) === 0) await new Promise((r) => setTimeout(r, 20));
     for (let seq = 71; seq <= 100; seq++) await produce(second.port, seq);
-    await waitFor(() => received.filter((n) => n > 70).length === 30);
+    await waitFor(() => received.filter((n) => n > 70).length === 30, 20_000);
     const data = received.filter((n) => n > 0);
     const report = {
       sent: 100,
