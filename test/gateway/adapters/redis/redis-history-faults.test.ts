@@ -1,4 +1,4 @@
-// Delivery across reconnects over Redis, with real processes: two gateway nodes (test/helpers/redis-history-node.ts,
+// Delivery across reconnects over Redis, with real processes: two gateway nodes (test/helpers/history-node.ts,
 // one on node-redis, one on ioredis) on one redis-server, a producer posting to both nodes' push API, and a browser
 // client (WsgateClient over `ws`) behind a TCP proxy that cuts it off mid-stream without a close frame and sends its
 // next connection to the other node. Counts are printed for the issue's closing note and docs/scale-out.md.
@@ -40,7 +40,7 @@ interface Node {
 }
 
 async function startNode(id: string, kind: 'node-redis' | 'ioredis'): Promise<Node> {
-  const app = new ChildApp('../helpers/redis-history-node.ts', { REDIS_URL: redis.url, NODE_ID: id, CLIENT: kind });
+  const app = new ChildApp('../helpers/history-node.ts', { REDIS_URL: redis.url, NODE_ID: id, CLIENT: kind });
   const [listening] = await app.waitEvents((e) => e.event === 'listening', 1, 30_000);
   return { app, port: listening!.port as number };
 }
