@@ -1,7 +1,7 @@
 // A TCP proxy for delivery fault tests (not a test file itself): `cut()` drops the client side mid-stream and
 // black-holes the gateway side (no close frame, no FIN: the gateway only learns of it from its heartbeat);
 // `blocked` refuses new connections; `target` may be changed to send the next connection to another node.
-// (The same class as in test/gateway/history/delivery-faults.test.ts, shared here for the multi-node tests.)
+// Shared by the one-node, cluster and Redis delivery fault tests.
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 /** A TCP proxy whose `cut()` drops the client side and black-holes the gateway side (the gateway never notices). */
 export class CuttableProxy {

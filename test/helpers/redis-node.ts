@@ -2,17 +2,15 @@
 // cluster benchmark and the adapter contract. Env: REDIS_URL, NODE_ID, CLIENT (node-redis | ioredis), PRESENCE_TTL,
 // REAP_INTERVAL, MAX_GROUPS, REQUEST_TIMEOUT, API_KEY, HISTORY_SIZE, HISTORY_TTL.
 // Prints {event:"listening", port, node}; exits when stdin closes or on SIGTERM.
-import { Redis as IORedis } from 'ioredis';
-import { createClient } from 'redis';
-import { createGateway, RedisAdapter, type RedisClientLike } from '../../src/gateway/index.js';
+import { createGateway, RedisAdapter } from '../../src/gateway/index.js';
 import { installRpc, report } from './gateway-rpc.js';
 import { captureHistory, historyOptionsFromEnv, installHistoryRpc } from './history-rpc.js';
+import { redisClient } from './redis-client.js';
 
-const url = process.env.REDIS_URL!;
-const client: RedisClientLike =
-  process.env.CLIENT === 'ioredis'
-    ? new IORedis(url, { lazyConnect: true, retryStrategy: () => 100 })
-    : createClient({ url, socket: { reconnectStrategy: () => 100 } });
+const client = redisClient(
+  { url: process.env.REDIS_URL! },
+  process.env.CLIENT === 'ioredis' ? 'ioredis' : 'node-redis',
+);
 const adapter = new RedisAdapter({
   client,
   presenceTtl: Number(process.env.PRESENCE_TTL ?? 20_000),

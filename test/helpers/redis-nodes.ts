@@ -1,25 +1,12 @@
 // Shared by the Redis adapter tests (not a test file itself): gateway nodes with a RedisAdapter over node-redis or
 // ioredis, an admin client, and a check that what Redis stores is exactly the union of the nodes' own state.
-import { Redis as IORedis } from 'ioredis';
 import { createClient } from 'redis';
-import {
-  RedisAdapter,
-  type Gateway,
-  type GatewayOptions,
-  type RedisAdapterOptions,
-  type RedisClientLike,
-} from '../../src/gateway/index.js';
+import { RedisAdapter, type Gateway, type GatewayOptions, type RedisAdapterOptions } from '../../src/gateway/index.js';
 import { startGateway, withIdRoute } from '../gateway/helpers.js';
+import { redisClient, type ClientKind } from './redis-client.js';
 import type { RedisServer } from './redis-server.js';
 
-export type ClientKind = 'node-redis' | 'ioredis';
-
-/** A client template that reconnects every 100 ms (quick recovery in fault tests). */
-export function redisClient(server: RedisServer, kind: ClientKind): RedisClientLike {
-  return kind === 'ioredis'
-    ? new IORedis(server.url, { lazyConnect: true, retryStrategy: () => 100 })
-    : createClient({ url: server.url, socket: { reconnectStrategy: () => 100 } });
-}
+export { redisClient, type ClientKind };
 
 /** A gateway node on a free port with a RedisAdapter (closed by the gateway helpers' `cleanup()`). */
 export async function redisNode(

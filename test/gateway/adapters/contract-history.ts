@@ -108,6 +108,34 @@ export function historyContract(harness: () => HistoryHarness): void {
     close([...members, ...producers]);
   }, 60_000);
 
+  it('gives a burst of concurrent publishes from one node distinct consecutive offsets, delivered in that order', async () => {
+    const [member, producer] = await spread(2);
+    const stream = 'group:burst';
+    await call(member!, 'joinGroup', member!.id, 'burst');
+    const count = 20;
+    // All sent before any reply: the node runs them concurrently against the one store.
+    for (let i = 0; i < count; i++) {
+      const data = { stream, audience: { kind: 'groups', groups: ['burst'] }, text: `b${i}`, exclude: [] };
+      producer!.ws.send({ type: 'h.publish', id: `burst-${i}`, data });
+    }
+    const published: { position: Position }[] = [];
+    const textAt = new Map<number, string>();
+    while (published.length < count) {
+      const reply = (await producer!.ws.next(15_000)) as { id?: unknown; data?: { position: Position } };
+      if (typeof reply.id !== 'string' || !reply.id.startsWith('burst-')) continue;
+      if (reply.data === undefined) throw new Error(`h.publish failed: ${JSON.stringify(reply)}`);
+      published.push(reply.data);
+      textAt.set(reply.data.position.offset, `b${reply.id.slice(6)}`);
+    }
+    const offsets = published.map((p) => p.position.offset).sort((x, y) => x - y);
+    expect(offsets).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    expect(new Set(published.map((p) => p.position.epoch)).size).toBe(1);
+    const frames = await publications(member!, stream, count);
+    expect(frames.map((f) => f.offset)).toEqual(offsets);
+    expect(frames.map((f) => f.data)).toEqual(frames.map((f) => textAt.get(f.offset)));
+    close([member!, producer!]);
+  }, 30_000);
+
   it('skips the excluded sockets and reaches uids and everyone on any node', async () => {
     const [a, b, c] = await spread();
     await call(b!, 'bindUid', b!.id, 'hu');
@@ -129,6 +157,7 @@ export function historyContract(harness: () => HistoryHarness): void {
     const fresh = await read(b!, 'group:never', 5);
     expect(fresh).toMatchObject({ top: 0, entries: [], complete: true });
     expect((await read(a!, 'group:never', 5)).epoch).toBe(fresh.epoch);
+    expect(await read(a!, 'group:never', 0)).toMatchObject({ epoch: fresh.epoch, top: 0, entries: [] });
     let epoch = '';
     const total = size + 3;
     for (let i = 1; i <= total; i++) epoch = (await publish(i % 2 ? a! : b!, stream, audience, `m${i}`)).position.epoch;
@@ -153,7 +182,14 @@ export function historyContract(harness: () => HistoryHarness): void {
 
   it('keeps recovery records for their ttl, and gives each to exactly one taker on any node', async () => {
     const [a, b, c] = await spread();
-    const record = { socketId: 'N.1', uid: 'u', groups: ['x'], session: { k: 1 }, closedAt: 5 };
+    const record = {
+      socketId: 'N.1',
+      uid: 'u',
+      groups: ['x'],
+      session: { k: 1 },
+      closedAt: 5,
+      positions: { 'group:x': { epoch: 'e', offset: 3 } },
+    };
     await rpc(a!, 'h.save', { id: 'r1', record, ttl: 30_000 });
     const takes = await Promise.all([b!, c!, a!].map((x) => rpc<unknown>(x, 'h.take', { id: 'r1' })));
     expect(takes.filter((t) => t !== null)).toEqual([record]);
@@ -161,7 +197,30 @@ export function historyContract(harness: () => HistoryHarness): void {
     await rpc(b!, 'h.save', { id: 'r2', record, ttl: 150 });
     await new Promise((r) => setTimeout(r, 400));
     expect(await rpc(c!, 'h.take', { id: 'r2' })).toBeNull();
+    expect(await rpc(a!, 'h.take', { id: 'never-saved' })).toBeNull();
     close([a!, b!, c!]);
+  }, 30_000);
+
+  it('hands over a socket still open on another node (takeOver) to the client presenting its token, once', async () => {
+    const [old, fresh, late] = await spread();
+    const pushed = (await old!.ws.until(
+      (m) => typeof m === 'object' && !Buffer.isBuffer(m) && m.type === '$recovery',
+      10_000,
+    )) as { data: { token: string; socketId: string } };
+    expect(pushed.data.socketId).toBe(old!.id);
+    await call(old!, 'bindUid', old!.id, 'taker');
+    await call(old!, 'joinGroup', old!.id, 'taken');
+    // The old connection was never closed: its node still holds it, and no record was saved for it.
+    const reply = await fresh!.ws.request('$recover', { token: pushed.data.token }, 10_000);
+    expect(reply.data).toMatchObject({ previousId: old!.id, socketId: fresh!.id });
+    await expect(old!.ws.closed).resolves.toMatchObject({ code: 1006 });
+    expect(await call(fresh!, 'groupsOfSocket', fresh!.id)).toEqual(['taken']);
+    expect(await call(late!, 'uidOfSocket', fresh!.id)).toBe('taker');
+    // The taken-over socket saved no record: the token can't be used again, on any node.
+    expect(await late!.ws.request('$recover', { token: pushed.data.token }, 10_000)).toMatchObject({
+      error: { code: 'recovery_refused' },
+    });
+    close([fresh!, late!]);
   }, 30_000);
 
   it('changes the epoch when the store loses the history (where the test can make it)', async () => {

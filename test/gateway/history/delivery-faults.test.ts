@@ -1,71 +1,12 @@
 // Delivery across reconnects with real processes: a gateway node in its own process (test/helpers/history-node.ts),
 // a producer posting to its push API, and a browser client (WsgateClient over `ws`) behind a TCP proxy that cuts the
 // client off mid-stream without a close frame. Counts are printed for the issue's closing note and docs/gateway.md.
-import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { WsgateClient } from '../../../src/gateway/public/wsgate-client.js';
 import { ChildApp, stopAllApps } from '../../helpers/child-app.js';
-
-/** A TCP proxy whose `cut()` drops the client side and black-holes the gateway side (the gateway never notices). */
-class CuttableProxy {
-  private readonly live = new Set<{ client: Socket; upstream: Socket }>();
-  private readonly holes: Socket[] = [];
-  /** While true, new connections are dropped at once (the network is down for this client). */
-  blocked = false;
-
-  private constructor(
-    private readonly server: Server,
-    public target: number,
-  ) {}
-
-  static async start(target: number): Promise<CuttableProxy> {
-    const server = createServer();
-    const proxy = new CuttableProxy(server, target);
-    server.on('connection', (client) => proxy.pair(client));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  get port(): number {
-    return (this.server.address() as { port: number }).port;
-  }
-
-  private pair(client: Socket): void {
-    if (this.blocked) return void client.destroy();
-    const upstream = netConnect(this.target, '127.0.0.1');
-    const pair = { client, upstream };
-    this.live.add(pair);
-    const end = (): void => {
-      if (!this.live.delete(pair)) return;
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  }
-
-  /** Cuts every client off mid-stream: no close frame, no FIN to the gateway, which keeps writing into the void. */
-  cut(): void {
-    for (const pair of [...this.live]) {
-      this.live.delete(pair);
-      pair.upstream.unpipe(pair.client);
-      pair.client.unpipe(pair.upstream);
-      pair.upstream.removeAllListeners('close');
-      pair.upstream.on('data', () => undefined); // read and drop what the gateway still sends
-      this.holes.push(pair.upstream);
-      pair.client.destroy();
-    }
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    for (const hole of this.holes) hole.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { waitFor } from '../../helpers/wait.js';
+import { CuttableProxy } from '../../helpers/cuttable-proxy.js';
 
 const proxies: CuttableProxy[] = [];
 const clients: WsgateClient[] = [];
@@ -80,14 +21,6 @@ async function startNode(port = 0): Promise<{ app: ChildApp; port: number }> {
   const app = new ChildApp('../helpers/history-node.ts', { PORT: String(port) });
   const [listening] = await app.waitEvents((e) => e.event === 'listening', 1, 30_000);
   return { app, port: listening!.port as number };
-}
-
-async function waitFor(condition: () => boolean, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Posts `{type:"chat", data: seq}` to group `room` through the push API; resolves to the sockets it reached. */
@@ -130,7 +63,7 @@ describe('delivery faults (real processes)', () => {
     const proxy = await CuttableProxy.start(node.port);
     proxies.push(proxy);
     const { received, events } = client(proxy.port);
-    await waitFor(() => events.includes('open:false'));
+    await waitFor(() => events.includes('open:false'), 20_000);
     const total = 400;
     let sent = 0;
     let cutAt = -1;
@@ -170,7 +103,7 @@ describe('delivery faults (real processes)', () => {
     const { received, events } = client(proxy.port);
     while ((await produce(first.port, 0)) === 0) await new Promise((r) => setTimeout(r, 20));
     for (let seq = 1; seq <= 50; seq++) await produce(first.port, seq);
-    await waitFor(() => received.filter((n) => n > 0).length === 50);
+    await waitFor(() => received.filter((n) => n > 0).length === 50, 20_000);
     proxy.blocked = true;
     proxy.cut(); // the client is away...
     let lost = 0;
@@ -185,7 +118,7 @@ describe('delivery faults (real processes)', () => {
     await waitFor(() => events.some((e) => e.startsWith('recovery-failed')), 30_000);
     while ((await produce(second.port, 0)) === 0) await new Promise((r) => setTimeout(r, 20));
     for (let seq = 71; seq <= 100; seq++) await produce(second.port, seq);
-    await waitFor(() => received.filter((n) => n > 70).length === 30);
+    await waitFor(() => received.filter((n) => n > 70).length === 30, 20_000);
     const data = received.filter((n) => n > 0);
     const report = {
       sent: 100,

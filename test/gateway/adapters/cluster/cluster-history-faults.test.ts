@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { WsgateClient } from '../../../../src/gateway/client/wsgate-client.js';
 import { ChildApp, stopAllApps } from '../../../helpers/child-app.js';
+import { waitFor } from '../../../helpers/wait.js';
 import { CuttableProxy } from '../../../helpers/cuttable-proxy.js';
 import { call, openClient, type Client } from '../contract.js';
 
@@ -19,14 +20,6 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
   await stopAllApps();
 });
-
-async function waitFor(condition: () => boolean, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function start(): Promise<{ app: ChildApp; port: number }> {
   const app = new ChildApp('../helpers/cluster-app.ts', {
@@ -87,7 +80,7 @@ describe('node:cluster history faults (real processes)', () => {
     const proxy = await CuttableProxy.start(port);
     proxies.push(proxy);
     const b = browser(proxy.port);
-    await waitFor(() => b.joined);
+    await waitFor(() => b.joined, 20_000);
     const firstPid = b.pid;
     const producer = await producerAwayFrom(port, firstPid);
     const total = 300;
@@ -97,7 +90,7 @@ describe('node:cluster history faults (real processes)', () => {
       if (seq === 100) {
         proxy.blocked = true;
         proxy.cut();
-        away = waitFor(() => closesOf(app, firstPid) >= 1).then(() => {
+        away = waitFor(() => closesOf(app, firstPid) >= 1, 20_000).then(() => {
           proxy.blocked = false;
         });
       }
@@ -121,14 +114,14 @@ describe('node:cluster history faults (real processes)', () => {
     const proxy = await CuttableProxy.start(port);
     proxies.push(proxy);
     const b = browser(proxy.port);
-    await waitFor(() => b.joined);
+    await waitFor(() => b.joined, 20_000);
     const firstPid = b.pid;
     const producer = await producerAwayFrom(port, firstPid);
     for (let seq = 1; seq <= 50; seq++) await send(producer, seq);
-    await waitFor(() => b.received.length === 50);
+    await waitFor(() => b.received.length === 50, 20_000);
     proxy.blocked = true;
     proxy.cut();
-    await waitFor(() => closesOf(app, firstPid) >= 1);
+    await waitFor(() => closesOf(app, firstPid) >= 1, 20_000);
     for (let seq = 51; seq <= 70; seq++) await send(producer, seq);
     process.kill(firstPid, 'SIGKILL');
     await app.waitEvents((e) => e.event === 'exit' && e.pid === firstPid, 1, 15_000);

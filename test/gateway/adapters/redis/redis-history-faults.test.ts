@@ -1,4 +1,4 @@
-// Delivery across reconnects over Redis, with real processes: two gateway nodes (test/helpers/redis-history-node.ts,
+// Delivery across reconnects over Redis, with real processes: two gateway nodes (test/helpers/history-node.ts,
 // one on node-redis, one on ioredis) on one redis-server, a producer posting to both nodes' push API, and a browser
 // client (WsgateClient over `ws`) behind a TCP proxy that cuts it off mid-stream without a close frame and sends its
 // next connection to the other node. Counts are printed for the issue's closing note and docs/scale-out.md.
@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { WsgateClient } from '../../../../src/gateway/client/wsgate-client.js';
 import { ChildApp, stopAllApps } from '../../../helpers/child-app.js';
+import { waitFor } from '../../../helpers/wait.js';
 import { CuttableProxy } from '../../../helpers/cuttable-proxy.js';
 import { RedisServer } from '../../../helpers/redis-server.js';
 import { adminClient } from '../../../helpers/redis-nodes.js';
@@ -39,17 +40,9 @@ interface Node {
 }
 
 async function startNode(id: string, kind: 'node-redis' | 'ioredis'): Promise<Node> {
-  const app = new ChildApp('../helpers/redis-history-node.ts', { REDIS_URL: redis.url, NODE_ID: id, CLIENT: kind });
+  const app = new ChildApp('../helpers/history-node.ts', { REDIS_URL: redis.url, NODE_ID: id, CLIENT: kind });
   const [listening] = await app.waitEvents((e) => e.event === 'listening', 1, 30_000);
   return { app, port: listening!.port as number };
-}
-
-async function waitFor(condition: () => boolean, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Posts `{type:"chat", data: seq}` to group `room`; resolves to the sockets reached, or null if the node refused. */
@@ -100,7 +93,7 @@ describe('Redis history faults (real processes)', () => {
     const proxy = await CuttableProxy.start(n0.port);
     proxies.push(proxy);
     const { received, events } = client(proxy.port);
-    await waitFor(() => events.includes('open:false'));
+    await waitFor(() => events.includes('open:false'), 20_000);
     await produceReached(n0.port, 0);
     const total = 400;
     let sent = 0;
@@ -115,7 +108,7 @@ describe('Redis history faults (real processes)', () => {
         proxy.blocked = true;
         proxy.target = n1.port;
         proxy.cut();
-        away = waitFor(() => closes(n0) === 1).then(() => {
+        away = waitFor(() => closes(n0) === 1, 20_000).then(() => {
           proxy.blocked = false;
         });
       }
@@ -141,14 +134,14 @@ describe('Redis history faults (real processes)', () => {
     const proxy = await CuttableProxy.start(n0.port);
     proxies.push(proxy);
     const { received, events } = client(proxy.port);
-    await waitFor(() => events.includes('open:false'));
+    await waitFor(() => events.includes('open:false'), 20_000);
     await produceReached(n0.port, 0);
     for (let seq = 1; seq <= 50; seq++) await produce(n0.port, seq);
-    await waitFor(() => received.filter((n) => n > 0).length === 50);
+    await waitFor(() => received.filter((n) => n > 0).length === 50, 20_000);
     proxy.blocked = true;
     proxy.target = n1.port;
     proxy.cut();
-    await waitFor(() => closes(n0) === 1);
+    await waitFor(() => closes(n0) === 1, 20_000);
     for (let seq = 51; seq <= 70; seq++) expect(await produce(n1.port, seq)).not.toBeNull();
     n0.app.child.kill('SIGKILL');
     await n0.app.exited;
@@ -173,14 +166,14 @@ describe('Redis history faults (real processes)', () => {
     const proxy = await CuttableProxy.start(n0.port);
     proxies.push(proxy);
     const { received, events } = client(proxy.port);
-    await waitFor(() => events.includes('open:false'));
+    await waitFor(() => events.includes('open:false'), 20_000);
     await produceReached(n0.port, 0);
     for (let seq = 1; seq <= 50; seq++) await produce(n0.port, seq);
-    await waitFor(() => received.filter((n) => n > 0).length === 50);
+    await waitFor(() => received.filter((n) => n > 0).length === 50, 20_000);
     proxy.blocked = true;
     proxy.target = n1.port;
     proxy.cut();
-    await waitFor(() => closes(n0) === 1);
+    await waitFor(() => closes(n0) === 1, 20_000);
     let lostWhileAway = 0;
     for (let seq = 51; seq <= 70; seq++) if ((await produce(n1.port, seq)) !== null) lostWhileAway++;
     // Redis dies with the history and the recovery record (no persistence), and comes back empty.
@@ -216,14 +209,14 @@ describe('Redis history faults (real processes)', () => {
     const proxy = await CuttableProxy.start(n0.port);
     proxies.push(proxy);
     const { received, events } = client(proxy.port);
-    await waitFor(() => events.includes('open:false'));
+    await waitFor(() => events.includes('open:false'), 20_000);
     await produceReached(n0.port, 0);
     for (let seq = 1; seq <= 30; seq++) await produce(n0.port, seq);
-    await waitFor(() => received.filter((n) => n > 0).length === 30);
+    await waitFor(() => received.filter((n) => n > 0).length === 30, 20_000);
     proxy.blocked = true;
     proxy.target = n1.port;
     proxy.cut();
-    await waitFor(() => closes(n0) === 1);
+    await waitFor(() => closes(n0) === 1, 20_000);
     for (let seq = 31; seq <= 40; seq++) await produce(n1.port, seq);
     // Evicted / expired history (the recovery record survives): a new epoch on the next publication.
     const keys = await admin.keys('wsgate:{default}:h*:group:room');
