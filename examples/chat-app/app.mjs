@@ -52,9 +52,14 @@ export default defineApp({
     'GET /health': () => ({ ok: true }),
   },
 
-  // Every second, the time to the sockets in the "clock" room.
+  // Every second, the time to the sockets in the "clock" room: once per deployment (sendToGroup reaches every
+  // node), not once per worker.
   timers: {
-    clock: { every: 1_000, run: (gateway) => gateway.sendToGroup('clock', { type: 'clock', data: Date.now() }) },
+    clock: {
+      every: 1_000,
+      scope: 'cluster',
+      run: (gateway) => gateway.sendToGroup('clock', { type: 'clock', data: Date.now() }),
+    },
   },
 });
 

@@ -1,4 +1,5 @@
 import { DEFAULT_GATEWAY_OPTIONS } from '../gateway/core/options.js';
+import { DEFAULT_MAX_STREAMS } from '../gateway/core/history-options.js';
 import { DEFAULT_GATEWAY_HTTP_OPTIONS } from '../gateway/http/gateway-http.js';
 import { DEFAULT_REDIS_ADAPTER_OPTIONS } from '../gateway/adapters/redis/redis-adapter.js';
 import * as v from './values.js';
@@ -51,6 +52,15 @@ export const DEFAULT_SERVE_OPTIONS = {
    * without it 2 MiB sent made the gateway write 84 MiB. 20 a second is far above what a person types.
    */
   rateLimit: 20,
+  /**
+   * `createGateway` needs both `history.size` and `history.ttl`; the command fills in whichever one is missing
+   * when the other is set, so `--history-size 100` alone turns history on. 5 minutes covers a phone's network
+   * change or a laptop lid closed for a coffee.
+   */
+  historyTtl: 300_000,
+  historySize: 100,
+  /** The same for `recovery.window` when only `--recovery-secret` is set: 2 minutes. */
+  recoveryWindow: 120_000,
 } as const;
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
@@ -289,6 +299,33 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     group: 'Sockets',
   }),
   option({
+    key: 'authFailure',
+    flag: 'auth-failure',
+    kind: v.oneOf(['auto', 'close', 'http'] as const),
+    defaultText: g.authFailure,
+    help: 'answer refused upgrades in-band with a 44xx close (close), with the HTTP status (http), or close for browsers (auto)',
+    target: 'gateway',
+    group: 'Sockets',
+  }),
+  option({
+    key: 'requestTimeout',
+    flag: 'request-timeout',
+    kind: v.duration(1),
+    defaultText: String(g.requestTimeout),
+    help: 'default timeout in ms of server-to-client requests (socket.request)',
+    target: 'gateway',
+    group: 'Sockets',
+  }),
+  option({
+    key: 'maxPendingRequests',
+    flag: 'max-pending-requests',
+    kind: v.count(1, 1_000_000),
+    defaultText: String(g.maxPendingRequests),
+    help: 'unanswered server-to-client requests per socket; more are refused (too_many_requests)',
+    target: 'gateway',
+    group: 'Sockets',
+  }),
+  option({
     key: 'shutdownTimeout',
     flag: 'shutdown-timeout',
     kind: v.duration(0),
@@ -362,6 +399,61 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     help: 'serve the browser client at GET /wsgate.js (--no-client: off)',
     target: 'gateway',
     group: 'HTTP',
+  }),
+  option({
+    key: 'web.dashboard',
+    flag: 'dashboard',
+    kind: v.boolean,
+    defaultText: 'off',
+    help: 'serve the live dashboard at GET /dashboard (needs --api-key; the page asks for it)',
+    target: 'gateway',
+    group: 'HTTP',
+  }),
+  // ── history and recovery ──
+  option({
+    key: 'history.size',
+    flag: 'history-size',
+    kind: v.count(1, 1_000_000),
+    defaultText: `off; ${DEFAULT_SERVE_OPTIONS.historySize} with another --history-* option`,
+    help: 'keep the last N messages of every stream (group, uid, all) so reconnecting clients get what they missed',
+    target: 'gateway',
+    group: 'History and recovery',
+  }),
+  option({
+    key: 'history.ttl',
+    flag: 'history-ttl',
+    kind: v.duration(1),
+    defaultText: `off; ${DEFAULT_SERVE_OPTIONS.historyTtl} with another --history-* option`,
+    help: 'history: messages older than this many ms are dropped',
+    target: 'gateway',
+    group: 'History and recovery',
+  }),
+  option({
+    key: 'history.maxStreams',
+    flag: 'history-max-streams',
+    kind: v.count(1, 100_000_000),
+    defaultText: String(DEFAULT_MAX_STREAMS),
+    help: 'history: most streams kept at once (memory, --workers); the least recently written goes first',
+    target: 'gateway',
+    group: 'History and recovery',
+  }),
+  option({
+    key: 'recovery.window',
+    flag: 'recovery-window',
+    kind: v.duration(1),
+    defaultText: `off; ${DEFAULT_SERVE_OPTIONS.recoveryWindow} with --recovery-secret`,
+    help: 'a client reconnecting within this many ms gets its uid, groups and session back (and, with history, its messages)',
+    target: 'gateway',
+    group: 'History and recovery',
+  }),
+  option({
+    key: 'recovery.secret',
+    flag: 'recovery-secret',
+    kind: v.string('SECRET', (s) => (Buffer.byteLength(s) >= 16 ? null : 'must be at least 16 bytes')),
+    defaultText: 'random per process (tokens work only on the node that issued them)',
+    help: 'HMAC key of recovery tokens, the same on every node (a secret: prefer WSGATE_RECOVERY_SECRET)',
+    target: 'gateway',
+    group: 'History and recovery',
   }),
   // ── scale-out ──
   option({

@@ -17,6 +17,7 @@ import type { GatewayHttpOptions } from '../gateway/http/options.js';
 import { loadApp } from './app-loader.js';
 import { composeGatewayOptions } from './compose.js';
 import { DEFAULT_SERVE_OPTIONS, SERVE_OPTIONS } from './option-table.js';
+import { settleServeOptions } from './serve-defaults.js';
 import { gatewayDefaults, setPath, type OptionTree, type ServeSettings } from './resolve.js';
 import { displayHost, type Running } from './running.js';
 import { UsageError } from './usage-error.js';
@@ -62,7 +63,9 @@ export async function startServe(
   const input = withShortcuts(given);
   const app = input.app === undefined ? undefined : await loadApp(input.app, cwd);
   const demo = input.demo ?? app === undefined;
-  const options = composeGatewayOptions(input.gatewayDefaults ?? {}, app?.config, input.gateway ?? {});
+  const options = settleServeOptions(
+    composeGatewayOptions(input.gatewayDefaults ?? {}, app?.config, input.gateway ?? {}),
+  );
   // `port`/`host` in the app's config beat only the command's defaults, like every other option.
   const fromApp = (key: 'port' | 'host'): boolean =>
     app?.config?.[key] !== undefined && (input[key] === undefined || input.sources?.get(key) === 'default');

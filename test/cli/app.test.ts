@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main, parseCommand, resolveServeSettings, startServe, type RunningGateway } from '../../src/cli.js';
 import { cleanup, TestClient, type Received } from '../gateway/helpers.js';
 import { CliProcess } from '../helpers/cli-process.js';
+import { checkApp, installApp } from '../../src/gateway/app-module/install-app.js';
+import type { GatewayApi } from '../../src/gateway/core/gateway-api.js';
 
 const dirs: string[] = [];
 const running: RunningGateway[] = [];
@@ -235,6 +237,12 @@ describe('app modules that cannot be served: one line', () => {
       2,
     ],
     [
+      'bad timer scope',
+      'export default { timers: { t: { every: 10, run() {}, scope: "everywhere" } } };',
+      /^wsgate: app module app\.mjs: timers\.t\.scope must be "node" or "cluster"$/,
+      2,
+    ],
+    [
       'bad gateway option',
       'export default { config: { heartbeat: { interval: -1 } } };',
       /^wsgate: invalid gateway option: heartbeat\.interval must be a positive number, got -1$/,
@@ -255,6 +263,41 @@ describe('app modules that cannot be served: one line', () => {
       expect(err).not.toMatch(/\n\s+at /);
     });
   }
+});
+
+describe('timer scope', () => {
+  it("passes scope 'cluster' (and a lease name) to gateway.every; 'node' and no scope run on every node", () => {
+    const calls: { ms: number; options: unknown }[] = [];
+    const gateway = {
+      every: (ms: number, _fn: () => unknown, options?: unknown) => (calls.push({ ms, options }), { stop() {} }),
+      on: () => undefined,
+      route: () => undefined,
+    } as unknown as GatewayApi;
+    const app = checkApp({
+      timers: {
+        once: { every: 100, run() {}, scope: 'cluster' },
+        each: { every: 200, run() {}, scope: 'node' },
+        plain: { every: 300, run() {} },
+      },
+    });
+    installApp(gateway, null, app, '/api', () => undefined);
+    expect(calls).toEqual([
+      { ms: 100, options: { scope: 'cluster', name: 'app:once' } },
+      { ms: 200, options: undefined },
+      { ms: 300, options: undefined },
+    ]);
+  });
+
+  it('a cluster-scoped timer runs under wsgate serve (the memory adapter always holds the lease)', async () => {
+    const r = await serveApp(`export default {
+  timers: { tick: { every: 30, scope: 'cluster', run: (gateway) => gateway.sendToGroup('ticks', { type: 'tick' }) } },
+};`);
+    const client = await TestClient.open(`ws://127.0.0.1:${r.port}/ws`);
+    await expect.poll(async () => (await r.gateway.sockets()).length, { timeout: 5_000 }).toBe(1);
+    await r.gateway.joinGroup((await r.gateway.sockets())[0]!, 'ticks');
+    await client.until(isType('tick'), 5_000);
+    await client.until(isType('tick'), 5_000);
+  });
 });
 
 describe('the real process', () => {

@@ -17,6 +17,8 @@ import {
   type Running,
   type ServeSettings,
 } from '../../src/cli.js';
+import { DEFAULT_SERVE_OPTIONS } from '../../src/cli/option-table.js';
+import { settleServeOptions } from '../../src/cli/serve-defaults.js';
 
 const dirs: string[] = [];
 const running: Running[] = [];
@@ -127,6 +129,46 @@ describe('precedence: flags > environment > config file > defaults', () => {
     });
   });
 
+  it('--history-size alone turns history on (serve ttl); WSGATE_RECOVERY_SECRET alone turns recovery on', async () => {
+    const secret = 'sixteen-bytes-or-more';
+    const s = await settings(['--port', '0', '--host', '127.0.0.1', '--history-size', '5', '--auth-failure', 'close'], {
+      WSGATE_RECOVERY_SECRET: secret,
+      WSGATE_REQUEST_TIMEOUT: '2s',
+      WSGATE_MAX_PENDING_REQUESTS: '5',
+    });
+    expect(s.sources.get('recovery.secret')).toBe('env');
+    expect(s.gateway).toMatchObject({
+      history: { size: 5 },
+      recovery: { secret },
+      authFailure: 'close',
+      requestTimeout: 2000,
+      maxPendingRequests: 5,
+    });
+    expect(settleServeOptions(s.gateway)).toMatchObject({
+      history: { size: 5, ttl: DEFAULT_SERVE_OPTIONS.historyTtl },
+      recovery: { secret, window: DEFAULT_SERVE_OPTIONS.recoveryWindow },
+    });
+    const r = await startServe(s, { cwd: workdir() });
+    running.push(r);
+    // History is on and keeps --history-size messages per stream: 8 sent, the last 5 kept.
+    for (let i = 1; i <= 8; i++) await r.gateway.sendToAll({ type: 'n', data: i });
+    const page = await r.gateway.history('all');
+    expect(page.entries.map((e) => e.offset)).toEqual([4, 5, 6, 7, 8]);
+    // Off unless asked for: no history or recovery object reaches the gateway.
+    const plain = await settings(['--port', '0', '--host', '127.0.0.1']);
+    expect(plain.gateway.history).toBeUndefined();
+    expect(plain.gateway.recovery).toBeUndefined();
+  });
+
+  it('--dashboard with an API key from the environment serves the page', async () => {
+    const s = await settings(['--port', '0', '--host', '127.0.0.1', '--dashboard'], { WSGATE_API_KEY: 'k' });
+    const r = await startServe(s, { cwd: workdir() });
+    running.push(r);
+    const page = await fetch(`http://127.0.0.1:${r.port}/dashboard`);
+    expect(page.status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${r.port}/dashboard/stats`)).status).toBe(401);
+  });
+
   it('an empty environment variable is unset; --no-x beats WSGATE_X=true', async () => {
     expect((await settings([], { WSGATE_API_KEY: '' })).gateway.apiKey).toBeUndefined();
     expect((await settings(['--no-raw'], { WSGATE_RAW: 'true' })).gateway.raw).toBe(false);
@@ -198,6 +240,21 @@ describe('bad values: one line naming the option and its source, exit code 2', (
       name: 'file module',
       files: { 'wsgate.config.mjs': 'export default {; broken' },
       line: /^wsgate: cannot load wsgate\.config\.mjs: /,
+    },
+    {
+      name: 'enum flag',
+      argv: ['--auth-failure', 'sometimes'],
+      line: /^wsgate: --auth-failure must be one of auto, close, http, got "sometimes"$/,
+    },
+    {
+      name: 'short secret env',
+      env: { WSGATE_RECOVERY_SECRET: 'short' },
+      line: /^wsgate: WSGATE_RECOVERY_SECRET must be at least 16 bytes/,
+    },
+    {
+      name: 'dashboard without a key',
+      argv: ['--dashboard', '--port', '0', '--host', '127.0.0.1'],
+      line: /^wsgate: --dashboard needs an API key \(--api-key, or better WSGATE_API_KEY\)$/,
     },
     { name: 'missing --config', argv: ['--config', 'nope.json'], line: /^wsgate: config file nope\.json not found$/ },
     { name: 'cert without key', argv: ['--cert', 'c.pem'], line: /^wsgate: --cert and --key go together/ },

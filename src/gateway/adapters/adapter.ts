@@ -16,6 +16,16 @@ export * from './history.js';
  * `lease`/`releaseLease` (lease.ts) are optional: without them `every(..., { scope: 'cluster' })` is refused.
  */
 export interface Adapter extends Partial<LeaseStore> {
+  /**
+   * Optional (see `LeaseStore.lease`): takes or renews the leader lease `name` for `ttl` ms; resolves true when this
+   * node holds it now. Needed by `every(..., { scope: 'cluster' })`.
+   */
+  lease?(name: string, ttl: number): Promise<boolean>;
+  /**
+   * Optional (see `LeaseStore.releaseLease`): gives lease `name` up, letting it expire `after` ms from now. Never
+   * rejects.
+   */
+  releaseLease?(name: string, after: number): Promise<void>;
   /** Called once by the gateway with its node, before any other method. Throw to refuse a second gateway. */
   attach(node: LocalNode): void | Promise<void>;
   /**

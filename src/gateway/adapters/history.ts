@@ -27,10 +27,12 @@ export type StreamName = string;
 /** The stream of `sendToAll` (with or without `onlyBound`: one stream, the audience decides who gets it live). */
 export const ALL_STREAM: StreamName = 'all';
 
+/** The stream of messages sent to group `group`: `group:<group>`. */
 export function streamOfGroup(group: GroupName): StreamName {
   return `group:${group}`;
 }
 
+/** The stream of messages sent to uid `uid` (`sendToUid`): `uid:<uid>`. */
 export function streamOfUid(uid: Uid): StreamName {
   return `uid:${uid}`;
 }
@@ -45,7 +47,9 @@ export function audienceOfStream(stream: StreamName): Audience | null {
 
 /** Where a message sits in its stream. Offsets start at 1 in each epoch; 0 means "before the first message". */
 export interface StreamPosition {
+  /** The stream's epoch: random, changes whenever its stored history may have been lost. */
   readonly epoch: string;
+  /** The message's offset within `epoch` (1 for the first; 0: before the first message). */
   readonly offset: number;
 }
 
@@ -78,11 +82,13 @@ export interface Publication {
 
 /** One stored message. */
 export interface HistoryEntry {
+  /** Its offset in the stream's current epoch. */
   readonly offset: number;
   /** The payload as the application sent it (not the framed publication). */
   readonly payload: Payload;
 }
 
+/** What `AdapterHistory.read` is asked for: entries after a position, at most `limit` of them. */
 export interface HistoryQuery {
   /**
    * The last position the reader has. Omitted: from the oldest stored message. When `since.epoch` is not the
@@ -116,8 +122,11 @@ export interface HistoryPage {
 export interface RecoveryRecord {
   /** The closed socket's id (the app is told it as the previous id). */
   readonly socketId: SocketId;
+  /** The uid bound to it when it closed (null: none). */
   readonly uid: Uid | null;
+  /** The groups it was in when it closed. */
   readonly groups: readonly GroupName[];
+  /** Its session data when it closed (restored on the recovering socket). */
   readonly session: Session;
   /** When the socket closed (ms since the epoch). */
   readonly closedAt: number;

@@ -58,6 +58,14 @@ export interface AppTimer {
   every: number;
   /** Runs every `every` ms until the gateway closes; a throw or rejection is reported, the timer goes on. */
   run: (gateway: GatewayApi) => unknown;
+  /**
+   * `'node'`: runs in every gateway process. `'cluster'`: runs in one process of the deployment at a time (with
+   * `--workers` or `--redis`), as `gateway.every(ms, fn, { scope: 'cluster' })` does; its lease is named
+   * `app:<timer name>`, so every node agrees on it.
+   *
+   * @defaultValue `'node'`
+   */
+  scope?: 'node' | 'cluster';
 }
 
 /** Declares an app module's default export. Returns `app` unchanged: it exists for the types (and reads well). */

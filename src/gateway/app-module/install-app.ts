@@ -1,4 +1,5 @@
 import type { GatewayApi } from '../core/gateway-api.js';
+import { MAX_LEASE_NAME_LENGTH } from '../adapters/lease.js';
 import type { GatewaySocket } from '../core/gateway-socket.js';
 import type { GatewayHttp } from '../http/gateway-http.js';
 import type { AppDefinition, AppEvents } from './define-app.js';
@@ -43,6 +44,13 @@ export function checkApp(value: unknown): AppDefinition {
     if (typeof timer.every !== 'number' || !(timer.every > 0) || !Number.isFinite(timer.every))
       throw new AppDefinitionError(`timers.${name}.every must be a positive number of ms`);
     functionAt(timer.run, `timers.${name}.run`);
+    if (timer.scope !== undefined && timer.scope !== 'node' && timer.scope !== 'cluster')
+      throw new AppDefinitionError(`timers.${name}.scope must be "node" or "cluster"`);
+    // The lease name `app:<name>` must fit a lease (lease.ts); a name this long is a mistake anyway.
+    if (timer.scope === 'cluster' && name.length > MAX_LEASE_NAME_LENGTH - 4)
+      throw new AppDefinitionError(
+        `timers: a cluster timer's name may have at most ${MAX_LEASE_NAME_LENGTH - 4} characters`,
+      );
   }
   return value as AppDefinition;
 }
@@ -111,7 +119,11 @@ export function installApp(
     }
   }
 
-  for (const timer of Object.values(app.timers ?? {})) gateway.every(timer.every, () => timer.run(gateway));
+  for (const [name, timer] of Object.entries(app.timers ?? {})) {
+    const run = (): unknown => timer.run(gateway);
+    if (timer.scope === 'cluster') gateway.every(timer.every, run, { scope: 'cluster', name: `app:${name}` });
+    else gateway.every(timer.every, run);
+  }
   return skipped;
 }
 

@@ -11,14 +11,22 @@ export interface EveryOptions {
    * `'node'` (default): runs on every node. `'cluster'`: runs on one node of the cluster at a time, the holder of a
    * lease in the adapter (a Redis key, the cluster primary); when that node dies another takes over within
    * `leaseTtl` + one interval, and never two nodes within one interval.
+   *
+   * @defaultValue `'node'`
    */
   scope?: 'node' | 'cluster';
   /**
    * The lease's name: the same on every node for the same timer. Default `every:<n>:<ms>`, n counting this
    * gateway's cluster timers in creation order (so give a name when nodes create them in different orders).
+   *
+   * @defaultValue `every:<n>:<ms>`
    */
   name?: string;
-  /** How long a leader's lease outlives its last renewal, in ms. Default 10,000 (`DEFAULT_LEASE_TTL`). */
+  /**
+   * How long a leader's lease outlives its last renewal, in ms.
+   *
+   * @defaultValue `10_000` (`DEFAULT_LEASE_TTL`)
+   */
   leaseTtl?: number;
 }
 

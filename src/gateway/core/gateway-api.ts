@@ -227,5 +227,10 @@ export interface GatewayApi {
   localSocket(socketId: SocketId): GatewaySocket | null;
   /** This node's numbers, cheap and synchronous (for `/status` and `/metrics`). */
   stats(): GatewayStats;
+  /**
+   * Every node's numbers and process figures, gathered through the adapter (for `/status`, `/metrics` and the
+   * dashboard), plus the presence store's counts. Never rejects: when the adapter is down it resolves with this
+   * node only and `partial` set.
+   */
   clusterStats(): Promise<ClusterStats>;
 }

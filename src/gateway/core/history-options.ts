@@ -6,7 +6,12 @@ export interface HistoryOptions {
   size: number;
   /** Messages older than this many ms are dropped (positive). */
   ttl: number;
-  /** Streams kept at once (memory and cluster adapters); past it the least recently written goes. Default 10,000. */
+  /**
+   * Streams kept at once (memory and cluster adapters); past it the least recently written goes (its next message
+   * starts a new epoch). Redis bounds streams by key expiry instead.
+   *
+   * @defaultValue `10_000` (`DEFAULT_MAX_STREAMS`)
+   */
   maxStreams?: number;
 }
 
@@ -16,7 +21,9 @@ export interface RecoveryOptions {
   window: number;
   /**
    * HMAC key that signs recovery tokens, at least 16 bytes. Give every node the same one so a client can recover
-   * on another node. Default: random per process (tokens then only work on the node that issued them).
+   * on another node.
+   *
+   * @defaultValue random per process (tokens then only work on the node that issued them)
    */
   secret?: string | Uint8Array;
 }

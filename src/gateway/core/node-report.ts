@@ -2,13 +2,19 @@ import type { GatewayStats } from './stats.js';
 
 /** Process numbers shown next to the gateway's (to holders of the API key only). */
 export interface ProcessInfo {
+  /** Resident set size, bytes (`process.memoryUsage().rss`). */
   readonly rss: number;
+  /** V8 heap in use, bytes. */
   readonly heapUsed: number;
+  /** V8 heap allocated, bytes. */
   readonly heapTotal: number;
+  /** Memory of C++ objects bound to JS objects (buffers included), bytes. */
   readonly external: number;
   /** User + system CPU time, seconds. */
   readonly cpuSeconds: number;
+  /** The process id. */
   readonly pid: number;
+  /** `process.version`, e.g. `v22.11.0`. */
   readonly nodeVersion: string;
 }
 
@@ -28,7 +34,9 @@ export function processInfo(): ProcessInfo {
 
 /** What one node tells the others about itself when asked (`/status`, `/metrics`, the dashboard). */
 export interface NodeReport {
+  /** The node's `gateway.stats()`. */
   readonly stats: GatewayStats;
+  /** The node's process figures. */
   readonly process: ProcessInfo;
 }
 
@@ -37,7 +45,14 @@ export interface ClusterStats {
   /** Every node that answered, this one first. */
   readonly nodes: readonly NodeReport[];
   /** Counts from the presence store (the adapter): what `socketCount()`, `uidCount()` and `groups()` answer. */
-  readonly presence: { readonly sockets: number; readonly uids: number; readonly groups: number };
+  readonly presence: {
+    /** Open sockets in the cluster. */
+    readonly sockets: number;
+    /** Distinct uids bound in the cluster. */
+    readonly uids: number;
+    /** Groups with at least one member in the cluster. */
+    readonly groups: number;
+  };
   /** Set when some nodes could not be asked (the adapter is down): the reason; the numbers are this node's. */
   readonly partial?: string;
   /** When it was gathered (epoch ms). */

@@ -42,9 +42,11 @@ const MAX_PRESENTED_EXTRA = 2;
 
 /** One stream's answer in the `$recover` reply. */
 export interface StreamRecovery {
+  /** True when every message the client missed on this stream was replayed; false when some are gone. */
   readonly recovered: boolean;
   /** Where the client now is (its position after the replay, or the stream's current one when not recovered). */
   readonly epoch: string;
+  /** The offset within `epoch` the client is now at (see `epoch`). */
   readonly offset: number;
 }
 

@@ -3,13 +3,21 @@
  * `GatewayError`s under `other` (a fixed set of fields, so the counters stay bounded whatever codes apps invent).
  */
 export interface ErrorCounts {
+  /** A frame that was not valid JSON. */
   bad_json: number;
+  /** JSON that was not a `{"type": string, ...}` envelope. */
   bad_envelope: number;
+  /** An envelope whose `type` has no handler. */
   unknown_type: number;
+  /** A handler threw or rejected with something other than a `GatewayError`. */
   handler_error: number;
+  /** Messages refused by the rate limit. */
   rate_limited: number;
+  /** A built-in command got an argument it refuses (bad group name, wrong types). */
   invalid_argument: number;
+  /** A join past `maxGroupsPerSocket`. */
   too_many_groups: number;
+  /** Every other code: the application's own `GatewayError` codes, together. */
   other: number;
 }
 

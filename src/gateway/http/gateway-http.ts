@@ -28,6 +28,7 @@ export const DEFAULT_GATEWAY_HTTP_OPTIONS = {
   client: true,
   /** {@link GatewayHttpOptions.demo} */
   demo: false,
+  /** {@link GatewayHttpOptions.dashboard} */
   dashboard: false,
 } as const;
 

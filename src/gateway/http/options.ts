@@ -53,7 +53,9 @@ export interface GatewayHttpOptions {
   /**
    * Serve the live dashboard at `GET /dashboard` (charts of the whole deployment, updated every second). Needs an
    * API key too: without one its paths answer 404. The page asks for the key and sends it as a bearer token on its
-   * own requests (`GET /dashboard/stats`, 401 without it). Same CSP as the demo page. Default false.
+   * own requests (`GET /dashboard/stats`, 401 without it). Same CSP as the demo page.
+   *
+   * @defaultValue `false`
    */
   dashboard?: boolean;
 }

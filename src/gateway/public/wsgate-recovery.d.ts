@@ -12,14 +12,20 @@ export interface Publication {
 }
 /** One stream in the server's answer to `$recover`. */
 export interface StreamRecoveryResult {
+    /** True when every missed message of the stream was replayed; false when some are gone (refetch). */
     recovered: boolean;
+    /** The stream's epoch the client is now in. */
     epoch: string;
+    /** The offset within `epoch` the client is now at (the last message it has). */
     offset: number;
 }
 /** The `recovered` event: every stream came back complete. */
 export interface RecoveredEvent {
+    /** The new socket's id. */
     socketId: string;
+    /** The id of the socket whose identity (uid, groups, session) it took over. */
     previousId: string;
+    /** Per stream name (`group:<name>`, `uid:<uid>`, `all`), how its recovery went. */
     streams: Record<string, StreamRecoveryResult>;
 }
 /**
@@ -28,9 +34,13 @@ export interface RecoveredEvent {
  * refetch that state from your backend.
  */
 export interface RecoveryFailedEvent {
+    /** Why: the server's error code, `"timeout"`, `"disconnected"`, or `"incomplete"` (identity back, streams lost). */
     reason: string;
+    /** The new socket's id, when the server answered. */
     socketId?: string;
+    /** The previous socket's id, when the identity was restored. */
     previousId?: string;
+    /** Per stream name, how its recovery went (empty when the identity could not be restored). */
     streams: Record<string, StreamRecoveryResult>;
 }
 export declare const RECOVER_TYPE = "$recover";

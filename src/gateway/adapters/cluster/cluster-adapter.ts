@@ -176,6 +176,7 @@ export class ClusterAdapter extends ScaleOutAdapter {
     return (await this.call(this.local.nodeId, { t: 'lease', name, ttl })) === true;
   }
 
+  /** Asks the primary to let this node's lease `name` expire `after` ms from now. Never rejects. */
   async releaseLease(name: string, after: number): Promise<void> {
     try {
       await this.call(this.local.nodeId, { t: 'release', name, after: Math.max(0, after) });

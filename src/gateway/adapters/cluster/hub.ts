@@ -64,9 +64,9 @@ export interface ClusterHubEvents {
 export class ClusterHub {
   /** @internal Every worker gateway's presence, as the hub routes and answers queries by it. */
   readonly presence = new PresenceIndex();
-  /** Leader leases of cluster-scoped timers (`every(..., { scope: 'cluster' })`): the primary decides. */
+  /** @internal Leader leases of cluster-scoped timers (`every(..., { scope: 'cluster' })`): the primary decides. */
   readonly leases = new LeaseTable();
-  /** History and recovery records of every worker (history-hub.ts), bounded like the memory adapter's. */
+  /** @internal History and recovery records of every worker (history-hub.ts), bounded like the memory adapter's. */
   readonly history = new HubHistory();
   private readonly restart: boolean;
   private readonly env: NodeJS.ProcessEnv | undefined;

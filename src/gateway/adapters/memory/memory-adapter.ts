@@ -103,6 +103,7 @@ export class MemoryAdapter extends ScaleOutAdapter {
     return Promise.resolve(true);
   }
 
+  /** Nothing to give up: with one node there is nobody to take over. */
   releaseLease(): Promise<void> {
     return Promise.resolve();
   }

@@ -405,6 +405,10 @@ export class RedisAdapter extends ScaleOutAdapter {
 
   // ── leader leases (lease.ts) ───────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Takes or renews lease `name` for `ttl` ms: a key with a PX expiry (`SET NX`, renewed by a compare-and-renew
+   * script). Rejects with `AdapterUnavailableError` while Redis is unreachable.
+   */
   async lease(name: string, ttl: number): Promise<boolean> {
     checkLease(name, ttl);
     const pub = this.pub;
@@ -413,6 +417,7 @@ export class RedisAdapter extends ScaleOutAdapter {
     return this.leases.lease(pub, name, ttl);
   }
 
+  /** Shortens this node's lease `name` to `after` ms from now (0: deletes it). Never rejects; errors are reported. */
   async releaseLease(name: string, after: number): Promise<void> {
     const pub = this.pub;
     if (pub === null || !pub.ready) return; // it expires by itself
