@@ -1,40 +1,26 @@
 // The browser client contract in a real browser (Debian's chromium via playwright-core; the test fails, not skips,
 // when chromium is missing): an authenticate refusal reaches the page as 4401 and the client stops (one upgrade
 // in a few seconds, not a retry loop), binary frames and server → client requests, and failover across `urls`.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type Chromium } from '../helpers/chromium.js';
 import { createGateway, type Gateway, type GatewayOptions, type GatewaySocket } from '../../src/gateway/index.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'];
 const WAIT = 10_000;
 
+let browser: Chromium;
 let context: BrowserContext;
-let profile: string;
 const gateways: Gateway[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  }
-  profile = mkdtempSync(joinPath(tmpdir(), 'wsgate-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
-    timeout: 15_000,
-  });
-  context.setDefaultTimeout(WAIT);
+  browser = await launchChromium(WAIT);
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 afterEach(async () => {

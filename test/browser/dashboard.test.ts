@@ -4,19 +4,18 @@
 // must move: the page's samples show the new numbers and the canvases' pixels change. Takes the screenshot in
 // docs/dashboard.png (with UPDATE_SCREENSHOT=1).
 // Also, over plain HTTP: the dashboard is off without `dashboard: true` or without an API key, its data needs the key.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type Chromium } from '../helpers/chromium.js';
 import type { Gateway } from '../../src/gateway/index.js';
 import { cleanup, httpUrl, open, rawConnect, startGateway, type TestClient } from '../gateway/helpers.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { redisNode } from '../helpers/redis-nodes.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
 const WAIT = 20_000;
 const KEY = 'dashboard-test-key';
 /** docs/dashboard.png is refreshed with UPDATE_SCREENSHOT=1 (so that a test run leaves the tree clean). */
@@ -25,31 +24,18 @@ const SCREENSHOT =
     ? fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url))
     : joinPath(tmpdir(), `wsgate-dashboard-${process.pid}.png`);
 
+let browser: Chromium;
 let context: BrowserContext;
-let profile: string;
 const servers: RedisServer[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`,
-    );
-  }
-  profile = mkdtempSync(joinPath(tmpdir(), 'wsgate-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
-    timeout: 15_000,
-    viewport: { width: 1280, height: 900 },
-  });
-  context.setDefaultTimeout(WAIT);
+  browser = await launchChromium(WAIT, { width: 1280, height: 900 });
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 afterEach(async () => {

@@ -24,7 +24,7 @@ export interface Chromium {
 }
 
 /** A headless chromium with a fresh profile; every wait in its pages is bounded by `wait` ms. */
-export async function launchChromium(wait = 10_000): Promise<Chromium> {
+export async function launchChromium(wait = 10_000, viewport?: { width: number; height: number }): Promise<Chromium> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`,
@@ -38,6 +38,7 @@ export async function launchChromium(wait = 10_000): Promise<Chromium> {
       args: ARGS,
       headless: true,
       timeout: 15_000,
+      ...(viewport === undefined ? {} : { viewport }),
     });
     context.setDefaultTimeout(wait);
     return {
