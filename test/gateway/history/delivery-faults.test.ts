@@ -2,17 +2,20 @@
 // a producer posting to its push API, and a browser client (WsgateClient over `ws`) behind a TCP proxy that cuts the
 // client off mid-stream without a close frame. Counts are printed for the issue's closing note and docs/gateway.md.
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket as NodeWebSocket } from 'ws';
-import { WsgateClient } from '../../../src/gateway/public/wsgate-client.js';
 import { ChildApp, stopAllApps } from '../../helpers/child-app.js';
 import { waitFor } from '../../helpers/wait.js';
 import { CuttableProxy } from '../../helpers/cuttable-proxy.js';
+import {
+  closeRecordingClients,
+  duplicates,
+  joinRoomUnlessRecovered,
+  recordingClient,
+} from '../../helpers/recording-client.js';
 
 const proxies: CuttableProxy[] = [];
-const clients: WsgateClient[] = [];
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
+  closeRecordingClients();
   await Promise.all(proxies.splice(0).map((p) => p.close()));
   await stopAllApps();
 });
@@ -34,28 +37,7 @@ async function produce(port: number, seq: number): Promise<number> {
   return ((await res.json()) as { delivered: number }).delivered;
 }
 
-function client(port: number): { c: WsgateClient; received: number[]; events: string[] } {
-  const c = new WsgateClient(`ws://127.0.0.1:${port}/ws`, {
-    WebSocket: NodeWebSocket,
-    reconnect: { minDelay: 50, maxDelay: 200, jitter: false },
-  });
-  clients.push(c);
-  const received: number[] = [];
-  const events: string[] = [];
-  c.on<number>('chat', (n) => received.push(n));
-  c.on('recovered', () => events.push('recovered'));
-  c.on('recovery-failed', (e) => events.push(`recovery-failed:${e.reason}`));
-  // The app's part: join when the server did not give the groups back.
-  c.on('open', (e) => {
-    events.push(`open:${String(e.recovered)}`);
-    if (!e.recovered) void c.request('join', 'room');
-  });
-  return { c, received, events };
-}
-
-function duplicates(received: readonly number[]): number {
-  return received.length - new Set(received).size;
-}
+const client = (port: number) => recordingClient(port, joinRoomUnlessRecovered);
 
 describe('delivery faults (real processes)', () => {
   it('a client cut off mid-stream gets every message, in order, exactly once after reconnecting', async () => {

@@ -3,19 +3,17 @@
 // client calling sendToGroup on a worker, and a browser client (WsgateClient over `ws`) behind a TCP proxy that cuts
 // it off without a close frame; its next connection lands on whichever worker the primary picks.
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket as NodeWebSocket } from 'ws';
-import { WsgateClient } from '../../../../src/gateway/client/wsgate-client.js';
 import { ChildApp, stopAllApps } from '../../../helpers/child-app.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { CuttableProxy } from '../../../helpers/cuttable-proxy.js';
+import { closeRecordingClients, duplicates, range, recordingClient } from '../../../helpers/recording-client.js';
 import { call, openClient, type Client } from '../contract.js';
 
 const proxies: CuttableProxy[] = [];
-const clients: WsgateClient[] = [];
 const others: Client[] = [];
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
+  closeRecordingClients();
   for (const c of others.splice(0)) c.ws.ws.terminate();
   await Promise.all(proxies.splice(0).map((p) => p.close()));
   await stopAllApps();
@@ -35,25 +33,19 @@ async function start(): Promise<{ app: ChildApp; port: number }> {
 
 /** The browser client; `pid` is the worker of its current connection. */
 function browser(port: number) {
-  const c = new WsgateClient(`ws://127.0.0.1:${port}/ws`, {
-    WebSocket: NodeWebSocket,
-    reconnect: { minDelay: 50, maxDelay: 200, jitter: false },
-  });
-  clients.push(c);
-  const state = { received: [] as number[], events: [] as string[], pid: 0, joined: false };
-  c.on<number>('chat', (n) => state.received.push(n));
-  c.on('recovered', () => state.events.push('recovered'));
-  c.on('recovery-failed', (e) => state.events.push(`recovery-failed:${e.reason}`));
-  c.on('open', (e) => {
-    state.events.push(`open:${String(e.recovered)}`);
-    c.request<{ id: string; pid: number }>('whoami')
-      .then(async (me) => {
-        state.pid = me.pid;
-        if (!e.recovered) await c.request('call', { method: 'joinGroup', args: [me.id, 'room'] });
-        state.joined = true;
-      })
-      .catch(() => undefined); // the connection died meanwhile: the next open asks again
-  });
+  const state = {
+    ...recordingClient(port, (c, recovered) => {
+      c.request<{ id: string; pid: number }>('whoami')
+        .then(async (me) => {
+          state.pid = me.pid;
+          if (!recovered) await c.request('call', { method: 'joinGroup', args: [me.id, 'room'] });
+          state.joined = true;
+        })
+        .catch(() => undefined); // the connection died meanwhile: the next open asks again
+    }),
+    pid: 0,
+    joined: false,
+  };
   return state;
 }
 
@@ -69,8 +61,6 @@ async function producerAwayFrom(port: number, pid: number): Promise<Client> {
 
 const send = (producer: Client, seq: number) =>
   call(producer, 'sendToGroup', 'room', { type: 'chat', data: seq }) as Promise<number>;
-const duplicates = (list: readonly number[]): number => list.length - new Set(list).size;
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const closesOf = (app: ChildApp, pid: number): number =>
   app.events.filter((e) => e.event === 'close' && e.pid === pid).length;
 

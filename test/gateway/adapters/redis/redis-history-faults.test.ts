@@ -3,18 +3,22 @@
 // client (WsgateClient over `ws`) behind a TCP proxy that cuts it off mid-stream without a close frame and sends its
 // next connection to the other node. Counts are printed for the issue's closing note and docs/scale-out.md.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket as NodeWebSocket } from 'ws';
-import { WsgateClient } from '../../../../src/gateway/client/wsgate-client.js';
 import { ChildApp, stopAllApps } from '../../../helpers/child-app.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { CuttableProxy } from '../../../helpers/cuttable-proxy.js';
+import {
+  closeRecordingClients,
+  duplicates,
+  joinRoomUnlessRecovered,
+  range,
+  recordingClient,
+} from '../../../helpers/recording-client.js';
 import { RedisServer } from '../../../helpers/redis-server.js';
 import { adminClient } from '../../../helpers/redis-nodes.js';
 
 let redis: RedisServer;
 let admin: Awaited<ReturnType<typeof adminClient>>;
 const proxies: CuttableProxy[] = [];
-const clients: WsgateClient[] = [];
 
 beforeAll(async () => {
   redis = await RedisServer.start();
@@ -22,7 +26,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
+  closeRecordingClients();
   await Promise.all(proxies.splice(0).map((p) => p.close()));
   await stopAllApps();
   if (!redis.running) await redis.start();
@@ -65,26 +69,8 @@ async function produceReached(port: number, seq: number, timeout = 20_000): Prom
   }
 }
 
-function client(port: number): { received: number[]; events: string[] } {
-  const c = new WsgateClient(`ws://127.0.0.1:${port}/ws`, {
-    WebSocket: NodeWebSocket,
-    reconnect: { minDelay: 50, maxDelay: 200, jitter: false },
-  });
-  clients.push(c);
-  const received: number[] = [];
-  const events: string[] = [];
-  c.on<number>('chat', (n) => received.push(n));
-  c.on('recovered', () => events.push('recovered'));
-  c.on('recovery-failed', (e) => events.push(`recovery-failed:${e.reason}`));
-  c.on('open', (e) => {
-    events.push(`open:${String(e.recovered)}`);
-    if (!e.recovered) void c.request('join', 'room');
-  });
-  return { received, events };
-}
+const client = (port: number) => recordingClient(port, joinRoomUnlessRecovered);
 
-const duplicates = (list: readonly number[]): number => list.length - new Set(list).size;
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const closes = (node: Node): number => node.app.events.filter((e) => e.event === 'close').length;
 
 describe('Redis history faults (real processes)', () => {
